@@ -1,0 +1,36 @@
+# Two commands: `make test` and `make demo` do all set-up themselves on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: test demo lint controlplane notebooks bench clean-cluster
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[notebook,dev]'
+	touch $(STAMP)
+
+# Builds kube-apiserver, kube-controller-manager, kubectl and etcd once into the cache
+# (~/.cache/gitops-nb/controlplane/...; $$GITOPS_NB_CONTROLPLANE_DIR overrides). No-op when cached.
+controlplane:
+	tools/controlplane/build.sh
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check gitops_nb tests benchmarks examples
+	$(VENV)/bin/ruff format --check gitops_nb tests benchmarks examples
+	$(VENV)/bin/mypy
+
+test: $(STAMP) controlplane lint
+	$(VENV)/bin/pytest $(PYTEST_ARGS) tests
+
+demo: $(STAMP) controlplane
+	$(PY) examples/demo.py
+
+notebooks: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+bench: $(STAMP) controlplane
+	$(PY) benchmarks/run.py

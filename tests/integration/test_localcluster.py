@@ -1,0 +1,170 @@
+"""The local control plane is a real Kubernetes API server with real controllers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from typing import Any
+
+import pytest
+
+from gitops_nb.errors import ForbiddenError
+from gitops_nb.kube.client import Kube, load_configuration
+from gitops_nb.localcluster import LocalCluster, find_binary
+
+
+def _deployment(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]},
+            },
+        },
+    }
+
+
+def _wait(pred: Any, timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = pred()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+def test_server_side_apply_returns_server_defaults_and_managed_fields(
+    kube: Kube, namespace: str
+) -> None:
+    path = f"/apis/apps/v1/namespaces/{namespace}/deployments/web"
+    live = kube.apply(path, _deployment("web"), field_manager="test-manager")
+    assert live["spec"]["strategy"]["type"] == "RollingUpdate"
+    assert live["spec"]["template"]["spec"]["restartPolicy"] == "Always"
+    assert live["spec"]["revisionHistoryLimit"] == 10
+    managers = {(m["manager"], m["operation"]) for m in live["metadata"]["managedFields"]}
+    assert ("test-manager", "Apply") in managers
+
+
+def test_deployment_controller_fills_status_and_gc_cascades(kube: Kube, namespace: str) -> None:
+    path = f"/apis/apps/v1/namespaces/{namespace}/deployments/web"
+    kube.apply(path, _deployment("web"), field_manager="test-manager")
+    status = _wait(lambda: kube.get(path).get("status", {}).get("observedGeneration"))
+    assert status == 1
+    rs_path = f"/apis/apps/v1/namespaces/{namespace}/replicasets"
+    rs = _wait(lambda: kube.list(rs_path))
+    assert rs[0]["metadata"]["ownerReferences"][0]["kind"] == "Deployment"
+    kube.delete(path, propagation="Background")
+    _wait(lambda: not kube.list(rs_path))
+
+
+def test_service_account_token_is_accepted_and_rbac_denies(
+    cluster: LocalCluster, kube: Kube, namespace: str
+) -> None:
+    ns = namespace
+    kube.create(
+        f"/api/v1/namespaces/{ns}/serviceaccounts",
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "reader"}},
+    )
+    kube.create(
+        f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/roles",
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": "reader"},
+            "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["list"]}],
+        },
+    )
+    kube.create(
+        f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings",
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "reader"},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": "reader",
+            },
+            "subjects": [{"kind": "ServiceAccount", "name": "reader", "namespace": ns}],
+        },
+    )
+    tr = kube.create(
+        f"/api/v1/namespaces/{ns}/serviceaccounts/reader/token",
+        {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {}},
+    )
+    token = tr["status"]["token"]
+    cfg = load_configuration(cluster.kubeconfig)
+    cfg.cert_file = cfg.key_file = None
+    cfg.api_key = {"authorization": f"Bearer {token}"}
+    as_reader = Kube(cfg)
+    assert as_reader.list(f"/api/v1/namespaces/{ns}/configmaps") is not None
+    with pytest.raises(ForbiddenError) as err:
+        as_reader.list(f"/api/v1/namespaces/{ns}/secrets")
+    assert err.value.status == 403
+    assert "system:serviceaccount:" in str(err.value)
+
+
+def test_namespace_deletion_completes(kube: Kube) -> None:
+    kube.create(
+        "/api/v1/namespaces",
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "to-delete-ns"}},
+    )
+    kube.create(
+        "/api/v1/namespaces/to-delete-ns/configmaps",
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}},
+    )
+    kube.delete("/api/v1/namespaces/to-delete-ns")
+    _wait(lambda: kube.get_or_none("/api/v1/namespaces/to-delete-ns") is None, timeout=60)
+
+
+def test_real_kubectl_talks_to_the_cluster(cluster: LocalCluster, namespace: str) -> None:
+    kubectl = str(find_binary("kubectl"))
+    out = subprocess.run(
+        [
+            kubectl,
+            "--kubeconfig",
+            str(cluster.kubeconfig),
+            "get",
+            "namespace",
+            namespace,
+            "-o",
+            "json",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert json.loads(out.stdout)["metadata"]["name"] == namespace
+    version = subprocess.run(
+        [kubectl, "--kubeconfig", str(cluster.kubeconfig), "version", "-o", "json"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert json.loads(version.stdout)["serverVersion"]["gitVersion"] == "v1.36.3"
+
+
+def test_cluster_ready_quickly_and_logs_kept(cluster: LocalCluster) -> None:
+    assert cluster.started_in_s < 20
+    for name, log in cluster.logs.items():
+        assert log.is_file(), name
+    assert all(mb > 0 for mb in cluster.peak_memory_mb().values())
+
+
+def test_failed_start_names_the_component_and_stops_the_rest(tmp_path: Any) -> None:
+    c = LocalCluster(
+        workdir=tmp_path / "bad", controller_manager=False, extra_apiserver_args=("--no-such-flag",)
+    )
+    with pytest.raises(Exception) as err:
+        c.start()
+    assert "kube-apiserver exited" in str(err.value)
+    assert "no-such-flag" in str(err.value)
+    assert (tmp_path / "bad" / "kube-apiserver.log").is_file()
+    assert c._procs == {}  # every process it started is stopped
