@@ -1,0 +1,192 @@
+"""Local sync history: one JSON file per run in a directory, and JSONL / JSON / Parquet files.
+
+File names are ``<started-compact>_<run_id>.json`` (e.g. ``20261128T100000Z_r1.json``), so a
+directory listing sorts by start time. Writes are atomic (temporary file, then rename), so a
+reader never sees half a record.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from gitops_nb.errors import GitOpsError
+from gitops_nb.history.frames import sort_runs, to_utc
+from gitops_nb.model import SyncRun
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _file_name(run: SyncRun) -> str:
+    ts = to_utc(run.started)
+    stamp = "unknown" if pd.isna(ts) else ts.strftime("%Y%m%dT%H%M%SZ")
+    # run ids come from the job, but a file name must never climb out of the directory
+    return f"{stamp}_{_UNSAFE.sub('-', run.run_id) or 'run'}.json"
+
+
+def _record(d: Any, where: str) -> SyncRun:
+    if not isinstance(d, dict):
+        raise GitOpsError(f"{where}: expected a sync-run object, got {type(d).__name__}")
+    try:
+        return SyncRun.from_dict(d)
+    except (KeyError, ValueError, TypeError) as e:
+        raise GitOpsError(f"{where}: invalid sync-run record: {e}") from e
+
+
+def _parse_json(text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise GitOpsError(f"{where}:{e.lineno}: invalid JSON: {e.msg}") from e
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_run(directory: Path, run: SyncRun) -> Path:
+    """Write one run as ``<started-compact>_<run_id>.json``; returns the file written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / _file_name(run)
+    _atomic_write(path, json.dumps(run.to_dict(), indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def _scan(directory: Path) -> list[tuple[Path, SyncRun]]:
+    out = []
+    for path in sorted(directory.glob("*.json")):
+        if path.name.startswith("."):
+            continue  # an in-flight temporary file of another writer
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise GitOpsError(f"{path}: cannot read sync-run record: {e}") from e
+        out.append((path, _record(_parse_json(text, str(path)), str(path))))
+    return out
+
+
+def read_dir(directory: Path, app: str | None = None) -> list[SyncRun]:
+    """All runs in ``directory`` (optionally of one app), sorted by ``started``.
+
+    A missing directory is an empty history; an unreadable or invalid file raises
+    ``GitOpsError`` naming the file.
+    """
+    if not directory.is_dir():
+        return []
+    return sort_runs(r for _, r in _scan(directory) if app is None or r.app == app)
+
+
+def prune_dir(directory: Path, app: str, keep: int) -> int:
+    """Delete all but the newest ``keep`` runs of ``app``; returns how many files went."""
+    if keep < 0:
+        raise GitOpsError(f"prune_dir: keep must be >= 0, got {keep}")
+    if not directory.is_dir():
+        return 0
+    mine = [(p, r) for p, r in _scan(directory) if r.app == app]
+    mine.sort(key=lambda pr: (to_utc(pr[1].started), pr[1].run_id))
+    doomed = mine[: max(len(mine) - keep, 0)]
+    for path, _ in doomed:
+        path.unlink(missing_ok=True)
+    return len(doomed)
+
+
+def export_jsonl(runs: Iterable[SyncRun], path: Path) -> None:
+    """Write one JSON record per line (atomically)."""
+    lines = [json.dumps(r.to_dict(), sort_keys=True) + "\n" for r in runs]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, "".join(lines))
+
+
+def export_parquet(runs: Iterable[SyncRun], path: Path) -> None:
+    """Write runs to Parquet: key columns for querying plus the full record JSON per row.
+
+    Needs ``pyarrow`` (the ``parquet`` extra).
+    """
+    pa, pq = _pyarrow()
+    records = list(runs)
+    table = pa.table(
+        {
+            "run_id": pa.array([r.run_id for r in records], pa.string()),
+            "app": pa.array([r.app for r in records], pa.string()),
+            "started": pa.array(
+                [to_utc(r.started).to_pydatetime() for r in records], pa.timestamp("us", "UTC")
+            ),
+            "outcome": pa.array([str(r.outcome) for r in records], pa.string()),
+            "mode": pa.array([str(r.mode) for r in records], pa.string()),
+            "commit": pa.array(
+                [r.revision.commit if r.revision else "" for r in records], pa.string()
+            ),
+            "record": pa.array(
+                [json.dumps(r.to_dict(), sort_keys=True) for r in records], pa.string()
+            ),
+        }
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _pyarrow() -> tuple[Any, Any]:
+    try:
+        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+    except ImportError as e:
+        raise GitOpsError("Parquet needs pyarrow: pip install 'gitops-nb[parquet]'") from e
+    return pa, pq
+
+
+def load_file(path: Path) -> list[SyncRun]:
+    """Load runs from ``.jsonl``, ``.json`` (a list or one record) or ``.parquet`` (as written
+    by :func:`export_parquet`), sorted by ``started``."""
+    suffix = path.suffix.lower()
+    if suffix not in (".parquet", ".jsonl", ".json"):
+        raise GitOpsError(f"{path}: unknown history file type (want .jsonl, .json or .parquet)")
+    if suffix == ".parquet":
+        return sort_runs(_load_parquet(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise GitOpsError(f"{path}: cannot read history file: {e}") from e
+    if suffix == ".jsonl":
+        out = []
+        for n, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                where = f"{path}:{n}"
+                out.append(_record(_parse_json(line, where), where))
+        return sort_runs(out)
+    data = _parse_json(text, str(path))
+    items = data if isinstance(data, list) else [data]
+    return sort_runs(_record(d, f"{path}[{i}]") for i, d in enumerate(items))
+
+
+def _load_parquet(path: Path) -> list[SyncRun]:
+    _, pq = _pyarrow()
+    try:
+        column = pq.read_table(path, columns=["record"]).column("record").to_pylist()
+    except Exception as e:  # pyarrow raises many types for bad files
+        raise GitOpsError(f"{path}: cannot read Parquet history: {e}") from e
+    return [
+        _record(_parse_json(str(text), f"{path}[{i}]"), f"{path}[{i}]")
+        for i, text in enumerate(column)
+    ]

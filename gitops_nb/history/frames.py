@@ -1,0 +1,198 @@
+"""Sync-run records → pandas DataFrames: runs, per-object results, drifted fields.
+
+Every frame has a fixed column set, also when empty, so notebooks and reports never hit a
+``KeyError``. Timestamps are tz-aware UTC; runs are sorted by ``started``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+
+from gitops_nb.model import COUNT_KEYS, ObjectResult, SyncRun
+
+TIME_DTYPE = "datetime64[us, UTC]"
+#: NaT typed as a Timestamp: it behaves as one (comparisons, arithmetic) and types stay simple
+NAT = cast(pd.Timestamp, pd.NaT)
+#: a missing duration: plain NaT would make an all-missing column a datetime column
+NO_DURATION = cast(pd.Timedelta, np.timedelta64("NaT", "us"))
+
+RUN_COLUMNS: dict[str, str] = {
+    "run_id": "str",
+    "app": "str",
+    "started": TIME_DTYPE,
+    "finished": TIME_DTYPE,
+    "duration_s": "float64",
+    "trigger": "str",
+    "mode": "str",
+    "outcome": "str",
+    "commit": "str",
+    "commit_time": TIME_DTYPE,
+    "author": "str",
+    "message": "str",
+    **{k: "int64" for k in COUNT_KEYS},
+    "error": "object",
+}
+
+OBJECT_COLUMNS: dict[str, str] = {
+    "api_version": "str",
+    "kind": "str",
+    "namespace": "str",
+    "name": "str",
+    "object": "str",
+}
+
+RESULT_COLUMNS: dict[str, str] = {
+    "run_id": "str",
+    "app": "str",
+    "started": TIME_DTYPE,
+    "outcome": "str",
+    **OBJECT_COLUMNS,
+    "action": "str",
+    "status": "str",
+    "error": "object",
+    "n_changes": "int64",
+}
+
+DRIFT_COLUMNS: dict[str, str] = {
+    "run_id": "str",
+    "app": "str",
+    "started": TIME_DTYPE,
+    **OBJECT_COLUMNS,
+    "path": "str",
+    "live": "str",
+    "desired": "str",
+    "manager": "object",
+    "operation": "object",
+    "time": TIME_DTYPE,
+}
+
+
+def to_utc(value: str | None) -> pd.Timestamp:
+    """Parse an ISO 8601 string as a UTC timestamp; empty or None → NaT."""
+    if not value:
+        return NAT
+    ts = pd.Timestamp(value)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts.as_unit("us")
+
+
+def to_json(value: Any) -> str:
+    """A stable, readable string for a field value (tables compare and display strings)."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def frame(rows: Sequence[dict[str, Any]], columns: dict[str, str]) -> pd.DataFrame:
+    """A DataFrame with exactly ``columns`` in order and their dtypes, also when empty.
+
+    Built column by column so an ``object`` column keeps ``None`` (pandas would otherwise
+    infer a string column and turn ``None`` into NaN).
+    """
+    data: dict[str, pd.Series] = {}
+    for col, dtype in columns.items():
+        values = [row.get(col) for row in rows]
+        if dtype.startswith("datetime64"):
+            data[col] = pd.to_datetime(pd.Series(values, dtype=object), utc=True).astype(
+                cast(Any, dtype)
+            )
+        else:
+            data[col] = pd.Series(values, dtype=cast(Any, dtype))
+    return pd.DataFrame(data, columns=list(columns))
+
+
+def sort_runs(records: Iterable[SyncRun]) -> list[SyncRun]:
+    """Runs in the order they started (ties broken by run id, for determinism)."""
+    return sorted(records, key=lambda r: (to_utc(r.started), r.run_id))
+
+
+def object_cols(o: ObjectResult) -> dict[str, str]:
+    ref = o.ref
+    return {
+        "api_version": ref.api_version,
+        "kind": ref.kind,
+        "namespace": ref.namespace,
+        "name": ref.name,
+        "object": str(ref),
+    }
+
+
+def runs(records: Iterable[SyncRun]) -> pd.DataFrame:
+    """One row per run, with revision and per-key counts flattened into columns."""
+    rows = []
+    for r in sort_runs(records):
+        rev = r.revision
+        rows.append(
+            {
+                "run_id": r.run_id,
+                "app": r.app,
+                "started": to_utc(r.started),
+                "finished": to_utc(r.finished),
+                "duration_s": r.duration_s,
+                "trigger": r.trigger,
+                "mode": str(r.mode),
+                "outcome": str(r.outcome),
+                "commit": rev.commit if rev else "",
+                "commit_time": to_utc(rev.time) if rev else NAT,
+                "author": rev.author if rev else "",
+                "message": rev.message if rev else "",
+                **{k: int(r.counts.get(k, 0)) for k in COUNT_KEYS},
+                "error": r.error,
+            }
+        )
+    return frame(rows, RUN_COLUMNS)
+
+
+def resource_results(records: Iterable[SyncRun]) -> pd.DataFrame:
+    """One row per run × object: what the run found (status) and did (action)."""
+    rows = []
+    for r in sort_runs(records):
+        started = to_utc(r.started)
+        for o in r.objects:
+            rows.append(
+                {
+                    "run_id": r.run_id,
+                    "app": r.app,
+                    "started": started,
+                    "outcome": str(r.outcome),
+                    **object_cols(o),
+                    "action": str(o.action),
+                    "status": str(o.status),
+                    "error": o.error,
+                    "n_changes": len(o.changes),
+                }
+            )
+    return frame(rows, RESULT_COLUMNS)
+
+
+def drift(records: Iterable[SyncRun]) -> pd.DataFrame:
+    """One row per run × object × drifted field, with the manager that owns the live value.
+
+    ``live`` and ``desired`` are JSON strings (strings stay as they are) so the frame
+    displays and compares cleanly whatever the field type.
+    """
+    rows = []
+    for r in sort_runs(records):
+        started = to_utc(r.started)
+        for o in r.objects:
+            for c in o.changes:
+                rows.append(
+                    {
+                        "run_id": r.run_id,
+                        "app": r.app,
+                        "started": started,
+                        **object_cols(o),
+                        "path": c.path,
+                        "live": to_json(c.live),
+                        "desired": to_json(c.desired),
+                        "manager": c.manager,
+                        "operation": c.operation,
+                        "time": to_utc(c.time),
+                    }
+                )
+    return frame(rows, DRIFT_COLUMNS)

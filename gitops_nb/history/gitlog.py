@@ -1,0 +1,424 @@
+"""Git history of an app path: commits and the objects each commit added, modified or removed.
+
+One streaming ``git log -z --raw`` process lists the commits (parsed as the bytes arrive, so
+10k commits never sit in memory at once), and one persistent ``git cat-file --batch`` process
+(GitPython's) reads the blobs and trees the raw diff names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Generator, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import git
+import pandas as pd
+
+from gitops_nb.errors import GitOpsError, RefNotFoundError, SourceError, UnsafeSourceError
+from gitops_nb.history.frames import OBJECT_COLUMNS, TIME_DTYPE, frame, to_utc
+from gitops_nb.model import Manifest
+
+NULL_SHA = "0" * 40
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+#: ``renderer(commit, tree_id)`` renders the app path's tree at a commit (e.g. kustomize build).
+Renderer = Callable[[str, str], list[Manifest]]
+
+_FIELDS = ("%H", "%P", "%T", "%an", "%ae", "%ct", "%B")
+# A leading NUL marks each commit: after -z splitting, an empty token starts a commit.
+_FORMAT = "--format=%x00" + "%x00".join(_FIELDS)
+_REVERTS = re.compile(r"This reverts commit ([0-9a-f]{7,40})")
+_CHUNK = 1 << 16
+
+COMMIT_COLUMNS: dict[str, str] = {
+    "commit": "str",
+    "short": "str",
+    "author": "str",
+    "email": "str",
+    "time": TIME_DTYPE,
+    "message": "str",
+    "subject": "str",
+    "files": "object",
+    "n_files": "int64",
+    "is_revert": "bool",
+    "reverts": "object",
+}
+
+CHANGE_COLUMNS: dict[str, str] = {
+    "commit": "str",
+    "time": TIME_DTYPE,
+    "author": "str",
+    **OBJECT_COLUMNS,
+    "change": "str",
+    "file": "str",
+    "error": "object",
+}
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One ``--raw`` entry: status letter (A/M/D/R/C/T), paths and blob ids (NULL_SHA = none)."""
+
+    status: str
+    path: str
+    old_path: str
+    old_blob: str
+    new_blob: str
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """One commit as ``git log`` lists it. ``time`` is the committer time (when the change
+    landed, which is what lead time measures), ISO 8601 UTC. ``files`` are the changed paths
+    under the log path (the new name for renames); ``changes`` the raw entries behind them."""
+
+    commit: str
+    author: str
+    email: str
+    time: str
+    message: str
+    files: tuple[str, ...]
+    parents: tuple[str, ...]
+    tree: str = ""
+    changes: tuple[FileChange, ...] = ()
+
+    @property
+    def subject(self) -> str:
+        return self.message.split("\n", 1)[0]
+
+
+# --- streaming git log --------------------------------------------------------------------
+
+
+def _open(repo: Path | str | git.Repo) -> git.Repo:
+    if isinstance(repo, git.Repo):
+        return repo
+    try:
+        return git.Repo(repo)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as e:
+        raise SourceError(f"{repo}: not a Git repository") from e
+
+
+def _check_ref(ref: str) -> None:
+    if not ref or ref.startswith("-") or "\n" in ref or "\0" in ref:
+        raise UnsafeSourceError(f"invalid ref {ref!r}: must be a branch, tag or commit")
+
+
+def _tokens(stream: IO[bytes]) -> Iterator[bytes]:
+    """NUL-separated tokens of ``stream``, read in chunks."""
+    rest = b""
+    while chunk := stream.read(_CHUNK):
+        parts = (rest + chunk).split(b"\0")
+        rest = parts.pop()
+        yield from parts
+    if rest:
+        yield rest
+
+
+def _text(b: bytes) -> str:
+    return b.decode("utf-8", errors="replace")
+
+
+def _name(v: str | bytes) -> str:
+    return v.decode("ascii") if isinstance(v, bytes) else v
+
+
+def _parse_log(tokens: Iterator[bytes]) -> Iterator[CommitInfo]:
+    tok = next(tokens, None)
+    while tok is not None:
+        if tok != b"":
+            raise GitOpsError(f"unexpected git log output near {_text(tok[:60])!r}")
+        sha, parents, tree, author, email, ctime, body = (next(tokens, b"") for _ in _FIELDS)
+        changes: list[FileChange] = []
+        tok = next(tokens, None)
+        while tok:  # raw entries until the next commit's empty marker (or the end)
+            meta = tok.lstrip(b"\n")
+            if not meta.startswith(b":"):
+                raise GitOpsError(f"unexpected git log --raw entry {_text(meta[:60])!r}")
+            _, _, old_blob, new_blob, status = _text(meta[1:]).split(" ")
+            first = _text(next(tokens, b""))
+            second = _text(next(tokens, b"")) if status[:1] in "RC" else first
+            changes.append(FileChange(status[:1], second, first, old_blob, new_blob))
+            tok = next(tokens, None)
+        yield CommitInfo(
+            commit=_text(sha),
+            author=_text(author),
+            email=_text(email),
+            time=datetime.fromtimestamp(int(ctime or 0), UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            message=_text(body).rstrip(),
+            files=tuple(c.path for c in changes),
+            parents=tuple(_text(parents).split()),
+            tree=_text(tree),
+            changes=tuple(changes),
+        )
+
+
+def _iter(repo: git.Repo, ref: str, path: str) -> Iterator[CommitInfo]:
+    _check_ref(ref)
+    args = ["--no-color", "--no-show-signature", "-z", "--raw", "--no-abbrev", "-M", "--root"]
+    proc = repo.git.log(*args, _FORMAT, "--end-of-options", ref, "--", path, as_process=True)
+    finished = False
+    try:
+        yield from _parse_log(_tokens(proc.stdout))
+        finished = True
+    finally:
+        if not finished:  # the consumer stopped early: don't leave git writing to a pipe
+            proc.kill()
+            proc.proc.wait()
+    try:
+        proc.wait()
+    except git.GitCommandError as e:
+        err = _text(e.stderr if isinstance(e.stderr, bytes) else str(e.stderr).encode()).strip()
+        if "unknown revision" in err or "bad revision" in err or "ambiguous argument" in err:
+            raise RefNotFoundError(f"{repo.working_dir}: ref {ref!r} not found") from e
+        raise SourceError(f"{repo.working_dir}: git log {ref} -- {path} failed: {err}") from e
+
+
+def iter_commits(
+    repo: Path | str, ref: str = "HEAD", path: str = "."
+) -> Generator[CommitInfo, None, None]:
+    """The commits ``git log REF -- PATH`` lists, newest first, streamed from one process.
+
+    Closing the generator early stops ``git log``.
+    """
+    r = _open(repo)
+    try:
+        yield from _iter(r, ref, path)
+    finally:
+        r.close()
+
+
+def reverted_commit(message: str) -> str | None:
+    """The commit a ``git revert`` message names, if any."""
+    m = _REVERTS.search(message)
+    return m.group(1) if m else None
+
+
+def commits(repo: Path | str, ref: str = "HEAD", path: str = ".") -> pd.DataFrame:
+    """One row per commit of the path (newest first); ``reverts`` is the reverted commit."""
+    rows = []
+    for c in iter_commits(repo, ref, path):
+        reverts = reverted_commit(c.message)
+        rows.append(
+            {
+                "commit": c.commit,
+                "short": c.commit[:7],
+                "author": c.author,
+                "email": c.email,
+                "time": to_utc(c.time),
+                "message": c.message,
+                "subject": c.subject,
+                "files": list(c.files),
+                "n_files": len(c.files),
+                "is_revert": reverts is not None or c.subject.startswith('Revert "'),
+                "reverts": reverts,
+            }
+        )
+    return frame(rows, COMMIT_COLUMNS)
+
+
+# --- object changes -----------------------------------------------------------------------
+
+_ObjKey = tuple[str, str, str, str]
+_State = dict[_ObjKey, Manifest]
+
+
+def _parse(text: str, source: str) -> list[Manifest]:
+    from gitops_nb.render import parse_documents  # render sits below history
+
+    return parse_documents(text, source)
+
+
+def _is_manifest(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return path.endswith(MANIFEST_SUFFIXES) and name not in KUSTOMIZATION_NAMES
+
+
+class _Objects:
+    """Blobs and trees through GitPython's persistent ``cat-file --batch`` process."""
+
+    def __init__(self, repo: git.Repo) -> None:
+        self._git = repo.git
+
+    def data(self, name: str) -> tuple[str, str, bytes] | None:
+        """(id, type, content) of ``name`` (a sha or ``rev:path``); None when it is missing."""
+        try:
+            sha, kind, _, content = self._git.get_object_data(name)
+        except ValueError:  # cat-file answered "missing"
+            return None
+        return _name(sha), _name(kind), bytes(content)
+
+    def manifests(self, blob: str, source: str) -> list[Manifest]:
+        found = self.data(blob)
+        if found is None:
+            raise GitOpsError(f"{source}: blob {blob} missing from the repository")
+        try:
+            text = found[2].decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise GitOpsError(f"{source}: not UTF-8 text") from e
+        return _parse(text, source)
+
+    def tree(self, tree_id: str) -> Iterator[tuple[str, str, str]]:
+        """(mode, name, sha) entries of a tree object."""
+        found = self.data(tree_id)
+        raw = found[2] if found else b""
+        i = 0
+        while i < len(raw):
+            space = raw.index(b" ", i)
+            nul = raw.index(b"\0", space)
+            yield _text(raw[i:space]), _text(raw[space + 1 : nul]), raw[nul + 1 : nul + 21].hex()
+            i = nul + 21
+
+
+def _state(manifests: Iterable[Manifest]) -> _State:
+    # documents without kind or name (values files, configs) are not Kubernetes objects
+    return {m.ref.key: m for m in manifests if m.ref.kind and m.ref.name}
+
+
+def _row(
+    c: CommitInfo, change: str, file: str, m: Manifest | None, error: str | None = None
+) -> dict[str, Any]:
+    ref = m.ref if m is not None else None
+    return {
+        "commit": c.commit,
+        "time": to_utc(c.time),
+        "author": c.author,
+        "api_version": ref.api_version if ref else "",
+        "kind": ref.kind if ref else "",
+        "namespace": ref.namespace if ref else "",
+        "name": ref.name if ref else "",
+        "object": str(ref) if ref else "",
+        "change": change,
+        "file": file,
+        "error": error,
+    }
+
+
+def _compare(c: CommitInfo, old: _State, new: _State) -> list[dict[str, Any]]:
+    rows = []
+    for key in sorted(old.keys() | new.keys()):
+        before, after = old.get(key), new.get(key)
+        if before is None and after is not None:
+            rows.append(_row(c, "added", after.source, after))
+        elif after is None and before is not None:
+            rows.append(_row(c, "removed", before.source, before))
+        elif before is not None and after is not None and before.obj != after.obj:
+            rows.append(_row(c, "modified", after.source, after))
+    return rows
+
+
+def _file_changes(c: CommitInfo, objects: _Objects) -> list[dict[str, Any]]:
+    """Compare the objects of the changed files' old and new blobs, commit-wide, so an object
+    moved between files (or a file renamed unchanged) is no change at all."""
+    old: _State = {}
+    new: _State = {}
+    errors = []
+    for fc in c.changes:
+        if fc.old_blob == fc.new_blob or not (_is_manifest(fc.old_path) or _is_manifest(fc.path)):
+            continue  # pure rename or mode change, or not a manifest
+        try:
+            after = (
+                objects.manifests(fc.new_blob, fc.path)
+                if fc.new_blob != NULL_SHA and _is_manifest(fc.path)
+                else []
+            )
+        except GitOpsError as e:
+            errors.append(_row(c, "error", fc.path, None, str(e)))
+            continue
+        try:
+            before = (
+                objects.manifests(fc.old_blob, fc.old_path)
+                if fc.old_blob != NULL_SHA and _is_manifest(fc.old_path)
+                else []
+            )
+        except GitOpsError:
+            continue  # reported at the commit that broke it; the fix is not an "add"
+        old.update(_state(before))
+        new.update(_state(after))
+    return errors + _compare(c, old, new)
+
+
+class _TreeStates:
+    """Object state of the app path per tree id (cached: most commits share trees)."""
+
+    def __init__(self, objects: _Objects, path: str, renderer: Renderer) -> None:
+        self._objects, self._path, self._renderer = objects, path, renderer
+        self._cache: dict[str, _State | GitOpsError] = {}
+
+    def at(self, commit: str) -> _State | GitOpsError:
+        found = self._objects.data(f"{commit}:{self._path}")
+        if found is None or found[1] != "tree":
+            return {}  # the path doesn't exist at this commit
+        tree_id = found[0]
+        if tree_id not in self._cache:
+            self._cache[tree_id] = self._render(commit, tree_id)
+        return self._cache[tree_id]
+
+    def _render(self, commit: str, tree_id: str) -> _State | GitOpsError:
+        names = {name for _, name, _ in self._objects.tree(tree_id)}
+        try:
+            if names & set(KUSTOMIZATION_NAMES):
+                return _state(self._renderer(commit, tree_id))
+            return _state(self._walk(tree_id, self._path))
+        except GitOpsError as e:
+            return e
+
+    def _walk(self, tree_id: str, prefix: str) -> Iterator[Manifest]:
+        for mode, name, sha in self._objects.tree(tree_id):
+            full = f"{prefix}/{name}" if prefix else name
+            if mode == "40000":
+                yield from self._walk(sha, full)
+            elif mode.startswith("100") and _is_manifest(full):
+                yield from self._objects.manifests(sha, full)
+
+
+def _rendered_changes(c: CommitInfo, states: _TreeStates) -> list[dict[str, Any]]:
+    new = states.at(c.commit)
+    if isinstance(new, GitOpsError):
+        return [_row(c, "error", "", None, str(new))]
+    old = states.at(c.parents[0]) if c.parents else {}
+    if isinstance(old, GitOpsError):
+        return []  # reported at the commit that broke it
+    return _compare(c, old, new)
+
+
+def _norm(path: str) -> str:
+    p = path.strip().removeprefix("./").strip("/")
+    return "" if p == "." else p
+
+
+def resource_changes(
+    repo: Path | str,
+    ref: str = "HEAD",
+    path: str = ".",
+    renderer: Renderer | None = None,
+) -> pd.DataFrame:
+    """One row per commit × object added / modified / removed under ``path``.
+
+    Without ``renderer`` the changed manifest files of each commit are parsed (old and new
+    blob) and compared commit-wide by object identity (group, kind, namespace, name). With a
+    ``renderer`` the whole path is rendered at each commit and at its first parent: by the
+    renderer where the path has a ``kustomization.yaml`` at that commit, else by parsing its
+    files; results are cached by tree id.
+
+    A file (or render) that fails gives one row with ``change == "error"`` and the message
+    in ``error``, at the commit that broke it; its objects are left out of that commit's
+    comparison and of the fixing commit's, so a breakage never shows as removals and its
+    fix never as additions.
+    """
+    r = _open(repo)
+    objects = _Objects(r)
+    states = _TreeStates(objects, _norm(path), renderer) if renderer is not None else None
+    rows: list[dict[str, Any]] = []
+    try:
+        for c in _iter(r, ref, path):
+            rows.extend(
+                _rendered_changes(c, states) if states is not None else _file_changes(c, objects)
+            )
+    finally:
+        r.close()
+    return frame(rows, CHANGE_COLUMNS)

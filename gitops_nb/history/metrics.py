@@ -1,0 +1,140 @@
+"""Delivery and drift metrics from the history frames: lead time, restore time, failure rate."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pandas as pd
+
+from gitops_nb.history.frames import NAT, NO_DURATION, TIME_DTYPE, frame
+
+LEAD_COLUMNS: dict[str, str] = {
+    "commit": "str",
+    "time": TIME_DTYPE,
+    "applied_at": TIME_DTYPE,
+    "run_id": "object",
+    "lead_time": "timedelta64[us]",
+}
+
+TOP = 5
+
+
+def _run_positions(commits_df: pd.DataFrame, runs_df: pd.DataFrame) -> list[tuple[int, Any, str]]:
+    """(position of the newest commit a run applies, started, run_id) per succeeded run.
+
+    A run at a commit outside ``commits_df`` (a commit that didn't touch the app path) is
+    placed by its commit time: it applies every listed commit no newer than that.
+    """
+    position = {sha: i for i, sha in enumerate(commits_df["commit"])}
+    times = list(commits_df["time"])
+    ok = runs_df[runs_df["outcome"] == "succeeded"]
+    out = []
+    for sha, ctime, started, run_id in zip(
+        ok["commit"], ok["commit_time"], ok["started"], ok["run_id"], strict=True
+    ):
+        pos = position.get(sha)
+        if pos is None and not pd.isna(ctime):
+            pos = next((i for i, t in enumerate(times) if t <= ctime), None)
+        if pos is not None:
+            out.append((pos, started, str(run_id)))
+    return out
+
+
+def lead_times(commits_df: pd.DataFrame, runs_df: pd.DataFrame) -> pd.DataFrame:
+    """Per commit (``commits_df`` order, newest first): the first succeeded run that applied
+    it — a run at commit C applies C and every commit listed after (older than) C — its
+    ``started`` as ``applied_at``, and ``lead_time = applied_at - time`` (NaT: not applied).
+
+    ``runs_df`` is :func:`gitops_nb.history.frames.runs` output for the same app.
+    """
+    n = len(commits_df)
+    first: list[tuple[Any, str] | None] = [None] * n
+    for pos, started, run_id in _run_positions(commits_df, runs_df):
+        best = first[pos]
+        if best is None or started < best[0]:
+            first[pos] = (started, run_id)
+    rows = []
+    best = None
+    for i, (sha, ctime) in enumerate(zip(commits_df["commit"], commits_df["time"], strict=True)):
+        here = first[i]
+        if here is not None and (best is None or here[0] < best[0]):
+            best = here  # earliest run at this commit or any newer one
+        rows.append(
+            {
+                "commit": sha,
+                "time": ctime,
+                "applied_at": best[0] if best else NAT,
+                "run_id": best[1] if best else None,
+                "lead_time": (best[0] - ctime) if best else NO_DURATION,
+            }
+        )
+    return frame(rows, LEAD_COLUMNS)
+
+
+def _seconds(values: pd.Series) -> tuple[float | None, float | None]:
+    s = values.dropna()
+    if s.empty:
+        return None, None
+    secs = s.dt.total_seconds()
+    return float(secs.mean()), float(secs.median())
+
+
+def _change_failure_rate(commits_df: pd.DataFrame) -> float | None:
+    if commits_df.empty:
+        return None
+    targets = [str(t) for t in commits_df["reverts"].dropna()]
+    reverted = commits_df["commit"].map(lambda c: any(str(c).startswith(t) for t in targets))
+    failed = commits_df["is_revert"].astype(bool) | reverted.astype(bool)
+    return float(failed.sum()) / len(commits_df)
+
+
+def _top(counter: Counter[str]) -> list[tuple[str, int]]:
+    return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
+
+
+def summary(
+    runs_df: pd.DataFrame,
+    intervals_df: pd.DataFrame,
+    commits_df: pd.DataFrame | None = None,
+    lead_df: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """Headline numbers as plain Python values (JSON-ready); ``None`` where undefined.
+
+    - ``sync_frequency``: runs per hour between the first and last start ((n-1) / hours);
+    - ``success_rate``: succeeded / runs that were not skipped;
+    - ``mean_lead_time_s`` / ``median_lead_time_s``: over applied commits (``lead_df``, or
+      computed from ``commits_df`` and ``runs_df``);
+    - ``mean_time_to_restore_s``: mean duration of resolved drift episodes;
+    - ``change_failure_rate``: share of commits that are reverts or were reverted;
+    - ``most_drifted_objects`` / ``most_responsible_managers``: top 5 ``(name, episodes)``.
+    """
+    starts = runs_df["started"].dropna()
+    hours = (starts.max() - starts.min()).total_seconds() / 3600 if len(starts) > 1 else 0.0
+    attempted = runs_df[runs_df["outcome"] != "skipped"]
+    if lead_df is None and commits_df is not None:
+        lead_df = lead_times(commits_df, runs_df)
+    mean_lead, median_lead = _seconds(lead_df["lead_time"]) if lead_df is not None else (None, None)
+    resolved = intervals_df[~intervals_df["open"].astype(bool)]
+    managers: Counter[str] = Counter()
+    for joined in intervals_df["managers"].dropna():
+        managers.update(m for m in str(joined).split(", ") if m)
+    return {
+        "runs": len(runs_df),
+        "sync_frequency": (len(starts) - 1) / hours if hours > 0 else None,
+        "success_rate": (
+            float((attempted["outcome"] == "succeeded").sum()) / len(attempted)
+            if len(attempted)
+            else None
+        ),
+        "mean_lead_time_s": mean_lead,
+        "median_lead_time_s": median_lead,
+        "drift_episodes": len(intervals_df),
+        "open_episodes": int(intervals_df["open"].astype(bool).sum()),
+        "mean_time_to_restore_s": _seconds(resolved["duration"])[0],
+        "change_failure_rate": (
+            _change_failure_rate(commits_df) if commits_df is not None else None
+        ),
+        "most_drifted_objects": _top(Counter(str(o) for o in intervals_df["object"])),
+        "most_responsible_managers": _top(managers),
+    }

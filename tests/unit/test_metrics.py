@@ -1,0 +1,137 @@
+"""Lead time and summary metrics from hand-made frames with known answers."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from gitops_nb.history.frames import runs
+from gitops_nb.history.metrics import lead_times, summary
+from gitops_nb.history.timeline import drift_intervals
+from gitops_nb.model import (
+    Action,
+    DiffStatus,
+    FieldChange,
+    Mode,
+    ObjectRef,
+    ObjectResult,
+    Outcome,
+    Revision,
+    SyncRun,
+)
+
+DEP = ObjectRef("apps/v1", "Deployment", "web", "api")
+CM = ObjectRef("v1", "ConfigMap", "web", "settings")
+
+
+def t(hhmm: str) -> pd.Timestamp:
+    return pd.Timestamp(f"2026-11-28T{hhmm}:00Z")
+
+
+def run(
+    run_id: str,
+    hhmm: str,
+    commit: str,
+    commit_hhmm: str,
+    outcome: Outcome = Outcome.SUCCEEDED,
+    objects: tuple[ObjectResult, ...] = (),
+) -> SyncRun:
+    return SyncRun(
+        run_id=run_id,
+        app="web",
+        started=f"2026-11-28T{hhmm}:00Z",
+        finished=f"2026-11-28T{hhmm}:30Z",
+        duration_s=30.0,
+        trigger="schedule",
+        mode=Mode.DETECT,
+        revision=Revision(commit, f"2026-11-28T{commit_hhmm}:00Z", "dev", "m"),
+        outcome=outcome,
+        counts={},
+        objects=objects,
+    )
+
+
+# newest first, as git log lists them; c3 reverts c2
+COMMITS = pd.DataFrame(
+    {
+        "commit": ["c4", "c3", "c2", "c1"],
+        "time": [t("13:00"), t("11:30"), t("10:30"), t("10:00")],
+        "is_revert": [False, True, False, False],
+        "reverts": [None, "c2", None, None],
+    }
+)
+
+
+def test_a_run_applies_its_commit_and_every_older_one() -> None:
+    runs_df = runs(
+        [
+            run("r0", "10:10", "c1", "10:00"),
+            run("r1", "10:45", "c2", "10:30", outcome=Outcome.FAILED),  # doesn't apply
+            run("r2", "12:00", "c3", "11:30"),  # applies c3 and c2 (failed before)
+            run("r3", "12:30", "c3", "11:30"),
+        ]
+    )
+    df = lead_times(COMMITS, runs_df)
+    by = df.set_index("commit")
+    assert by.loc["c1", "applied_at"] == t("10:10")
+    assert by.loc["c1", "run_id"] == "r0"
+    assert by.loc["c1", "lead_time"] == pd.Timedelta(minutes=10)
+    assert by.loc["c2", "applied_at"] == t("12:00")
+    assert by.loc["c2", "lead_time"] == pd.Timedelta(minutes=90)
+    assert by.loc["c3", "run_id"] == "r2"
+    assert by["applied_at"].isna()["c4"]
+    assert by["lead_time"].isna()["c4"]
+    assert by.loc["c4", "run_id"] is None
+
+
+def test_run_at_a_commit_outside_the_path_is_placed_by_commit_time() -> None:
+    # "x9" touched only other paths; it was made after c2, so it carries c2 and c1
+    df = lead_times(COMMITS, runs([run("r", "11:00", "x9", "10:45")]))
+    assert list(df["run_id"]) == [None, None, "r", "r"]
+
+
+def test_summary_numbers() -> None:
+    drifted = ObjectResult(
+        DEP,
+        Action.UNCHANGED,
+        DiffStatus.DRIFTED,
+        (FieldChange("spec.replicas", 5, 3, "kubectl-edit"), FieldChange("spec.x", 1, 2, "helm")),
+    )
+    missing = ObjectResult(CM, Action.UNCHANGED, DiffStatus.MISSING)
+    ok = ObjectResult(DEP, Action.UNCHANGED, DiffStatus.IN_SYNC)
+    ok_cm = ObjectResult(CM, Action.UNCHANGED, DiffStatus.IN_SYNC)
+    records = [
+        run("r0", "10:10", "c1", "10:00", objects=(drifted, missing)),
+        run("r1", "11:10", "c2", "10:30", outcome=Outcome.FAILED),
+        run("r2", "12:10", "c3", "11:30", objects=(ok, missing)),
+        run("r3", "13:10", "c3", "11:30", outcome=Outcome.SKIPPED),
+        run("r4", "14:10", "c4", "13:00", objects=(ok, ok_cm)),
+    ]
+    runs_df = runs(records)
+    intervals = drift_intervals(records)
+    s = summary(runs_df, intervals, COMMITS)
+    assert s["runs"] == 5
+    assert s["sync_frequency"] == pytest.approx(1.0)  # 5 runs, 4 hours apart in total
+    assert s["success_rate"] == pytest.approx(3 / 4)  # the skipped run doesn't count
+    # lead times: c1 10m, c2 100m (r2 at 12:10), c3 40m, c4 70m
+    assert s["mean_lead_time_s"] == pytest.approx((10 + 100 + 40 + 70) * 60 / 4)
+    assert s["median_lead_time_s"] == pytest.approx((40 + 70) * 60 / 2)
+    # episodes: replicas and x resolved after 2h, the missing ConfigMap after 4h
+    assert s["drift_episodes"] == 3
+    assert s["open_episodes"] == 0
+    assert s["mean_time_to_restore_s"] == pytest.approx((2 + 2 + 4) * 3600 / 3)
+    assert s["change_failure_rate"] == pytest.approx(2 / 4)  # c3 is a revert, c2 reverted
+    assert s["most_drifted_objects"] == [("Deployment/web/api", 2), ("ConfigMap/web/settings", 1)]
+    assert s["most_responsible_managers"] == [("helm", 1), ("kubectl-edit", 1)]
+
+
+def test_summary_of_nothing_is_defined() -> None:
+    s = summary(runs([]), drift_intervals([]))
+    assert s["runs"] == 0
+    assert s["sync_frequency"] is None
+    assert s["success_rate"] is None
+    assert s["mean_lead_time_s"] is None
+    assert s["mean_time_to_restore_s"] is None
+    assert s["change_failure_rate"] is None
+    assert s["most_drifted_objects"] == []
+    assert lead_times(COMMITS.iloc[0:0], runs([])).empty
