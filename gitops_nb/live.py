@@ -1,0 +1,258 @@
+"""Desired state from Git against the live cluster: prepare objects, read live, dry-run.
+
+The API server is the judge: every desired object is server-side applied with
+``dryRun=All`` (forced, so another manager's ownership shows as drift instead of a conflict)
+and the result is compared with the live object by :func:`gitops_nb.diff.compare`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any
+
+from gitops_nb import diff as diffmod
+from gitops_nb.errors import GitOpsError, KubeError, NotFoundError, UnknownKindError
+from gitops_nb.inventory import (
+    ApplySet,
+    parse_group_kind,
+    recorded_group_kinds,
+    recorded_namespaces,
+)
+from gitops_nb.kube.client import Kube
+from gitops_nb.kube.discovery import Discovery, Resource
+from gitops_nb.masking import scrub_text, secret_values
+from gitops_nb.model import DiffStatus, Manifest, ObjectRef, ResourceDiff
+
+FIELD_MANAGER = "gitops-nb"
+
+
+@dataclass(frozen=True)
+class Desired:
+    """One object as we will apply it: namespace defaulted, ApplySet label set."""
+
+    manifest: Manifest
+    obj: dict[str, Any]
+    ref: ObjectRef
+    resource: Resource | None  # None while its CRD is not yet established
+
+    @property
+    def path(self) -> str:
+        assert self.resource is not None
+        return self.resource.object_path(self.ref.namespace, self.ref.name)
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """An object's diff plus what produced it (reused by apply to avoid new requests)."""
+
+    ref: ObjectRef
+    diff: ResourceDiff
+    desired: Desired | None = None
+    live: dict[str, Any] | None = None
+    dry_run: dict[str, Any] | None = None
+    resource: Resource | None = None
+
+    @property
+    def status(self) -> DiffStatus:
+        return self.diff.status
+
+
+def _crd_kinds(manifests: Iterable[Manifest]) -> dict[tuple[str, str], bool]:
+    """(group, kind) → namespaced, for CRDs defined in the rendered set itself."""
+    out: dict[tuple[str, str], bool] = {}
+    for m in manifests:
+        o = m.obj
+        if o.get("kind") == "CustomResourceDefinition" and str(o.get("apiVersion", "")).startswith(
+            "apiextensions.k8s.io/"
+        ):
+            spec = o.get("spec") or {}
+            kind = (spec.get("names") or {}).get("kind")
+            if kind:
+                out[(str(spec.get("group", "")), str(kind))] = spec.get("scope") != "Cluster"
+    return out
+
+
+def prepare(
+    manifests: Sequence[Manifest],
+    discovery: Discovery,
+    applyset: ApplySet,
+    default_namespace: str,
+) -> list[Desired]:
+    """Resolve kinds, default namespaces and label members. Raises before anything is sent.
+
+    Kinds the server does not serve are allowed only when a CRD in the same set defines
+    them; anything else is an :class:`UnknownKindError` naming the object and file:line.
+    """
+    crds = _crd_kinds(manifests)
+    out: list[Desired] = []
+    errors: list[str] = []
+    for m in manifests:
+        api_version, kind = str(m.obj["apiVersion"]), str(m.obj["kind"])
+        group = api_version.rpartition("/")[0]
+        resource: Resource | None = None
+        if discovery.knows(api_version, kind):
+            resource = discovery.resource_for(api_version, kind)
+            namespaced = resource.namespaced
+        elif (group, kind) in crds:
+            namespaced = crds[(group, kind)]
+        else:
+            shown = m.ref if m.ref.namespace else replace(m.ref, namespace=default_namespace)
+            errors.append(
+                f"{m.location}: {shown}: the API server serves no {kind} in {api_version}"
+            )
+            continue
+        meta = dict(m.obj.get("metadata") or {})
+        if namespaced:
+            meta.setdefault("namespace", default_namespace)
+            if not meta["namespace"]:
+                meta["namespace"] = default_namespace
+        else:
+            meta.pop("namespace", None)
+        obj = applyset.label({**m.obj, "metadata": meta})
+        out.append(Desired(m, obj, ObjectRef.of(obj), resource))
+    if errors:
+        raise UnknownKindError(
+            "unknown kinds (is the CRD installed, or the apiVersion misspelt?):\n  "
+            + "\n  ".join(errors)
+        )
+    return out
+
+
+def resolve_pending(desired: Sequence[Desired], discovery: Discovery) -> list[Desired]:
+    """Fill in resources for kinds whose CRDs have just been established."""
+    out = []
+    for d in desired:
+        if d.resource is None and discovery.knows(d.ref.api_version, d.ref.kind):
+            d = replace(d, resource=discovery.resource_for_ref(d.ref))
+        out.append(d)
+    return out
+
+
+class LiveReader:
+    """Reads live objects and dry-runs desired ones, in parallel."""
+
+    def __init__(
+        self,
+        kube: Kube,
+        discovery: Discovery,
+        *,
+        workers: int = 8,
+        field_manager: str = FIELD_MANAGER,
+    ) -> None:
+        self.kube = kube
+        self.discovery = discovery
+        self.workers = max(1, workers)
+        self.field_manager = field_manager
+
+    def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+        if len(items) <= 1 or self.workers == 1:
+            return [fn(i) for i in items]
+        with ThreadPoolExecutor(self.workers) as pool:
+            return list(pool.map(fn, items))
+
+    def evaluate(self, desired: Sequence[Desired], namespaces_in_set: set[str]) -> list[Evaluated]:
+        return self.map(lambda d: self.evaluate_one(d, namespaces_in_set), desired)
+
+    def evaluate_one(self, d: Desired, namespaces_in_set: set[str] | None = None) -> Evaluated:
+        ref = d.ref
+        if d.resource is None:  # CRD from the same set not established yet
+            return Evaluated(ref, _missing(ref, d.obj), d)
+        try:
+            for _attempt in range(_CONSISTENT_READ_ATTEMPTS):
+                live = self.kube.get_or_none(d.path, what=str(ref))
+                try:
+                    dry = self.kube.apply(
+                        d.path,
+                        d.obj,
+                        field_manager=self.field_manager,
+                        force=True,
+                        dry_run=True,
+                        what=str(ref),
+                    )
+                except NotFoundError:
+                    # Its namespace does not exist yet; fine if the set creates it.
+                    if live is None and ref.namespace in (namespaces_in_set or set()):
+                        return Evaluated(ref, _missing(ref, d.obj), d, None, None, d.resource)
+                    raise
+                # A controller may write between our GET and the dry-run; compare only a
+                # dry-run made on top of the very version we read.
+                if live is None or _rv(dry) == _rv(live):
+                    break
+        except GitOpsError as e:
+            if e.transient:  # an outage fails the run; it says nothing about this object
+                raise
+            return Evaluated(
+                ref,
+                ResourceDiff(ref, DiffStatus.ERROR, error=scrub_text(str(e), secret_values(d.obj))),
+                d,
+                resource=d.resource,
+            )
+        result = diffmod.compare(ref, dry, live)
+        if result.status is not DiffStatus.IN_SYNC:
+            result = replace(result, diff_text=diffmod.unified_diff(ref, live, dry))
+        return Evaluated(ref, result, d, live, dry, d.resource)
+
+    # -- inventory -------------------------------------------------------------------------
+
+    def parent(self, applyset: ApplySet) -> dict[str, Any] | None:
+        path = f"/api/v1/namespaces/{applyset.namespace}/configmaps/{applyset.name}"
+        return self.kube.get_or_none(path, what=str(applyset.ref))  # type: ignore[no-any-return]
+
+    def members(
+        self,
+        applyset: ApplySet,
+        parent: dict[str, Any] | None,
+        extra_namespaces: Iterable[str] = (),
+    ) -> list[tuple[dict[str, Any], Resource]]:
+        """Live objects labelled as part of our ApplySet, for the kinds the parent records."""
+        if parent is None:
+            return []
+        namespaces = {applyset.namespace, *recorded_namespaces(parent), *extra_namespaces}
+        queries: list[tuple[Resource, str]] = []
+        for gk in sorted(recorded_group_kinds(parent)):
+            group, kind = parse_group_kind(gk)
+            resource = self.discovery.resource_for_group_kind(group, kind)
+            if resource is None:  # kind gone (CRD deleted): nothing we can list or prune
+                continue
+            if resource.namespaced:
+                queries += [(resource, ns) for ns in sorted(namespaces) if ns]
+            else:
+                queries.append((resource, ""))
+
+        def one(q: tuple[Resource, str]) -> list[tuple[dict[str, Any], Resource]]:
+            resource, ns = q
+            try:
+                items = self.kube.list(
+                    resource.collection_path(ns),
+                    label_selector=applyset.selector,
+                    what=f"{resource.kind} in {ns or 'cluster'}",
+                )
+            except NotFoundError:
+                return []
+            for item in items:  # list items lack apiVersion/kind
+                item.setdefault("apiVersion", resource.api_version)
+                item.setdefault("kind", resource.kind)
+            return [(i, resource) for i in items]
+
+        return [m for chunk in self.map(one, queries) for m in chunk]
+
+
+_CONSISTENT_READ_ATTEMPTS = 4
+
+
+def _rv(obj: dict[str, Any] | None) -> str:
+    return str(((obj or {}).get("metadata") or {}).get("resourceVersion", ""))
+
+
+def _missing(ref: ObjectRef, obj: dict[str, Any]) -> ResourceDiff:
+    return ResourceDiff(ref, DiffStatus.MISSING, diff_text=diffmod.unified_diff(ref, None, obj))
+
+
+def extraneous(ref: ObjectRef, live: dict[str, Any]) -> ResourceDiff:
+    return ResourceDiff(ref, DiffStatus.EXTRANEOUS, diff_text=diffmod.unified_diff(ref, live, None))
+
+
+def is_transient(e: BaseException) -> bool:
+    return isinstance(e, KubeError) and e.transient

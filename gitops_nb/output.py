@@ -1,0 +1,102 @@
+"""Formatting of records for the terminal: table, JSON, YAML, Markdown. No logic here."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from gitops_nb.model import ChangeSet, ResourceDiff, Revision
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def diff_document(
+    app: str, revision: Revision | None, diffs: Sequence[ResourceDiff]
+) -> dict[str, Any]:
+    """The ``diff -o json`` contract: {app, revision, resources: [...]}."""
+    return {
+        "app": app,
+        "revision": revision.commit if revision else None,
+        "resources": [d.to_dict() for d in diffs],
+    }
+
+
+def render_diff(
+    app: str,
+    revision: Revision | None,
+    diffs: Sequence[ResourceDiff],
+    fmt: str,
+    console: Console,
+) -> None:
+    doc = diff_document(app, revision, diffs)
+    if fmt == "json":
+        console.print_json(json.dumps(doc, default=str), indent=2, highlight=False)
+    elif fmt == "yaml":
+        console.print(yaml.safe_dump(doc, sort_keys=False), end="", markup=False, highlight=False)
+    elif fmt == "markdown":
+        console.print(diff_markdown(app, revision, diffs), end="", markup=False, highlight=False)
+    else:
+        console.print(diff_table(app, revision, diffs))
+        for d in diffs:
+            if d.diff_text and d.status.is_drift:
+                console.print(d.diff_text, markup=False, highlight=False, end="")
+
+
+def diff_table(app: str, revision: Revision | None, diffs: Sequence[ResourceDiff]) -> Table:
+    rev = revision.commit[:12] if revision else "-"
+    table = Table(title=f"{app} @ {rev}", title_justify="left")
+    for col in ("STATUS", "OBJECT", "FIELD", "LIVE", "GIT", "CHANGED BY"):
+        table.add_column(col, overflow="fold")
+    for d in diffs:
+        if not d.changes:
+            table.add_row(str(d.status), str(d.ref), "", "", "", d.error or "")
+        for c in d.changes:
+            who = f"{c.manager} ({c.operation}, {c.time})" if c.manager else "?"
+            table.add_row(str(d.status), str(d.ref), c.path, _short(c.live), _short(c.desired), who)
+    return table
+
+
+def diff_markdown(app: str, revision: Revision | None, diffs: Sequence[ResourceDiff]) -> str:
+    rev = revision.commit[:12] if revision else "-"
+    lines = [
+        f"### gitops-nb diff: `{app}` @ `{rev}`",
+        "",
+        "| status | object | field | live | git | changed by |",
+        "|---|---|---|---|---|---|",
+    ]
+
+    def cell(v: Any) -> str:
+        return _short(v).replace("|", "\\|").replace("\n", " ")
+
+    for d in diffs:
+        if not d.changes:
+            lines.append(f"| {d.status} | `{d.ref}` |  |  |  | {cell(d.error or '')} |")
+        for c in d.changes:
+            who = f"{c.manager} ({c.operation})" if c.manager else "?"
+            live, git = cell(c.live), cell(c.desired)
+            lines.append(f"| {d.status} | `{d.ref}` | `{c.path}` | {live} | {git} | {who} |")
+    return "\n".join(lines) + "\n"
+
+
+def render_changeset(changes: ChangeSet, fmt: str, console: Console, *, dry_run: bool) -> None:
+    if fmt == "json":
+        doc = {**changes.to_dict(), "dryRun": dry_run}
+        console.print_json(json.dumps(doc), indent=2, highlight=False)
+        return
+    title = "ChangeSet (dry run: nothing written)" if dry_run else "ChangeSet"
+    table = Table(title=title, title_justify="left")
+    for col in ("ACTION", "OBJECT", "ERROR"):
+        table.add_column(col, overflow="fold")
+    for e in changes.entries:
+        table.add_row(str(e.action), str(e.ref), e.error or "")
+    console.print(table)
+    counts = ", ".join(f"{k} {v}" for k, v in changes.counts().items() if v)
+    console.print(counts or "nothing to do", markup=False, highlight=False)
