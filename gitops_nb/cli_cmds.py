@@ -127,8 +127,8 @@ def cmd_cluster_down(args: argparse.Namespace) -> int:
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from gitops_nb import config
-    from gitops_nb.jsonlog import json_logger
     from gitops_nb.job import reconcile
+    from gitops_nb.jsonlog import json_logger
 
     cfg = config.load(
         args.config,
