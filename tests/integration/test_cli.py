@@ -195,7 +195,7 @@ def test_bad_input_names_file_and_line_and_changes_nothing(
         "--cache-dir",
         str(tmp_path / "cache"),
     ]
-    code, out, err = run(capsys, "apply", *f)
+    code, _out, err = run(capsys, "apply", *f)
     assert code == 2
     assert where in err, err
     assert objects_in(kube, namespace) == set()
