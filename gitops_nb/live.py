@@ -13,7 +13,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from gitops_nb import diff as diffmod
-from gitops_nb.errors import GitOpsError, KubeError, NotFoundError, UnknownKindError
+from gitops_nb.errors import (
+    ForbiddenError,
+    GitOpsError,
+    KubeError,
+    NotFoundError,
+    UnknownKindError,
+)
 from gitops_nb.inventory import (
     ApplySet,
     parse_group_kind,
@@ -209,7 +215,8 @@ class LiveReader:
         """Live objects labelled as part of our ApplySet, for the kinds the parent records."""
         if parent is None:
             return []
-        namespaces = {applyset.namespace, *recorded_namespaces(parent), *extra_namespaces}
+        recorded = {applyset.namespace, *recorded_namespaces(parent)}
+        namespaces = recorded | set(extra_namespaces)
         queries: list[tuple[Resource, str]] = []
         for gk in sorted(recorded_group_kinds(parent)):
             group, kind = parse_group_kind(gk)
@@ -230,6 +237,12 @@ class LiveReader:
                     what=f"{resource.kind} in {ns or 'cluster'}",
                 )
             except NotFoundError:
+                return []
+            except ForbiddenError:
+                # A namespace Git only now points into, and we may not read: nothing of ours
+                # can be there; the objects themselves will report the denial.
+                if ns in recorded:
+                    raise
                 return []
             for item in items:  # list items lack apiVersion/kind
                 item.setdefault("apiVersion", resource.api_version)

@@ -107,6 +107,7 @@ class Engine:
         self.discovery = discovery or Discovery(kube)
         self.on_object = on_object
         self.stop = stop or threading.Event()
+        self._lock = threading.Lock()
 
     def _reader(self, opts: SyncOptions) -> LiveReader:
         return LiveReader(
@@ -207,20 +208,27 @@ class Engine:
     def _record(
         self, changes: ChangeSet, ref: ObjectRef, action: Action, error: str | None = None
     ) -> None:
-        changes.add(ref, action, error)
-        if self.on_object is not None:
-            self.on_object(ref, action, error)
+        with self._lock:  # workers record as they finish, so logs and progress stream
+            changes.add(ref, action, error)
+            if self.on_object is not None:
+                self.on_object(ref, action, error)
 
     def _apply_batch(self, items: list[Evaluated], opts: SyncOptions, changes: ChangeSet) -> None:
         reader = self._reader(opts)
         for batch in ordering.batches(items, lambda e: e.ref):
-            if self.stop.is_set():
+
+            def one(e: Evaluated) -> bool:
+                if self.stop.is_set():  # finish what is in flight, start nothing new
+                    return False
+                self._record(changes, e.ref, *self._apply_one(e, opts))
+                return True
+
+            done = reader.map(one, batch)
+            if not all(done):
+                left = done.count(False)
                 raise InterruptedRun(
-                    "stopped before applying " + ", ".join(str(e.ref) for e in batch)
+                    f"stopped by signal; {left} object(s) of this stage not applied"
                 )
-            results = reader.map(lambda e: self._apply_one(e, opts), batch)
-            for e, (action, err) in zip(batch, results, strict=True):
-                self._record(changes, e.ref, action, err)
 
     def _apply_one(self, e: Evaluated, opts: SyncOptions) -> tuple[Action, str | None]:
         if e.status is DiffStatus.IN_SYNC:

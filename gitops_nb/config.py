@@ -1,0 +1,163 @@
+"""AppConfig: what one reconciler manages, from a YAML file, environment and flags.
+
+Precedence: flags > environment (``GITOPS_NB_*``) > config file > defaults. Validated as a
+whole; the first problem raises :class:`ConfigError` naming the key and its source.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gitops_nb.errors import ConfigError
+from gitops_nb.model import Mode
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_DURATION = re.compile(r"^(\d+)(s|m|h)$")
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """One app's reconciler settings (the ConfigMap ``jobs/config.yaml`` holds these keys)."""
+
+    app: str = ""
+    """App name; names the ApplySet parent ``gitops-nb.<app>`` and the Lease."""
+    repo: str = ""
+    """Git URL or local path."""
+    ref: str = "HEAD"
+    """Branch, tag or commit to reconcile to."""
+    path: str = "."
+    """App directory inside the repository (plain YAML or Kustomize)."""
+    namespace: str = "default"
+    """Default namespace for objects and home of the ApplySet parent, Lease and history."""
+    mode: Mode = Mode.CORRECT
+    """``correct`` applies, prunes and takes over conflicts; ``detect`` only records drift."""
+    prune: bool = True
+    """Delete ApplySet members that Git no longer has (``correct`` mode only)."""
+    max_prune_ratio: float = 0.5
+    """Largest share of the inventory one run may prune."""
+    allow_mass_prune: bool = False
+    """Allow pruning beyond ``max_prune_ratio``."""
+    history_retention: int = 50
+    """Sync-run records kept per app (oldest removed)."""
+    history_dir: str = ""
+    """Write records to this directory instead of ConfigMaps (runs outside the cluster)."""
+    interval: str = "5m"
+    """Schedule hint, for humans and reports (the CronJob schedule decides)."""
+    lease_duration_s: int = 60
+    """A Lease not renewed for this long is stale and may be taken over."""
+    workers: int = 8
+    """Parallel dry-runs / applies."""
+    cache_dir: str = ""
+    """Git mirror cache (an emptyDir in the pod); default ~/.cache/gitops-nb/git."""
+    kubeconfig: str = ""
+    """Explicit kubeconfig; empty means in-cluster when in a pod, else the default."""
+
+    def validate(self) -> AppConfig:
+        if not self.app or not _DNS_LABEL.match(self.app):
+            raise ConfigError(f"app: {self.app!r} is not a DNS label (lowercase, digits, '-')")
+        if not self.repo:
+            raise ConfigError("repo: is required (a Git URL or local path)")
+        if not _DNS_LABEL.match(self.namespace):
+            raise ConfigError(f"namespace: {self.namespace!r} is not a valid namespace name")
+        if not 0 < self.max_prune_ratio <= 1:
+            raise ConfigError(f"maxPruneRatio: {self.max_prune_ratio} must be in (0, 1]")
+        if self.history_retention < 1:
+            raise ConfigError(f"historyRetention: {self.history_retention} must be >= 1")
+        if self.lease_duration_s < 5:
+            raise ConfigError(f"leaseDurationSeconds: {self.lease_duration_s} must be >= 5")
+        if not 1 <= self.workers <= 64:
+            raise ConfigError(f"workers: {self.workers} must be between 1 and 64")
+        if not _DURATION.match(self.interval):
+            raise ConfigError(f"interval: {self.interval!r} must look like 30s, 5m or 1h")
+        return self
+
+
+# YAML / env key → field name
+_KEYS: dict[str, str] = {
+    "app": "app",
+    "repo": "repo",
+    "ref": "ref",
+    "path": "path",
+    "namespace": "namespace",
+    "mode": "mode",
+    "prune": "prune",
+    "maxPruneRatio": "max_prune_ratio",
+    "allowMassPrune": "allow_mass_prune",
+    "historyRetention": "history_retention",
+    "historyDir": "history_dir",
+    "interval": "interval",
+    "leaseDurationSeconds": "lease_duration_s",
+    "workers": "workers",
+    "cacheDir": "cache_dir",
+    "kubeconfig": "kubeconfig",
+}
+
+
+def _env_name(key: str) -> str:
+    return "GITOPS_NB_" + re.sub(r"(?<!^)([A-Z])", r"_\1", key).upper()
+
+
+_ENV = {_env_name(k): f for k, f in _KEYS.items()}
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    types = {f.name: f.type for f in fields(AppConfig)}
+    t = str(types[name])
+    try:
+        if name == "mode":
+            return Mode(str(value))
+        if t == "bool":
+            if isinstance(value, bool):
+                return value
+            if str(value).lower() in ("true", "1", "yes"):
+                return True
+            if str(value).lower() in ("false", "0", "no"):
+                return False
+            raise ValueError(value)
+        if t == "int":
+            return int(value)
+        if t == "float":
+            return float(value)
+        return str(value)
+    except ValueError as e:
+        raise ConfigError(f"{source}: {value!r} is not a valid value for {name}") from e
+
+
+def from_mapping(data: Mapping[str, Any], source: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in _KEYS:
+            raise ConfigError(f"{source}: unknown key {key!r} (known: {', '.join(sorted(_KEYS))})")
+        out[_KEYS[key]] = _coerce(_KEYS[key], value, f"{source}: {key}")
+    return out
+
+
+def load(
+    config_file: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> AppConfig:
+    """Build and validate the config from file, environment and flag overrides."""
+    values: dict[str, Any] = {}
+    if config_file:
+        path = Path(config_file)
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except (OSError, yaml.YAMLError) as e:
+            raise ConfigError(f"{path}: cannot read config: {e}") from e
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: the config must be a mapping of keys to values")
+        values.update(from_mapping(data, str(path)))
+    for env_key, name in _ENV.items():
+        if environ and environ.get(env_key):
+            values[name] = _coerce(name, environ[env_key], env_key)
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = _coerce(name, value, f"--{name.replace('_', '-')}")
+    return replace(AppConfig(), **values).validate()

@@ -1,0 +1,117 @@
+"""Sync-run records stored in the cluster as labelled ConfigMaps in the app's namespace.
+
+One ConfigMap per run. Small records are plain JSON (``data["record.json"]``); larger ones
+are gzip-compressed (``binaryData["record.json.gz"]``). A record that would still exceed the
+ConfigMap budget keeps every non-in-sync object and drops in-sync ones (counts stay exact,
+``truncated`` says how many were dropped).
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from typing import Any
+
+from gitops_nb.errors import GitOpsError
+from gitops_nb.kube.client import Kube
+from gitops_nb.model import DiffStatus, SyncRun
+
+APP_LABEL = "gitops-nb.io/app"
+KIND_LABEL = "gitops-nb.io/record"
+KIND_VALUE = "sync-run"
+STARTED_ANNOTATION = "gitops-nb.io/started"
+COMPRESS_ABOVE = 64 * 1024
+MAX_BYTES = 900 * 1024  # ConfigMaps are capped at 1 MiB in etcd; leave room for metadata
+
+
+def _name(run: SyncRun) -> str:
+    stamp = run.started.replace("-", "").replace(":", "").replace("T", "-").rstrip("Z").lower()
+    stamp = stamp.split(".")[0]
+    return f"gitops-nb-run-{run.app}-{stamp}-{run.run_id[:8]}"[:253]
+
+
+def encode(run: SyncRun) -> tuple[dict[str, str], dict[str, str]]:
+    """(data, binaryData) for the record, compressed and bounded as needed."""
+    doc = run.to_dict()
+    raw = json.dumps(doc, separators=(",", ":"), default=str).encode()
+    if len(raw) <= COMPRESS_ABOVE:
+        return {"record.json": raw.decode()}, {}
+    packed = gzip.compress(raw, compresslevel=6)
+    if len(packed) * 4 / 3 > MAX_BYTES:
+        kept = [o for o in doc["objects"] if o["status"] != str(DiffStatus.IN_SYNC)]
+        doc = {**doc, "objects": kept, "truncated": len(doc["objects"]) - len(kept)}
+        packed = gzip.compress(json.dumps(doc, separators=(",", ":"), default=str).encode())
+    return {}, {"record.json.gz": base64.b64encode(packed).decode()}
+
+
+def decode(cm: dict[str, Any]) -> SyncRun:
+    name = (cm.get("metadata") or {}).get("name", "?")
+    try:
+        if "record.json" in (cm.get("data") or {}):
+            doc = json.loads(cm["data"]["record.json"])
+        else:
+            doc = json.loads(gzip.decompress(base64.b64decode(cm["binaryData"]["record.json.gz"])))
+        doc.pop("truncated", None)
+        return SyncRun.from_dict(doc)
+    except (KeyError, ValueError, OSError) as e:
+        raise GitOpsError(f"ConfigMap/{name}: not a readable sync-run record: {e}") from e
+
+
+class ConfigMapStore:
+    """Write, list and trim one namespace's sync-run records."""
+
+    def __init__(self, kube: Kube, namespace: str) -> None:
+        self.kube = kube
+        self.namespace = namespace
+
+    @property
+    def _collection(self) -> str:
+        return f"/api/v1/namespaces/{self.namespace}/configmaps"
+
+    def write(self, run: SyncRun) -> str:
+        data, binary = encode(run)
+        name = _name(run)
+        cm: dict[str, Any] = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": name,
+                "namespace": self.namespace,
+                "labels": {APP_LABEL: run.app, KIND_LABEL: KIND_VALUE},
+                "annotations": {STARTED_ANNOTATION: run.started},
+            },
+            "immutable": True,
+        }
+        if data:
+            cm["data"] = data
+        if binary:
+            cm["binaryData"] = binary
+        self.kube.create(self._collection, cm, what=f"ConfigMap/{self.namespace}/{name}")
+        return name
+
+    def _list(self, app: str | None) -> list[dict[str, Any]]:
+        selector = f"{KIND_LABEL}={KIND_VALUE}" + (f",{APP_LABEL}={app}" if app else "")
+        items = self.kube.list(self._collection, label_selector=selector, what="sync-run records")
+        return sorted(
+            items,
+            key=lambda c: (
+                (c["metadata"].get("annotations") or {}).get(STARTED_ANNOTATION, ""),
+                c["metadata"]["name"],
+            ),
+        )
+
+    def read(self, app: str | None = None) -> list[SyncRun]:
+        """All records (of one app), oldest first."""
+        return [decode(c) for c in self._list(app)]
+
+    def trim(self, app: str, keep: int) -> int:
+        """Delete the oldest records beyond ``keep``; return how many went."""
+        items = self._list(app)
+        doomed = items[: max(0, len(items) - keep)]
+        for c in doomed:
+            name = c["metadata"]["name"]
+            self.kube.delete(
+                f"{self._collection}/{name}", what=f"ConfigMap/{self.namespace}/{name}"
+            )
+        return len(doomed)

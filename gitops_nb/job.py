@@ -1,0 +1,374 @@
+"""The headless reconciler (``gitops-nb reconcile``): one run, one record, one exit code.
+
+    lease → fetch → render → diff → (correct: apply + prune) → record → events → release
+
+Exit codes: 0 succeeded (in sync or corrected), 1 drift found in detect mode, 2 permanent
+failure (bad config, invalid manifests, forbidden, failed objects), 3 transient failure
+(retry next schedule), 4 another run holds the Lease (nothing touched), 5 interrupted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitops_nb.config import AppConfig
+from gitops_nb.errors import ExitCode, GitOpsError, InterruptedRun, LeaseHeldError
+from gitops_nb.history.configmaps import ConfigMapStore
+from gitops_nb.history.files import prune_dir, write_run
+from gitops_nb.jsonlog import event
+from gitops_nb.kube import events
+from gitops_nb.kube.client import ClientSettings, Kube, load_configuration
+from gitops_nb.kube.lease import Lease, acquire
+from gitops_nb.model import (
+    Action,
+    ChangeSet,
+    DiffStatus,
+    Mode,
+    ObjectRef,
+    ObjectResult,
+    Outcome,
+    Revision,
+    SyncRun,
+)
+from gitops_nb.pipeline import fetch_and_render
+from gitops_nb.source import Credentials, SourceSpec
+from gitops_nb.sync import DiffReport, Engine, SyncOptions
+
+RECORD_TIMEOUT_S = 180.0  # keep trying to write the record while the API server is away
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _iso(t: dt.datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run: SyncRun | None
+    exit_code: int
+
+
+def merge_objects(
+    report: DiffReport | None, changes: ChangeSet | None, mode: Mode
+) -> tuple[ObjectResult, ...]:
+    """Per-object lines of the record: the diff we saw plus what we did about it."""
+    if report is None:
+        return ()
+    done: dict[ObjectRef, tuple[Action, str | None]] = {}
+    for e in changes.entries if changes else ():
+        done[e.ref] = (e.action, e.error)
+    out = []
+    for item in report.items:
+        d = item.diff
+        if item.ref in done:
+            action, error = done[item.ref]
+        elif d.status is DiffStatus.IN_SYNC:
+            action, error = Action.UNCHANGED, None
+        elif d.status is DiffStatus.ERROR:
+            action, error = Action.FAILED, d.error
+        else:  # detect mode, or a run that stopped before reaching this object
+            action, error = Action.SKIPPED, None
+        out.append(ObjectResult(item.ref, action, d.status, d.changes, error or d.error))
+    del mode
+    return tuple(out)
+
+
+def count(objects: tuple[ObjectResult, ...]) -> dict[str, int]:
+    c = {
+        k: 0 for k in ("desired", "in_sync", "drifted", "created", "configured", "pruned", "failed")
+    }
+    for o in objects:
+        if o.status is not DiffStatus.EXTRANEOUS:
+            c["desired"] += 1
+        if o.status is DiffStatus.IN_SYNC:
+            c["in_sync"] += 1
+        elif o.status.is_drift:
+            c["drifted"] += 1
+        if o.action in (Action.CREATED, Action.CONFIGURED, Action.PRUNED, Action.FAILED):
+            c[str(o.action)] += 1
+    return c
+
+
+class Reconciler:
+    """One reconcile run of one app."""
+
+    def __init__(
+        self,
+        cfg: AppConfig,
+        log: logging.Logger,
+        *,
+        kube: Kube | None = None,
+        stop: threading.Event | None = None,
+        trigger: str = "manual",
+        credentials: Credentials | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.log = log
+        self.stop = stop or threading.Event()
+        self.trigger = trigger
+        self.credentials = credentials or Credentials.from_env(os.environ)
+        self.kube = kube or Kube(
+            load_configuration(cfg.kubeconfig or None), ClientSettings(pool_size=cfg.workers + 4)
+        )
+        self.run_id = uuid.uuid4().hex
+        self.holder = f"{socket.gethostname()}-{os.getpid()}-{self.run_id[:8]}"
+
+    def _ev(self, name: str, level: int = logging.INFO, **fields: object) -> None:
+        event(self.log, name, level, app=self.cfg.app, run_id=self.run_id, **fields)
+
+    def run(self) -> RunResult:
+        cfg = self.cfg
+        started = _now()
+        t0 = time.monotonic()
+        try:
+            lease = acquire(
+                self.kube, cfg.namespace, f"gitops-nb.{cfg.app}", self.holder, cfg.lease_duration_s
+            )
+        except LeaseHeldError as e:
+            self._ev("lease-held", logging.WARNING, error=str(e))
+            return RunResult(None, ExitCode.LOCKED)
+        except GitOpsError as e:
+            self._ev("lease-failed", logging.ERROR, error=str(e))
+            return RunResult(None, e.exit_code)
+        lease.start_renewing()
+        self._ev(
+            "run-started",
+            mode=str(cfg.mode),
+            repo=cfg.repo,
+            ref=cfg.ref,
+            path=cfg.path,
+            holder=self.holder,
+        )
+        revision: Revision | None = None
+        report: DiffReport | None = None
+        changes: ChangeSet | None = None
+        error: str | None = None
+        try:
+            outcome, code, revision, report, changes = self._sync()
+        except InterruptedRun as e:
+            outcome, code, error = Outcome.INTERRUPTED, ExitCode.INTERRUPTED, str(e)
+            report, changes, revision = self._partial
+        except GitOpsError as e:
+            outcome, code, error = Outcome.FAILED, e.exit_code, str(e)
+            report, changes, revision = self._partial
+        except Exception as e:  # a bug must still leave a record and free the lease
+            outcome, code = Outcome.FAILED, ExitCode.ERROR
+            error = f"internal error: {type(e).__name__}: {e}"
+            report, changes, revision = self._partial
+        objects = merge_objects(report, changes, cfg.mode)
+        if self.stop.is_set() and outcome is Outcome.SUCCEEDED:
+            pass  # finished before the signal mattered
+        run = SyncRun(
+            run_id=self.run_id,
+            app=cfg.app,
+            started=_iso(started),
+            finished=_iso(_now()),
+            duration_s=round(time.monotonic() - t0, 3),
+            trigger=self.trigger,
+            mode=cfg.mode,
+            revision=revision,
+            outcome=outcome,
+            counts=count(objects),
+            objects=objects,
+            error=error,
+        )
+        self._persist(run)
+        self._events(run)
+        self._release(lease)
+        self._ev(
+            "run-finished",
+            logging.INFO if code in (0, 1) else logging.ERROR,
+            outcome=str(outcome),
+            exit_code=code,
+            counts=run.counts,
+            duration_s=run.duration_s,
+            commit=revision.commit if revision else None,
+            error=error,
+        )
+        return RunResult(run, code)
+
+    _partial: tuple[DiffReport | None, ChangeSet | None, Revision | None] = (None, None, None)
+
+    def _sync(self) -> tuple[Outcome, int, Revision, DiffReport, ChangeSet | None]:
+        cfg = self.cfg
+        spec = SourceSpec(cfg.repo, cfg.ref, cfg.path, self.credentials)
+        rendered = fetch_and_render(spec, Path(cfg.cache_dir) if cfg.cache_dir else None)
+        revision = rendered.revision
+        self._partial = (None, None, revision)
+        self._ev("rendered", commit=revision.commit, objects=len(rendered.manifests))
+        changes = ChangeSet()
+
+        def on_object(ref: ObjectRef, action: Action, err: str | None) -> None:
+            if action is not Action.UNCHANGED:
+                self._ev(
+                    "object",
+                    logging.WARNING if err else logging.INFO,
+                    object=str(ref),
+                    action=str(action),
+                    error=err,
+                )
+
+        engine = Engine(self.kube, on_object=on_object, stop=self.stop)
+        opts = SyncOptions(
+            app=cfg.app,
+            namespace=cfg.namespace,
+            prune=cfg.prune and cfg.mode is Mode.CORRECT,
+            force_conflicts=True,
+            allow_mass_prune=cfg.allow_mass_prune,
+            max_prune_ratio=cfg.max_prune_ratio,
+            workers=cfg.workers,
+        )
+        desired, report = engine.plan(rendered.manifests, opts)
+        self._partial = (report, None, revision)
+        for item in report.drifted:
+            self._ev(
+                "drift",
+                object=str(item.ref),
+                status=str(item.status),
+                changes=[c.to_dict() for c in item.diff.changes],
+            )
+        if self.stop.is_set():
+            raise InterruptedRun("stopped after diff, before any write")
+        if cfg.mode is Mode.DETECT:
+            code = ExitCode.DRIFT if report.drifted else ExitCode.OK
+            if report.errors:
+                code = ExitCode.ERROR
+            outcome = Outcome.FAILED if report.errors else Outcome.SUCCEEDED
+            return outcome, code, revision, report, None
+
+        def collect(ref: ObjectRef, action: Action, err: str | None) -> None:
+            changes.add(ref, action, err)  # what was done so far, if the run stops midway
+            on_object(ref, action, err)
+
+        engine.on_object = collect
+        try:
+            result = engine.apply_report(report, desired, opts)
+        except GitOpsError:
+            self._partial = (report, changes, revision)
+            raise
+        failed = bool(result.failed)
+        outcome = Outcome.FAILED if failed else Outcome.SUCCEEDED
+        return outcome, (ExitCode.ERROR if failed else ExitCode.OK), revision, report, result
+
+    def _persist(self, run: SyncRun) -> None:
+        """Write the record; wait out an API server outage (bounded) rather than lose it."""
+        cfg = self.cfg
+        if cfg.history_dir:
+            write_run(Path(cfg.history_dir), run)
+            prune_dir(Path(cfg.history_dir), cfg.app, cfg.history_retention)
+            return
+        store = ConfigMapStore(self.kube, cfg.namespace)
+        deadline = time.monotonic() + RECORD_TIMEOUT_S
+        while True:
+            try:
+                name = store.write(run)
+                break
+            except GitOpsError as e:
+                if "AlreadyExists" in str(e) or getattr(e, "reason", "") == "AlreadyExists":
+                    name = "(written by an earlier attempt)"
+                    break
+                if not e.transient or time.monotonic() > deadline:
+                    self._ev("record-failed", logging.ERROR, error=str(e))
+                    return
+                time.sleep(2)
+        self._ev("recorded", configmap=name)
+        try:
+            store.trim(cfg.app, cfg.history_retention)
+        except GitOpsError as e:
+            self._ev("retention-failed", logging.WARNING, error=str(e))
+
+    def _events(self, run: SyncRun) -> None:
+        cfg = self.cfg
+        parent = (
+            self.kube.get_or_none(
+                f"/api/v1/namespaces/{cfg.namespace}/configmaps/gitops-nb.{cfg.app}"
+            )
+            if run.outcome is not Outcome.FAILED or run.objects
+            else None
+        )
+        about = parent or {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": f"gitops-nb.{cfg.app}", "namespace": cfg.namespace},
+        }
+        drifted = [o for o in run.objects if o.status.is_drift]
+        short = ", ".join(str(o.ref) for o in drifted[:5]) + (" …" if len(drifted) > 5 else "")
+        if drifted:
+            events.emit(
+                self.kube,
+                about,
+                "DriftDetected",
+                f"{len(drifted)} object(s) differ from Git at "
+                f"{(run.revision.commit[:12] if run.revision else '?')}: {short}",
+                warning=cfg.mode is Mode.DETECT,
+                instance=self.holder,
+            )
+        corrected = [o for o in drifted if o.action in (Action.CREATED, Action.CONFIGURED)]
+        if corrected:
+            events.emit(
+                self.kube,
+                about,
+                "DriftCorrected",
+                f"{len(corrected)} object(s) applied from Git",
+                instance=self.holder,
+            )
+        pruned = [o for o in run.objects if o.action is Action.PRUNED]
+        if pruned:
+            events.emit(
+                self.kube,
+                about,
+                "Pruned",
+                f"{len(pruned)} object(s) removed from Git were deleted: "
+                + ", ".join(str(o.ref) for o in pruned[:5]),
+                instance=self.holder,
+            )
+        if run.outcome in (Outcome.FAILED, Outcome.INTERRUPTED):
+            events.emit(
+                self.kube,
+                about,
+                "SyncFailed" if run.outcome is Outcome.FAILED else "SyncInterrupted",
+                (run.error or "object failures")[:1000],
+                warning=True,
+                instance=self.holder,
+            )
+
+    def _release(self, lease: Lease) -> None:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                lease.release()
+                return
+            except GitOpsError as e:
+                if not e.transient or time.monotonic() > deadline:
+                    self._ev("lease-release-failed", logging.WARNING, error=str(e))
+                    return
+                time.sleep(1)
+
+
+def reconcile(
+    cfg: AppConfig,
+    log: logging.Logger,
+    *,
+    trigger: str = "manual",
+    stop: threading.Event | None = None,
+    kube: Kube | None = None,
+    on_start: Callable[[Reconciler], None] | None = None,
+    credentials: Credentials | None = None,
+) -> RunResult:
+    """Run one reconcile; never raises for run-time failures (they are in the record)."""
+    r = Reconciler(cfg, log, kube=kube, stop=stop, trigger=trigger, credentials=credentials)
+    if on_start is not None:
+        on_start(r)
+    return r.run()

@@ -1,0 +1,134 @@
+"""One run at a time per app: a ``coordination.k8s.io/v1`` Lease, renewed while we work."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from gitops_nb.errors import ConflictError, LeaseHeldError, NotFoundError
+from gitops_nb.kube.client import Kube
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _fmt(t: dt.datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _parse(s: str | None) -> dt.datetime | None:
+    if not s:
+        return None
+    return dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
+
+
+@dataclass
+class Lease:
+    """A held Lease. Use :func:`acquire`; call :meth:`release` (or use ``with``)."""
+
+    kube: Kube
+    namespace: str
+    name: str
+    holder: str
+    duration_s: int
+    obj: dict[str, Any]
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    lost: bool = False
+
+    @property
+    def path(self) -> str:
+        return f"/apis/coordination.k8s.io/v1/namespaces/{self.namespace}/leases/{self.name}"
+
+    def renew(self) -> None:
+        spec = {**self.obj["spec"], "renewTime": _fmt(_now())}
+        self.obj = self.kube.replace(self.path, {**self.obj, "spec": spec}, what=self.what)
+
+    @property
+    def what(self) -> str:
+        return f"Lease/{self.namespace}/{self.name}"
+
+    def start_renewing(self) -> None:
+        """Renew every third of the duration in a daemon thread until released."""
+
+        def loop() -> None:
+            while not self._stop.wait(self.duration_s / 3):
+                try:
+                    self.renew()
+                except ConflictError:
+                    self.lost = True  # someone took it over: stop claiming it
+                    return
+                except Exception:  # transient: try again next tick, the lease is still ours
+                    continue
+
+        self._thread = threading.Thread(target=loop, name=f"lease-{self.name}", daemon=True)
+        self._thread.start()
+
+    def release(self) -> None:
+        """Stop renewing and hand the Lease back (it stays, with no holder)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self.lost:
+            return
+        cur = self.kube.get_or_none(self.path, what=self.what)
+        if cur is None or cur["spec"].get("holderIdentity") != self.holder:
+            return
+        spec = {k: v for k, v in cur["spec"].items() if k not in ("holderIdentity", "renewTime")}
+        self.kube.replace(self.path, {**cur, "spec": spec}, what=self.what)
+
+    def __enter__(self) -> Lease:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def acquire(kube: Kube, namespace: str, name: str, holder: str, duration_s: int) -> Lease:
+    """Take the Lease, or raise LeaseHeldError if another holder renewed it recently.
+
+    A Lease whose holder has not renewed within its duration is stale and taken over. The
+    update carries the resourceVersion we read, so two takers cannot both win.
+    """
+    path = f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}"
+    now = _fmt(_now())
+    spec = {
+        "holderIdentity": holder,
+        "leaseDurationSeconds": duration_s,
+        "acquireTime": now,
+        "renewTime": now,
+    }
+    what = f"Lease/{namespace}/{name}"
+    cur = kube.get_or_none(path, what=what)
+    if cur is None:
+        body = {
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": spec,
+        }
+        try:
+            obj = kube.create(
+                f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases", body, what=what
+            )
+        except ConflictError as e:  # created by a concurrent run between our get and create
+            raise LeaseHeldError(f"{what} was just taken by another run") from e
+        return Lease(kube, namespace, name, holder, duration_s, obj)
+    held_by = cur["spec"].get("holderIdentity")
+    renewed = _parse(cur["spec"].get("renewTime"))
+    their_duration = int(cur["spec"].get("leaseDurationSeconds") or duration_s)
+    if held_by and held_by != holder and renewed is not None:
+        age = (_now() - renewed).total_seconds()
+        if age < their_duration:
+            raise LeaseHeldError(
+                f"{what} is held by {held_by} (renewed {age:.0f}s ago, expires after "
+                f"{their_duration}s): another reconcile of this app is running"
+            )
+    try:
+        obj = kube.replace(path, {**cur, "spec": {**cur["spec"], **spec}}, what=what)
+    except (ConflictError, NotFoundError) as e:
+        raise LeaseHeldError(f"{what} changed while we took it: another run won") from e
+    return Lease(kube, namespace, name, holder, duration_s, obj)

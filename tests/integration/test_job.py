@@ -1,0 +1,430 @@
+"""`gitops-nb reconcile` as a subprocess against the real control plane."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gitops_nb.errors import ExitCode, ForbiddenError
+from gitops_nb.history.configmaps import ConfigMapStore, encode
+from gitops_nb.kube.client import Kube, load_configuration
+from gitops_nb.kube.discovery import Discovery
+from gitops_nb.localcluster import LocalCluster
+from gitops_nb.model import (
+    Action,
+    DiffStatus,
+    FieldChange,
+    Manifest,
+    Mode,
+    ObjectRef,
+    ObjectResult,
+    Outcome,
+    SyncRun,
+)
+
+from . import jobrunner as jr
+from .gitrepo import Repo
+from .test_jobs_manifests import SA, path_of, relocated  # noqa: F401 (fixture)
+from .test_sync import kubectl
+
+
+def many_configmaps(repo: Repo, n: int, value: str = "v1") -> None:
+    docs = [
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i:04d}\ndata:\n  k: {value}\n"
+        for i in range(n)
+    ]
+    repo.write("big/configmaps.yaml", "---\n".join(docs))
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    r = Repo(tmp_path / "repo")
+    r.add_fixture("shop", "shop")
+    r.commit("shop: initial")
+    return r
+
+
+def records(kube: Kube, namespace: str, app: str = "shop") -> list[SyncRun]:
+    return ConfigMapStore(kube, namespace).read(app)
+
+
+def event_reasons(kube: Kube, namespace: str) -> set[str]:
+    return {
+        e["reason"]
+        for e in kube.list(f"/api/v1/namespaces/{namespace}/events")
+        if e.get("source", {}).get("component") == "gitops-nb"
+    }
+
+
+def test_correct_mode_reconciles_records_and_emits_events(
+    cluster: LocalCluster, kube: Kube, namespace: str, repo: Repo, tmp_path: Path
+) -> None:
+    args = jr.reconcile_args(repo.path, "shop/overlays/prod", "shop", namespace, tmp_path / "c")
+    env = jr.admin_env(cluster)
+    code, logs, err = jr.run(args, env)
+    assert code == ExitCode.OK, (logs, err)
+    assert kube.get(f"/apis/apps/v1/namespaces/{namespace}/deployments/prod-shop")
+    [run] = records(kube, namespace)
+    assert run.outcome is Outcome.SUCCEEDED and run.mode is Mode.CORRECT
+    assert run.revision is not None and run.revision.commit == repo.git("rev-parse", "HEAD")
+    assert run.counts["created"] == 3 and run.counts["desired"] == 3
+    assert {e["event"] for e in logs} >= {
+        "run-started",
+        "rendered",
+        "object",
+        "recorded",
+        "run-finished",
+    }
+    assert all(isinstance(e["ts"], str) for e in logs)
+
+    # A new commit is applied; a revert rolls it back.
+    svc = "shop/base/service.yaml"
+    repo.write(svc, (repo.path / svc).read_text().replace("targetPort: 8080", "targetPort: 7070"))
+    change = repo.commit("shop: port 7070")
+    assert jr.run(args, env)[0] == ExitCode.OK
+    svc_path = f"/api/v1/namespaces/{namespace}/services/prod-shop"
+    assert kube.get(svc_path)["spec"]["ports"][0]["targetPort"] == 7070
+    repo.revert(change)
+    assert jr.run(args, env)[0] == ExitCode.OK
+    assert kube.get(svc_path)["spec"]["ports"][0]["targetPort"] == 8080
+
+    # Drift made with kubectl is corrected, and recorded with who made it.
+    kubectl(cluster, "scale", "deployment/prod-shop", "--replicas=7", "-n", namespace)
+    code, logs, _ = jr.run(args, env)
+    assert code == ExitCode.OK
+    dep = kube.get(f"/apis/apps/v1/namespaces/{namespace}/deployments/prod-shop")
+    assert dep["spec"]["replicas"] == 3
+    last = records(kube, namespace)[-1]
+    drifted = [o for o in last.objects if o.status is DiffStatus.DRIFTED]
+    assert [(o.ref.name, o.action) for o in drifted] == [("prod-shop", Action.CONFIGURED)]
+    assert drifted[0].changes[0].path == "spec.replicas"
+    assert (drifted[0].changes[0].manager or "").startswith("kubectl")
+    assert any(e["event"] == "drift" for e in logs)
+    assert {"DriftDetected", "DriftCorrected"} <= event_reasons(kube, namespace)
+
+
+def test_detect_mode_records_drift_and_writes_nothing_else(
+    cluster: LocalCluster, kube: Kube, namespace: str, repo: Repo, tmp_path: Path
+) -> None:
+    base = jr.reconcile_args(repo.path, "shop/overlays/prod", "shop", namespace, tmp_path / "c")
+    env = jr.admin_env(cluster)
+    assert jr.run(base, env)[0] == ExitCode.OK
+    kubectl(cluster, "set", "image", "deployment/prod-shop", "shop=hotfix:9", "-n", namespace)
+    code, _logs, _ = jr.run([*base, "--mode", "detect"], env)
+    assert code == ExitCode.DRIFT
+    dep = kube.get(f"/apis/apps/v1/namespaces/{namespace}/deployments/prod-shop")
+    assert dep["spec"]["template"]["spec"]["containers"][0]["image"] == "hotfix:9"
+    last = records(kube, namespace)[-1]
+    assert last.mode is Mode.DETECT and last.outcome is Outcome.SUCCEEDED
+    [obj] = [o for o in last.objects if o.status is DiffStatus.DRIFTED]
+    assert obj.action is Action.SKIPPED and obj.changes[0].manager == "kubectl-set"
+    assert last.counts["drifted"] == 1 and last.counts["configured"] == 0
+
+
+def test_history_dir_and_prune_events(
+    cluster: LocalCluster, kube: Kube, namespace: str, repo: Repo, tmp_path: Path
+) -> None:
+    hist = tmp_path / "history"
+    args = jr.reconcile_args(
+        repo.path,
+        "shop/overlays/prod",
+        "shop",
+        namespace,
+        tmp_path / "c",
+        "--history-dir",
+        str(hist),
+    )
+    env = jr.admin_env(cluster)
+    assert jr.run(args, env)[0] == ExitCode.OK
+    repo.remove("shop/base/service.yaml")
+    kust = "shop/base/kustomization.yaml"
+    repo.write(kust, (repo.path / kust).read_text().replace("  - service.yaml\n", ""))
+    repo.commit("shop: drop the service")
+    assert jr.run(args, env)[0] == ExitCode.OK
+    assert kube.get_or_none(f"/api/v1/namespaces/{namespace}/services/prod-shop") is None
+    from gitops_nb.history.files import read_dir
+
+    runs = read_dir(hist)
+    assert [r.counts["pruned"] for r in runs] == [0, 1]
+    assert records(kube, namespace) == []  # --history-dir replaces the ConfigMap store
+    assert "Pruned" in event_reasons(kube, namespace)
+
+
+def test_two_reconcilers_at_once_exactly_one_writes(
+    cluster: LocalCluster, kube: Kube, namespace: str, tmp_path: Path
+) -> None:
+    r = Repo(tmp_path / "big")
+    many_configmaps(r, 300)
+    r.commit("300 configmaps")
+    env = jr.admin_env(cluster)
+    procs = [
+        jr.start(jr.reconcile_args(r.path, "big", "big", namespace, tmp_path / f"c{i}"), env)
+        for i in range(2)
+    ]
+    outputs = [p.communicate(timeout=240)[0] for p in procs]  # drain pipes while waiting
+    results = [(p.returncode, jr.parse(out)) for p, out in zip(procs, outputs, strict=True)]
+    codes = sorted(c for c, _ in results)
+    assert codes == [ExitCode.OK, ExitCode.LOCKED], results
+    loser = next(logs for c, logs in results if c == ExitCode.LOCKED)
+    assert [e["event"] for e in loser] == ["lease-held"]
+    assert len(records(kube, namespace, "big")) == 1
+
+
+def test_stale_lease_is_taken_over(
+    cluster: LocalCluster, kube: Kube, namespace: str, repo: Repo, tmp_path: Path
+) -> None:
+    kube.create(
+        f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases",
+        {
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {"name": "gitops-nb.shop"},
+            "spec": {
+                "holderIdentity": "crashed-pod",
+                "leaseDurationSeconds": 15,
+                "renewTime": "2020-01-01T00:00:00.000000Z",
+            },
+        },
+    )
+    args = jr.reconcile_args(repo.path, "shop/overlays/prod", "shop", namespace, tmp_path / "c")
+    assert jr.run(args, jr.admin_env(cluster))[0] == ExitCode.OK
+    lease = kube.get(f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/gitops-nb.shop")
+    assert not lease["spec"].get("holderIdentity")  # released at the end
+
+
+def test_fresh_lease_of_another_holder_blocks(
+    cluster: LocalCluster, kube: Kube, namespace: str, repo: Repo, tmp_path: Path
+) -> None:
+    now = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+    kube.create(
+        f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases",
+        {
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {"name": "gitops-nb.shop"},
+            "spec": {"holderIdentity": "other-pod", "leaseDurationSeconds": 60, "renewTime": now},
+        },
+    )
+    args = jr.reconcile_args(repo.path, "shop/overlays/prod", "shop", namespace, tmp_path / "c")
+    code, logs, _ = jr.run(args, jr.admin_env(cluster))
+    assert code == ExitCode.LOCKED
+    assert "other-pod" in logs[0]["error"]
+    assert kube.get_or_none(f"/apis/apps/v1/namespaces/{namespace}/deployments/prod-shop") is None
+    assert records(kube, namespace) == []
+
+
+def test_sigterm_stops_cleanly_and_records_interrupted(
+    cluster: LocalCluster, kube: Kube, namespace: str, tmp_path: Path
+) -> None:
+    r = Repo(tmp_path / "big")
+    many_configmaps(r, 400)
+    r.commit("400 configmaps")
+    args = jr.reconcile_args(
+        r.path, "big", "big", namespace, tmp_path / "c", "--history-dir", str(tmp_path / "h")
+    )
+    p = jr.start(args, jr.admin_env(cluster))
+    jr.wait_for_line(p, "object")
+    p.send_signal(signal.SIGTERM)
+    p.communicate(timeout=120)
+    assert p.returncode == ExitCode.INTERRUPTED
+    from gitops_nb.history.files import read_dir
+
+    [run] = read_dir(tmp_path / "h")
+    assert run.outcome is Outcome.INTERRUPTED
+    created = sum(1 for o in run.objects if o.action is Action.CREATED)
+    assert 0 < created < 400
+    assert run.counts["created"] == created
+    lease = kube.get(f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/gitops-nb.big")
+    assert not lease["spec"].get("holderIdentity")
+    # The next run finishes the job.
+    assert jr.run(args, jr.admin_env(cluster))[0] == ExitCode.OK
+    assert (
+        len(
+            kube.list(
+                f"/api/v1/namespaces/{namespace}/configmaps",
+                label_selector="applyset.kubernetes.io/part-of",
+            )
+        )
+        == 400
+    )
+
+
+def test_apiserver_outage_mid_run_fails_then_recovers(
+    cluster: LocalCluster, kube: Kube, namespace: str, tmp_path: Path
+) -> None:
+    r = Repo(tmp_path / "big")
+    many_configmaps(r, 400)
+    r.commit("400 configmaps")
+    args = jr.reconcile_args(r.path, "big", "big", namespace, tmp_path / "c")
+    env = jr.admin_env(cluster)
+    p = jr.start(args, env)
+    jr.wait_for_line(p, "object")
+    cluster.stop_apiserver()
+    try:
+        time.sleep(15)  # longer than the client's retry budget
+    finally:
+        cluster.start_apiserver()
+    out, err = p.communicate(timeout=240)
+    assert p.returncode in (ExitCode.TRANSIENT, ExitCode.INTERRUPTED), (out, err)
+    [failed] = records(kube, namespace, "big")
+    assert failed.outcome in (Outcome.FAILED, Outcome.INTERRUPTED)
+    assert "API server" in (failed.error or "")
+    assert jr.run(args, env)[0] == ExitCode.OK
+    runs = records(kube, namespace, "big")
+    assert runs[-1].outcome is Outcome.SUCCEEDED
+    # Nothing half-owned: every object is ours and in sync, the parent lists its kind.
+    from gitops_nb.render import render
+    from gitops_nb.sync import Engine, SyncOptions
+
+    report = Engine(kube).diff(render(r.path, "big"), SyncOptions(app="big", namespace=namespace))
+    assert {e.status for e in report.items} == {DiffStatus.IN_SYNC}
+
+
+def test_retention_and_large_records(kube: Kube, namespace: str) -> None:
+    store = ConfigMapStore(kube, namespace)
+
+    def run(i: int, n_objects: int) -> SyncRun:
+        objs = tuple(
+            ObjectResult(
+                ObjectRef("apps/v1", "Deployment", namespace, f"app-{j:05d}"),
+                Action.CONFIGURED if j % 10 == 0 else Action.UNCHANGED,
+                DiffStatus.DRIFTED if j % 10 == 0 else DiffStatus.IN_SYNC,
+                (
+                    FieldChange(
+                        "spec.template.spec.containers[name=app].image",
+                        f"img:{j}",
+                        "img:1",
+                        "kubectl-set",
+                        "Update",
+                        "2026-11-28T00:00:00Z",
+                    ),
+                )
+                if j % 10 == 0
+                else (),
+            )
+            for j in range(n_objects)
+        )
+        return SyncRun(
+            f"run{i:04d}abcdef",
+            "big",
+            f"2026-11-28T00:{i:02d}:00.000Z",
+            f"2026-11-28T00:{i:02d}:30.000Z",
+            30.0,
+            "schedule",
+            Mode.CORRECT,
+            None,
+            Outcome.SUCCEEDED,
+            {"desired": n_objects},
+            objs,
+        )
+
+    big = run(0, 8000)
+    data, binary = encode(big)
+    assert binary and not data  # compressed
+    store.write(big)
+    assert store.read("big")[0] == big  # fits and round-trips exactly
+    for i in range(1, 6):
+        store.write(run(i, 3))
+    removed = store.trim("big", keep=3)
+    assert removed == 3
+    assert [r.run_id for r in store.read("big")] == [f"run{i:04d}abcdef" for i in (3, 4, 5)]
+
+
+def test_reconciler_with_only_its_service_account_token(
+    cluster: LocalCluster,
+    kube: Kube,
+    namespace: str,
+    repo: Repo,
+    tmp_path: Path,
+    relocated: list[Manifest],  # noqa: F811
+) -> None:
+    """In-cluster-style config, the jobs/ RBAC, nothing else: sufficient and tight."""
+    disco = Discovery(kube)
+    for m in relocated:
+        if m.obj["kind"] in ("ServiceAccount", "Role", "RoleBinding"):
+            kube.apply(path_of(disco, m.obj), m.obj, field_manager="test")
+    token = kube.create(
+        f"/api/v1/namespaces/{namespace}/serviceaccounts/{SA}/token",
+        {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {}},
+    )["status"]["token"]
+    sa_dir = tmp_path / "serviceaccount"
+    sa_dir.mkdir()
+    (sa_dir / "token").write_text(token)
+    (sa_dir / "ca.crt").write_bytes(cluster.ca_pem)
+    (sa_dir / "namespace").write_text(namespace)
+    host, port = cluster.server.removeprefix("https://").split(":")
+    env = jr.base_env(
+        {
+            "KUBERNETES_SERVICE_HOST": host,
+            "KUBERNETES_SERVICE_PORT": port,
+            "GITOPS_NB_SERVICEACCOUNT_DIR": str(sa_dir),
+            "HOME": str(tmp_path),
+        }
+    )
+    as_sa = Kube(_sa_config(cluster, token))
+    deadline = time.monotonic() + 20  # the authorizer learns new bindings via an informer
+    while True:
+        try:
+            as_sa.list(f"/api/v1/namespaces/{namespace}/configmaps")
+            break
+        except ForbiddenError:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+
+    args = jr.reconcile_args(repo.path, "shop/overlays/prod", "shop", namespace, tmp_path / "c")
+    code, logs, err = jr.run(args, env)
+    assert code == ExitCode.OK, (logs, err)
+    text = json.dumps(logs) + err
+    assert "Forbidden" not in text and "403" not in text  # no request was denied
+    [run] = records(kube, namespace)
+    assert run.outcome is Outcome.SUCCEEDED and run.counts["created"] == 3
+    assert "DriftCorrected" in event_reasons(kube, namespace)  # created what was missing
+    kubectl(cluster, "scale", "deployment/prod-shop", "--replicas=4", "-n", namespace)
+    assert jr.run(args, env)[0] == ExitCode.OK
+    messages = [
+        e["message"]
+        for e in kube.list(f"/api/v1/namespaces/{namespace}/events")
+        if e["reason"] == "DriftDetected"
+    ]
+    assert any(f"Deployment/{namespace}/prod-shop" in m and "1 object" in m for m in messages)
+
+    # A write outside its namespace is denied, and reported per object.
+    with pytest.raises(ForbiddenError):
+        as_sa.apply(
+            "/api/v1/namespaces/default/configmaps/escape",
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "escape"}},
+            field_manager="gitops-nb",
+        )
+    repo.write(
+        "shop/overlays/prod/escape.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: escape\n  namespace: default\n",
+    )
+    kust = "shop/overlays/prod/kustomization.yaml"
+    repo.write(
+        kust,
+        (repo.path / kust)
+        .read_text()
+        .replace("resources:\n  - ../../base\n", "resources:\n  - ../../base\n  - escape.yaml\n"),
+    )
+    repo.commit("try to write outside the namespace")
+    code, logs, _ = jr.run(args, env)
+    assert code == ExitCode.ERROR, logs
+    last = records(kube, namespace)[-1]
+    assert last.outcome is Outcome.FAILED
+    escaped_list = [o for o in last.objects if o.ref.name == "prod-escape"]
+    assert len(escaped_list) == 1, (last.error, [o.ref for o in last.objects], logs[-1])
+    escaped = escaped_list[0]
+    assert escaped.status is DiffStatus.ERROR and "forbidden" in (escaped.error or "").lower()
+    assert kube.get_or_none("/api/v1/namespaces/default/configmaps/prod-escape") is None
+
+
+def _sa_config(cluster: LocalCluster, token: str) -> Any:
+    cfg = load_configuration(cluster.kubeconfig)
+    cfg.cert_file = cfg.key_file = None
+    cfg.api_key = {"authorization": f"Bearer {token}"}
+    return cfg
