@@ -1,0 +1,432 @@
+"""The in-cluster install (``jobs/``): hardened, least privilege, and the API server accepts it.
+
+Rendered with Kustomize like ``kubectl apply -k jobs/``; every object is server-side dry-run
+applied. The RBAC is also exercised for real: the reconciler's ServiceAccount, with a token
+of its own, may write in its namespace and nowhere else, and cannot mint wider rights.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gitops_nb.config import load
+from gitops_nb.errors import ForbiddenError, NotFoundError
+from gitops_nb.kube.client import Kube
+from gitops_nb.kube.discovery import Discovery
+from gitops_nb.model import Manifest
+from gitops_nb.render import render
+
+REPO = Path(__file__).resolve().parents[2]
+INSTALL_NS = "gitops-nb"
+SA = "gitops-nb-reconciler"
+FORBIDDEN_VERBS = {"escalate", "bind", "impersonate", "*"}
+# Shapes of real credentials that must never sit in the template, comments included.
+CREDENTIAL_SHAPES = re.compile(
+    r"BEGIN [A-Z ]*PRIVATE KEY|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_|glpat-|"
+    r"(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\d+) AAAA"
+)
+PLACEHOLDER = re.compile(r"^REPLACE_ME$")
+AppRule = tuple[str, str, frozenset[str]]  # (apiGroup, resource, verbs)
+
+
+@pytest.fixture(scope="module")
+def default_install() -> list[Manifest]:
+    # Rooted at jobs/: the repository root holds .venv, whose symlinks leave the tree.
+    return render(REPO / "jobs")
+
+
+@pytest.fixture(scope="module")
+def cluster_wide() -> list[Manifest]:
+    return render(REPO / "jobs", "overlays/cluster-wide")
+
+
+@pytest.fixture
+def relocated(tmp_path: Path, namespace: str) -> list[Manifest]:
+    """The default install moved into the test namespace by an overlay, as users would."""
+    shutil.copytree(REPO / "jobs", tmp_path / "jobs")
+    (tmp_path / "test").mkdir()
+    (tmp_path / "test" / "kustomization.yaml").write_text(
+        yaml.safe_dump({"namespace": namespace, "resources": ["../jobs"]})
+    )
+    return render(tmp_path, "test")
+
+
+def kinds(ms: list[Manifest]) -> set[tuple[str, str]]:
+    return {(m.obj["kind"], m.obj["metadata"]["name"]) for m in ms}
+
+
+def one(ms: list[Manifest], kind: str) -> dict[str, Any]:
+    found = [m.obj for m in ms if m.obj["kind"] == kind]
+    assert len(found) == 1, f"expected one {kind}, got {len(found)}"
+    return found[0]
+
+
+def rules(ms: list[Manifest], kind: str) -> list[dict[str, Any]]:
+    return [r for m in ms if m.obj["kind"] == kind for r in m.obj.get("rules", [])]
+
+
+def flat(rs: list[dict[str, Any]]) -> set[AppRule]:
+    return {
+        (g, res, frozenset(r["verbs"]))
+        for r in rs
+        for g in r.get("apiGroups", [])
+        for res in r.get("resources", [])
+    }
+
+
+def path_of(disco: Discovery, obj: dict[str, Any]) -> str:
+    r = disco.resource_for(obj["apiVersion"], obj["kind"])
+    ns = obj["metadata"].get("namespace", "") if r.namespaced else ""
+    return r.object_path(ns, obj["metadata"]["name"])
+
+
+def dry_run_all(kube: Kube, ms: list[Manifest]) -> None:
+    disco = Discovery(kube)
+    for m in ms:
+        out = kube.apply(path_of(disco, m.obj), m.obj, field_manager="test", dry_run=True)
+        assert (out["kind"], out["metadata"]["name"]) == (m.obj["kind"], m.obj["metadata"]["name"])
+
+
+# --- the rendered default install ---------------------------------------------------------
+
+
+def test_default_install_renders_the_expected_objects_in_its_namespace(
+    default_install: list[Manifest],
+) -> None:
+    assert kinds(default_install) == {
+        ("Namespace", INSTALL_NS),
+        ("ServiceAccount", SA),
+        ("Role", SA),
+        ("RoleBinding", SA),
+        ("ConfigMap", "gitops-nb-config"),
+        ("Secret", "gitops-nb-git"),
+        ("CronJob", SA),
+    }
+    for m in default_install:
+        if m.obj["kind"] != "Namespace":
+            assert m.obj["metadata"]["namespace"] == INSTALL_NS, m.ref
+    binding = one(default_install, "RoleBinding")
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": SA,
+    }
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": SA, "namespace": INSTALL_NS}]
+
+
+def test_cronjob_runs_one_bounded_hardened_run_at_a_time(default_install: list[Manifest]) -> None:
+    cj = one(default_install, "CronJob")["spec"]
+    assert cj["schedule"] == "*/5 * * * *"
+    assert cj["concurrencyPolicy"] == "Forbid"
+    assert cj["startingDeadlineSeconds"] == 120
+    assert (cj["successfulJobsHistoryLimit"], cj["failedJobsHistoryLimit"]) == (3, 3)
+    job = cj["jobTemplate"]["spec"]
+    assert job["backoffLimit"] == 1
+    fail_now = [r for r in job["podFailurePolicy"]["rules"] if r["action"] == "FailJob"]
+    assert fail_now[0]["onExitCodes"]["values"] == [1, 2, 4]  # drift, permanent, Lease held
+    assert job["activeDeadlineSeconds"] == 600
+    assert job["ttlSecondsAfterFinished"] > job["activeDeadlineSeconds"]
+    pod = job["template"]["spec"]
+    assert pod["serviceAccountName"] == SA
+    assert pod["automountServiceAccountToken"] is True
+    assert pod["restartPolicy"] == "Never"
+    assert pod["terminationGracePeriodSeconds"] == 30
+    psc = pod["securityContext"]
+    assert psc["runAsNonRoot"] is True
+    assert (psc["runAsUser"], psc["fsGroup"]) == (10001, 10001)
+    assert psc["seccompProfile"] == {"type": "RuntimeDefault"}
+    (c,) = pod["containers"]
+    assert c["image"] == "ghcr.io/gitops-nb/gitops-nb:0.1.0"
+    assert c["args"] == ["reconcile", "--config", "/etc/gitops-nb/config.yaml"]
+    assert c["resources"] == {
+        "requests": {"cpu": "100m", "memory": "256Mi"},
+        "limits": {"memory": "512Mi"},
+    }
+    sc = c["securityContext"]
+    assert sc["readOnlyRootFilesystem"] is True
+    assert sc["allowPrivilegeEscalation"] is False
+    assert sc["capabilities"] == {"drop": ["ALL"]}
+    env = {e["name"]: e["value"] for e in c["env"]}
+    assert env == {
+        "GITOPS_NB_CACHE_DIR": "/work/cache",
+        "HOME": "/work",
+        "GITOPS_NB_GIT_TOKEN_FILE": "/etc/gitops-nb/git/token",
+    }
+
+
+def test_cronjob_mounts_config_credentials_and_writable_emptydirs(
+    default_install: list[Manifest],
+) -> None:
+    pod = one(default_install, "CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    mounts = {m["mountPath"]: m["name"] for m in pod["containers"][0]["volumeMounts"]}
+    assert set(mounts) == {"/work", "/tmp", "/etc/gitops-nb", "/etc/gitops-nb/git"}
+    work, tmp = volumes[mounts["/work"]], volumes[mounts["/tmp"]]
+    assert work["emptyDir"]["sizeLimit"] == "1Gi"
+    assert "emptyDir" in tmp
+    config = volumes[mounts["/etc/gitops-nb"]]["configMap"]
+    assert config["name"] == "gitops-nb-config"
+    assert [i["path"] for i in config["items"]] == ["config.yaml"]
+    secret = volumes[mounts["/etc/gitops-nb/git"]]["secret"]
+    assert secret == {"secretName": "gitops-nb-git", "optional": True, "defaultMode": 0o400}
+    cm = one(default_install, "ConfigMap")
+    assert set(cm["data"]) == {"config.yaml"}
+    key_files = {"token", "ssh-privatekey", "known_hosts"}
+    assert set(one(default_install, "Secret")["stringData"]) == key_files
+
+
+def test_config_map_is_a_valid_app_config_for_its_own_namespace(
+    default_install: list[Manifest], tmp_path: Path
+) -> None:
+    text = one(default_install, "ConfigMap")["data"]["config.yaml"]
+    keys = set(yaml.safe_load(text))
+    assert keys == {
+        "app",
+        "repo",
+        "ref",
+        "path",
+        "namespace",
+        "mode",
+        "prune",
+        "maxPruneRatio",
+        "historyRetention",
+        "interval",
+        "leaseDurationSeconds",
+    }
+    (tmp_path / "config.yaml").write_text(text)
+    cfg = load(tmp_path / "config.yaml")
+    # The namespaced install may write only here: the app must live where the Role is.
+    assert cfg.namespace == INSTALL_NS
+
+
+# --- least privilege -----------------------------------------------------------------------
+
+
+def test_default_install_grants_no_cluster_rights_no_wildcards_no_escalation(
+    default_install: list[Manifest],
+) -> None:
+    assert not {"ClusterRole", "ClusterRoleBinding"} & {m.obj["kind"] for m in default_install}
+    role = rules(default_install, "Role")
+    assert role
+    for r in role:
+        for field in ("apiGroups", "resources", "verbs"):
+            assert "*" not in r[field], r
+        assert not FORBIDDEN_VERBS & set(r["verbs"]), r
+        assert "resourceNames" not in r and "nonResourceURLs" not in r
+    granted = flat(role)
+    assert ("coordination.k8s.io", "leases", frozenset({"get", "create", "update"})) in granted
+    assert ("", "events", frozenset({"create", "patch"})) in granted
+    assert ("events.k8s.io", "events", frozenset({"create", "patch"})) in granted
+    assert not any(res in {"pods", "namespaces", "nodes"} for _, res, _ in granted)
+    writes = {"get", "list", "watch", "create", "patch", "delete"}
+    for group, res in [
+        ("apps", "deployments"),
+        ("", "secrets"),
+        ("rbac.authorization.k8s.io", "roles"),
+    ]:
+        assert (group, res, frozenset(writes)) in granted
+    assert ("", "configmaps", frozenset(writes | {"update"})) in granted
+
+
+def test_every_rbac_rule_is_commented() -> None:
+    for f in ("jobs/rbac.yaml", "jobs/overlays/cluster-wide/clusterrole.yaml"):
+        lines = (REPO / f).read_text().splitlines()
+        for i, line in enumerate(lines):
+            if line.strip().startswith("- apiGroups:"):
+                assert lines[i - 1].strip().startswith("#"), f"{f}:{i + 1}: rule without a why"
+
+
+def test_secret_template_holds_placeholders_only(default_install: list[Manifest]) -> None:
+    secret = one(default_install, "Secret")
+    assert "data" not in secret
+    for key, value in secret["stringData"].items():
+        assert PLACEHOLDER.match(value), f"Secret key {key} is not a placeholder"
+    text = (REPO / "jobs" / "git-credentials.yaml").read_text()
+    assert not CREDENTIAL_SHAPES.search(text)
+
+
+def test_cluster_wide_overlay_adds_cluster_rights_without_escalation(
+    cluster_wide: list[Manifest], default_install: list[Manifest]
+) -> None:
+    assert kinds(cluster_wide) == {("ClusterRole", SA), ("ClusterRoleBinding", SA)}
+    binding = one(cluster_wide, "ClusterRoleBinding")
+    assert binding["roleRef"]["kind"] == "ClusterRole"
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": SA, "namespace": INSTALL_NS}]
+    cluster = rules(cluster_wide, "ClusterRole")
+    for r in cluster:
+        assert not {"*"} & (set(r["apiGroups"]) | set(r["resources"])), r
+        assert not FORBIDDEN_VERBS & set(r["verbs"]), r
+    granted = {(g, res) for g, res, _ in flat(cluster)}
+    assert {("", "namespaces"), ("apiextensions.k8s.io", "customresourcedefinitions")} <= granted
+    assert ("rbac.authorization.k8s.io", "clusterroles") in granted
+    # Bookkeeping stays namespaced: a cluster-wide Lease grant could hijack leader election.
+    assert ("coordination.k8s.io", "leases") not in granted
+    app_kinds = {(g, res) for g, res, _ in flat(rules(default_install, "Role"))}
+    assert (
+        app_kinds - {("coordination.k8s.io", "leases"), ("", "events"), ("events.k8s.io", "events")}
+        <= granted
+    )
+
+
+# --- the API server's verdict --------------------------------------------------------------
+
+
+def test_every_object_passes_server_side_dry_run(
+    kube: Kube, namespace: str, relocated: list[Manifest], cluster_wide: list[Manifest]
+) -> None:
+    assert {m.obj["metadata"].get("namespace") for m in relocated} == {namespace, None}
+    dry_run_all(kube, relocated)
+    dry_run_all(kube, cluster_wide)
+    disco = Discovery(kube)
+    # Dry-run wrote nothing.
+    assert kube.get_or_none(path_of(disco, one(relocated, "CronJob"))) is None
+    assert kube.get_or_none(path_of(disco, one(cluster_wide, "ClusterRole"))) is None
+
+
+def _as_service_account(kube: Kube, namespace: str) -> Kube:
+    """A client holding a fresh token of the reconciler's ServiceAccount (never printed)."""
+    req = {
+        "apiVersion": "authentication.k8s.io/v1",
+        "kind": "TokenRequest",
+        "spec": {"expirationSeconds": 600},
+    }
+    token = kube.create(f"/api/v1/namespaces/{namespace}/serviceaccounts/{SA}/token", req)
+    cfg = copy.deepcopy(kube.configuration)
+    cfg.cert_file = cfg.key_file = None
+    cfg.api_key = {"authorization": token["status"]["token"]}
+    cfg.api_key_prefix = {"authorization": "Bearer"}
+    return Kube(cfg)
+
+
+def _eventually(check: Callable[[], object], timeout: float = 15.0) -> None:
+    """The RBAC authorizer sees new Roles through an informer: allow it a moment."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            check()
+            return
+        except ForbiddenError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@pytest.fixture
+def reconciler(kube: Kube, namespace: str, relocated: list[Manifest]) -> Iterator[Kube]:
+    """The install applied for real in the test namespace; a client acting as its SA."""
+    disco = Discovery(kube)
+    for m in relocated:
+        if m.obj["kind"] in ("ServiceAccount", "Role", "RoleBinding"):
+            kube.apply(path_of(disco, m.obj), m.obj, field_manager="test")
+    sa = _as_service_account(kube, namespace)
+    yield sa
+    sa.close()  # the namespace fixture deletes what was applied
+
+
+def _deployment(namespace: str) -> dict[str, Any]:
+    labels = {"app": "web"}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": namespace},
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]},
+            },
+        },
+    }
+
+
+def _role(namespace: str, name: str, rule: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": {"name": name, "namespace": namespace},
+        "rules": [rule],
+    }
+
+
+def _dry_apply(sa: Kube, path: str, obj: dict[str, Any]) -> Any:
+    return sa.apply(path, obj, field_manager="gitops-nb", dry_run=True)
+
+
+def test_reconciler_manages_its_namespace_and_its_bookkeeping(
+    reconciler: Kube, namespace: str
+) -> None:
+    sa = reconciler
+    deploy = f"/apis/apps/v1/namespaces/{namespace}/deployments/web"
+    _eventually(lambda: _dry_apply(sa, deploy, _deployment(namespace)))
+    with pytest.raises(NotFoundError):  # not Forbidden: prune may delete it
+        sa.delete(deploy, dry_run=True)
+    # Sync-run records: created, listed, trimmed.
+    history = f"/api/v1/namespaces/{namespace}/configmaps"
+    record = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "run-1"}}
+    sa.create(history, record)
+    assert "run-1" in [c["metadata"]["name"] for c in sa.list(history)]
+    sa.delete(f"{history}/run-1")
+    # One run at a time: the Lease is created, then taken and renewed with update.
+    leases = f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
+    lease_obj = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "spec": {}}
+    lease = sa.create(leases, {**lease_obj, "metadata": {"name": "gitops-nb.example"}})
+    sa.replace(f"{leases}/gitops-nb.example", lease)
+    with pytest.raises(ForbiddenError):  # released, never deleted
+        sa.delete(f"{leases}/gitops-nb.example")
+    event = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": "gitops-nb.example.1"},
+        "involvedObject": {
+            "kind": "ConfigMap",
+            "name": "gitops-nb.example",
+            "namespace": namespace,
+        },
+        "reason": "DriftDetected",
+        "message": "test",
+    }
+    sa.create(f"/api/v1/namespaces/{namespace}/events", event)
+
+
+def test_reconciler_cannot_leave_its_namespace_or_mint_wider_rights(
+    reconciler: Kube, namespace: str
+) -> None:
+    sa = reconciler
+    rbac = f"/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}"
+    subset = {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}
+    _eventually(lambda: _dry_apply(sa, f"{rbac}/roles/reader", _role(namespace, "reader", subset)))
+    # Without escalate, a Role granting what the reconciler lacks is refused.
+    more = {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}
+    with pytest.raises(ForbiddenError):
+        _dry_apply(sa, f"{rbac}/roles/exec", _role(namespace, "exec", more))
+    # Without bind, so is binding a role it does not hold.
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": "root", "namespace": namespace},
+        "roleRef": {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": "cluster-admin",
+        },
+        "subjects": [{"kind": "ServiceAccount", "name": SA, "namespace": namespace}],
+    }
+    with pytest.raises(ForbiddenError):
+        _dry_apply(sa, f"{rbac}/rolebindings/root", binding)
+    # Nothing in other namespaces, nothing cluster-scoped.
+    with pytest.raises(ForbiddenError):
+        _dry_apply(sa, "/apis/apps/v1/namespaces/default/deployments/web", _deployment("default"))
+    with pytest.raises(ForbiddenError):
+        sa.list("/api/v1/namespaces/kube-system/secrets")
+    with pytest.raises(ForbiddenError):
+        ns_obj = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "elsewhere"}}
+        _dry_apply(sa, "/api/v1/namespaces/elsewhere", ns_obj)
