@@ -1,0 +1,1 @@
+"""Notebook helpers: plots and dashboards (imported only by notebooks)."""

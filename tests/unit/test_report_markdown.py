@@ -1,0 +1,51 @@
+"""Markdown export: golden file for a fixed live-diff report, escaping, fences."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from gitops_nb.report import to_markdown
+from gitops_nb.report.markdown import escape, fence
+from tests.unit.test_report_model import RAW_B64, XSS, history_report, live_report
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "report.md"
+
+
+def test_markdown_matches_golden() -> None:
+    text = to_markdown(live_report())
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8"), "run with UPDATE_GOLDEN=1 and review"
+
+
+def test_markdown_is_deterministic_and_masked() -> None:
+    assert to_markdown(live_report()) == to_markdown(live_report())
+    assert RAW_B64 not in to_markdown(live_report())
+
+
+def test_escape_table_breakers() -> None:
+    assert escape("a | b `c`") == r"a \| b \`c\`"
+    assert escape(XSS) == r"\<script\>alert(1)\</script\>"
+    assert escape("two\nlines") == "two<br>lines"
+    assert escape(r"back\slash") == r"back\\slash"
+
+
+def test_fence_outlasts_backticks_in_text() -> None:
+    lines = fence("x\n````\ny\n", "diff")
+    assert lines[0] == "`````diff" and lines[-1] == "`````"
+    assert lines[1:-1] == ["x", "````", "y"]
+
+
+def test_history_markdown_has_episode_table_open_first() -> None:
+    text = to_markdown(history_report())
+    assert "## Drift episodes" in text
+    table = text.split("## Drift episodes", 1)[1].split("## Drifted objects", 1)[0]
+    rows = [ln for ln in table.splitlines() if ln.startswith("| ") and "Object" not in ln]
+    assert [r.split(" | ")[0] for r in rows] == [
+        "| ConfigMap/web/settings",
+        "| Secret/web/db",
+        "| Deployment/web/api",
+    ]
+    assert "| open |" in rows[0]
+    assert "Success rate | 80%" in text
