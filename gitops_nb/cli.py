@@ -18,12 +18,17 @@ from gitops_nb.errors import ExitCode, GitOpsError
 from gitops_nb.source import Credentials, SourceSpec
 
 
+def _width() -> int | None:
+    # Rich assumes 80 columns off a terminal; logs and CI output are wider than that.
+    return None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+
+
 def _console() -> Console:
-    return Console(soft_wrap=True)
+    return Console(soft_wrap=True, width=_width())
 
 
 def _err_console() -> Console:
-    return Console(stderr=True, soft_wrap=True)
+    return Console(stderr=True, soft_wrap=True, width=_width())
 
 
 def add_source_flags(p: argparse.ArgumentParser, *, repo_required: bool = True) -> None:

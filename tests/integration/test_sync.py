@@ -263,7 +263,7 @@ def test_applyset_is_what_kubectl_computes(
         ],
         check=True,
         capture_output=True,
-        env={"KUBECTL_APPLYSET": "true", "PATH": "/usr/bin"},
+        env={"KUBECTL_APPLYSET": "true", "PATH": "/usr/bin", "HOME": str(tmp_path)},
     )
     parent = json.loads(kubectl(cluster, "get", "configmap", "kset", "-n", namespace, "-o", "json"))
     assert parent["metadata"]["labels"]["applyset.kubernetes.io/id"] == applyset_id(

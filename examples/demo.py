@@ -1,0 +1,8 @@
+"""`make demo`: the full audit demo on an embedded local control plane."""
+
+import sys
+
+from gitops_nb.demo import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,275 @@
+"""The audit demo: a Git repo with a realistic history, reconciled on a local control plane
+with kubectl-made drift and a ``git revert`` in between, then reports and a history export.
+
+    python examples/demo.py          # what `make demo` runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gitops_nb.config import AppConfig
+from gitops_nb.history.files import export_jsonl, read_dir
+from gitops_nb.job import reconcile
+from gitops_nb.jsonlog import json_logger
+from gitops_nb.kube.client import Kube
+from gitops_nb.localcluster import LocalCluster, find_binary
+from gitops_nb.model import Mode, SyncRun
+
+APP = "shop"
+NAMESPACE = "prod"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@dataclass
+class DemoResult:
+    """Where the demo left everything."""
+
+    workdir: Path
+    repo: Path
+    history_dir: Path
+    kubeconfig: Path
+    runs: list[SyncRun] = field(default_factory=list)
+    outputs: dict[str, Path] = field(default_factory=dict)
+    app: str = APP
+    namespace: str = NAMESPACE
+
+
+class _Repo:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def git(self, *args: str, author: str | None = None) -> str:
+        env = None
+        if author:
+            name, email = author.split("|")
+            env = {
+                "GIT_AUTHOR_NAME": name,
+                "GIT_AUTHOR_EMAIL": email,
+                "GIT_COMMITTER_NAME": name,
+                "GIT_COMMITTER_EMAIL": email,
+                "PATH": "/usr/bin:/bin",
+            }
+        out = subprocess.run(
+            ["git", "-C", str(self.path), *args],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        return out.stdout.strip()
+
+    def edit(self, rel: str, old: str, new: str) -> None:
+        p = self.path / rel
+        text = p.read_text()
+        if old not in text:
+            raise ValueError(f"{rel}: {old!r} not found")
+        p.write_text(text.replace(old, new))
+
+    def commit(self, message: str, author: str) -> str:
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message, author=author)
+        return self.git("rev-parse", "HEAD")
+
+
+ALICE = "Alice Ops|alice@example.com"
+BOB = "Bob Dev|bob@example.com"
+CAROL = "Carol SRE|carol@example.com"
+
+
+def _init_repo(path: Path) -> _Repo:
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    repo = _Repo(path)
+    repo.git("init", "-q", "-b", "main")
+    for item in ("kustomization.yaml", "namespaces", "apps"):
+        src = EXAMPLES / item
+        if src.is_dir():
+            shutil.copytree(src, path / item)
+        else:
+            shutil.copy(src, path / item)
+    # The first commit has no ingress; Bob adds it later.
+    repo.edit("kustomization.yaml", "  - apps/web/ingress.yaml\n", "")
+    return repo
+
+
+def build_demo(workdir: Path, cluster: LocalCluster, *, quiet: bool = True) -> DemoResult:
+    """Make the repo, run the reconcile story on ``cluster``, write reports and export."""
+    from gitops_nb import report as reports
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    repo = _init_repo(workdir / "repo")
+    history = workdir / "history"
+    shutil.rmtree(history, ignore_errors=True)
+    result = DemoResult(workdir, repo.path, history, cluster.kubeconfig)
+    kube = Kube.from_kubeconfig(cluster.kubeconfig)
+    kubectl = [
+        str(find_binary("kubectl")),
+        "--kubeconfig",
+        str(cluster.kubeconfig),
+        "-n",
+        NAMESPACE,
+    ]
+    log = json_logger("gitops_nb.demo", io.StringIO() if quiet else sys.stderr)
+
+    def run(mode: Mode = Mode.CORRECT, trigger: str = "schedule") -> SyncRun:
+        cfg = AppConfig(
+            app=APP,
+            repo=str(repo.path),
+            ref="main",
+            path=".",
+            namespace=NAMESPACE,
+            mode=mode,
+            history_dir=str(history),
+            cache_dir=str(workdir / "cache"),
+        ).validate()
+        r = reconcile(cfg, log, trigger=trigger, kube=kube)
+        assert r.run is not None
+        result.runs.append(r.run)
+        return r.run
+
+    def drift(*args: str) -> None:
+        subprocess.run([*kubectl, *args], check=True, capture_output=True)
+
+    # The install step creates the app's namespace (it holds the Lease and the records).
+    if kube.get_or_none(f"/api/v1/namespaces/{NAMESPACE}") is None:
+        kube.create(
+            "/api/v1/namespaces",
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}},
+        )
+
+    repo.commit("shop: namespace, web deployment, service and config", ALICE)
+    run(trigger="manual")
+    drift("scale", "deployment/web", "--replicas=5")  # someone scales by hand
+    run(Mode.DETECT)
+    run()
+    repo.edit(
+        "kustomization.yaml",
+        "  - apps/web/service.yaml\n",
+        "  - apps/web/service.yaml\n  - apps/web/ingress.yaml\n",
+    )
+    repo.commit("web: expose shop.example.com through an ingress", BOB)
+    run()
+    drift("set", "image", "deployment/web", "web=nginx:1.27.3-hotfix")  # a hand hotfix
+    drift(
+        "label", "deployment/web", "owner=carol", "app.kubernetes.io/part-of=hotfix", "--overwrite"
+    )
+    run(Mode.DETECT)
+    run()
+    repo.edit("apps/web/deployment.yaml", "image: nginx:1.27.3", "image: nginx:1.27.4")
+    repo.commit("web: nginx 1.27.4", ALICE)
+    run()
+    repo.edit("apps/web/configmap.yaml", "LOG_LEVEL: info", "LOG_LEVEL: debug")
+    bad = repo.commit("web: debug logging", BOB)
+    run()
+    repo.git("revert", "--no-edit", bad, author=CAROL)  # rollback is a git revert
+    run()
+    drift(
+        "patch", "configmap/web-config", "--type=merge", "-p", '{"data":{"FEATURE_CHECKOUT":"off"}}'
+    )
+    run(Mode.DETECT)  # left open: the reports show an open episode
+
+    runs = read_dir(history, APP)
+    export_jsonl(runs, workdir / "history.jsonl")
+    result.outputs["history.jsonl"] = workdir / "history.jsonl"
+    rep = reports.from_history(runs, app=APP)
+    for fmt, name in (("html", "drift-report.html"), ("markdown", "drift-report.md")):
+        result.outputs[name] = reports.write(rep, fmt, workdir / name)
+    kube.close()
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--workdir", type=Path, default=Path("demo-output"))
+    parser.add_argument(
+        "--stop",
+        action="store_true",
+        help="stop the local control plane at the end (default: leave it up "
+        "for the live-audit notebook)",
+    )
+    args = parser.parse_args(argv)
+    workdir = args.workdir.resolve()
+    from gitops_nb.localcluster import stop_detached
+
+    stop_detached(workdir / "cluster")
+    cluster = LocalCluster(workdir=workdir / "cluster", detach=not args.stop)
+    cluster.start()
+    print(f"local control plane ready in {cluster.started_in_s:.1f}s ({cluster.server})")
+    try:
+        result = build_demo(workdir, cluster)
+        from gitops_nb.history import drift_intervals, runs as runs_frame
+
+        print(
+            runs_frame(result.runs)[
+                ["started", "mode", "outcome", "commit", "drifted", "configured", "created"]
+            ].to_string(index=False)
+        )
+        iv = drift_intervals(result.runs)
+        print(f"\n{len(iv)} drift episodes, {int(iv['open'].sum())} still open")
+        from gitops_nb.cli import main as cli
+
+        print("\nWhat the next correct-mode run would do (apply --dry-run --force-conflicts):")
+        cli(
+            [
+                "apply",
+                "--repo",
+                str(result.repo),
+                "--path",
+                ".",
+                "--app",
+                APP,
+                "--namespace",
+                NAMESPACE,
+                "--kubeconfig",
+                str(cluster.kubeconfig),
+                "--dry-run",
+                "--force-conflicts",
+                "--cache-dir",
+                str(workdir / "cache"),
+            ]
+        )
+        print("\nLive diff now (the open episode):")
+        cli(
+            [
+                "diff",
+                "--repo",
+                str(result.repo),
+                "--path",
+                ".",
+                "--app",
+                APP,
+                "--namespace",
+                NAMESPACE,
+                "--kubeconfig",
+                str(cluster.kubeconfig),
+                "--cache-dir",
+                str(workdir / "cache"),
+            ]
+        )
+        print("\nOutputs:")
+        for name, path in result.outputs.items():
+            print(f"  {name}: {path}")
+        print(f"  history records: {result.history_dir}")
+        print(f"  demo Git repo: {result.repo}")
+        print("\nOpen the notebooks with: make notebooks")
+        if not args.stop:
+            print(
+                f"The control plane keeps running (KUBECONFIG={cluster.kubeconfig}); stop it "
+                f"with: .venv/bin/gitops-nb local-cluster down --workdir {workdir / 'cluster'}"
+            )
+    finally:
+        if args.stop:
+            cluster.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
