@@ -205,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"local control plane ready in {cluster.started_in_s:.1f}s ({cluster.server})")
     try:
         result = build_demo(workdir, cluster)
-        from gitops_nb.history import drift_intervals, runs as runs_frame
+        from gitops_nb.history import drift_intervals
+        from gitops_nb.history import runs as runs_frame
 
         print(
             runs_frame(result.runs)[
