@@ -7,6 +7,7 @@ Exit codes (see README): 0 ok / in sync, 1 drift found, 2 error or failed object
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -79,11 +80,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("diff", help="diff Git against the live cluster (read-only)")
     add_source_flags(p)
+    p.add_argument(
+        "--precise",
+        action="store_true",
+        help="dry-run every object, ignoring fingerprints of untouched ones",
+    )
     p.add_argument("-o", "--output", choices=("table", "json", "yaml", "markdown"), default="table")
     p.set_defaults(func=cli_cmds.cmd_diff)
 
     p = sub.add_parser("apply", help="server-side apply Git to the cluster (and prune)")
     add_source_flags(p)
+    p.add_argument(
+        "--precise",
+        action="store_true",
+        help="dry-run every object, ignoring fingerprints of untouched ones",
+    )
     p.add_argument("--prune", action="store_true", help="delete ApplySet members Git dropped")
     p.add_argument("--dry-run", action="store_true", help="validate with the server, write nothing")
     p.add_argument("--force-conflicts", action="store_true", help="take over conflicting fields")
@@ -103,6 +114,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    finally:
+        if os.environ.get("GITOPS_NB_REQUEST_LOG"):
+            from gitops_nb.kube.client import Kube
+
+            print(json.dumps({"event": "requests", "count": Kube.total_requests}), file=sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         code: int = args.func(args)
     except GitOpsError as e:

@@ -22,7 +22,11 @@ def _engine_inputs(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     spec = source_spec(args)
     rendered = fetch_and_render(spec, args.cache_dir)  # before any API call: bad input fails here
     kube = Kube.from_kubeconfig(args.kubeconfig)
-    opts = dict(app=args.app or default_app_name(spec), namespace=args.namespace or "default")
+    opts = dict(
+        app=args.app or default_app_name(spec),
+        namespace=args.namespace or "default",
+        fast=not getattr(args, "precise", False),
+    )
     return rendered, kube, (SyncOptions, opts)
 
 

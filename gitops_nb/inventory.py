@@ -76,7 +76,7 @@ class ApplySet:
         self,
         group_kinds: Iterable[str],
         namespaces: Iterable[str],
-        data: dict[str, str] | None = None,
+        binary_data: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """The parent ConfigMap to server-side apply, listing member kinds and namespaces."""
         extra = sorted({n for n in namespaces if n and n != self.namespace})
@@ -94,8 +94,8 @@ class ApplySet:
                 },
             },
         }
-        if data is not None:
-            obj["data"] = data
+        if binary_data:
+            obj["binaryData"] = binary_data
         return obj
 
 

@@ -229,6 +229,7 @@ class Reconciler:
             allow_mass_prune=cfg.allow_mass_prune,
             max_prune_ratio=cfg.max_prune_ratio,
             workers=cfg.workers,
+            record_fingerprints=cfg.mode is Mode.CORRECT,
         )
         desired, report = engine.plan(rendered.manifests, opts)
         self._partial = (report, None, revision)

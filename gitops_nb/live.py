@@ -59,6 +59,8 @@ class Evaluated:
     live: dict[str, Any] | None = None
     dry_run: dict[str, Any] | None = None
     resource: Resource | None = None
+    fast: bool = False
+    """Judged in sync by its fingerprint, without a dry-run."""
 
     @property
     def status(self) -> DiffStatus:
@@ -210,18 +212,21 @@ class LiveReader:
         self,
         applyset: ApplySet,
         parent: dict[str, Any] | None,
+        group_kinds: Iterable[str] = (),
         extra_namespaces: Iterable[str] = (),
-    ) -> list[tuple[dict[str, Any], Resource]]:
-        """Live objects labelled as part of our ApplySet, for the kinds the parent records."""
-        if parent is None:
-            return []
+    ) -> dict[tuple[str, str, str, str], tuple[dict[str, Any], Resource]]:
+        """Metadata of the live objects labelled as members of our ApplySet.
+
+        One metadata-only LIST per kind (and namespace) covers the kinds the parent records
+        plus ``group_kinds``; keyed by ``ObjectRef.key``.
+        """
         recorded = {applyset.namespace, *recorded_namespaces(parent)}
         namespaces = recorded | set(extra_namespaces)
         queries: list[tuple[Resource, str]] = []
-        for gk in sorted(recorded_group_kinds(parent)):
+        for gk in sorted(recorded_group_kinds(parent) | set(group_kinds)):
             group, kind = parse_group_kind(gk)
             resource = self.discovery.resource_for_group_kind(group, kind)
-            if resource is None:  # kind gone (CRD deleted): nothing we can list or prune
+            if resource is None:  # kind gone (CRD deleted) or not yet served
                 continue
             if resource.namespaced:
                 queries += [(resource, ns) for ns in sorted(namespaces) if ns]
@@ -234,6 +239,7 @@ class LiveReader:
                 items = self.kube.list(
                     resource.collection_path(ns),
                     label_selector=applyset.selector,
+                    accept=METADATA_LIST,
                     what=f"{resource.kind} in {ns or 'cluster'}",
                 )
             except NotFoundError:
@@ -244,14 +250,28 @@ class LiveReader:
                 if ns in recorded:
                     raise
                 return []
-            for item in items:  # list items lack apiVersion/kind
-                item.setdefault("apiVersion", resource.api_version)
-                item.setdefault("kind", resource.kind)
+            for item in items:  # PartialObjectMetadata: name the real kind
+                item["apiVersion"] = resource.api_version
+                item["kind"] = resource.kind
             return [(i, resource) for i in items]
 
-        return [m for chunk in self.map(one, queries) for m in chunk]
+        out: dict[tuple[str, str, str, str], tuple[dict[str, Any], Resource]] = {}
+        for chunk in self.map(one, queries):
+            for item, resource in chunk:
+                out[ObjectRef.of(item).key] = (item, resource)
+        return out
+
+    def get_full(self, meta: dict[str, Any], resource: Resource) -> dict[str, Any] | None:
+        ref = ObjectRef.of(meta)
+        path = resource.object_path(ref.namespace if resource.namespaced else "", ref.name)
+        obj = self.kube.get_or_none(path, what=str(ref))
+        if obj is not None:
+            obj.setdefault("apiVersion", resource.api_version)
+            obj.setdefault("kind", resource.kind)
+        return obj  # type: ignore[no-any-return]
 
 
+METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
 _CONSISTENT_READ_ATTEMPTS = 4
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitops_nb import ordering
+from gitops_nb import fingerprint, ordering
 from gitops_nb.errors import (
     ConflictError,
     GitOpsError,
@@ -34,7 +34,7 @@ from gitops_nb.live import (
     resolve_pending,
 )
 from gitops_nb.masking import scrub_text, secret_values
-from gitops_nb.model import Action, ChangeSet, DiffStatus, Manifest, ObjectRef
+from gitops_nb.model import Action, ChangeSet, DiffStatus, Manifest, ObjectRef, ResourceDiff
 
 CRD_ESTABLISH_TIMEOUT_S = 60.0
 
@@ -60,6 +60,10 @@ class SyncOptions:
     workers: int = 8
     """Parallel requests for dry-runs and applies."""
     field_manager: str = FIELD_MANAGER
+    fast: bool = True
+    """Skip the dry-run of objects whose fingerprint shows nobody touched them."""
+    record_fingerprints: bool = False
+    """Store fingerprints in the ApplySet parent (the reconciler does; one-off applies don't)."""
 
     @property
     def applyset(self) -> ApplySet:
@@ -72,6 +76,11 @@ class DiffReport:
 
     app: str
     items: list[Evaluated] = field(default_factory=list)
+    inventory_size: int = 0
+    """Live members of the ApplySet when the report was made."""
+    fingerprints: dict[str, fingerprint.Fingerprint] = field(default_factory=dict)
+    """Objects verified in sync, with their fingerprints (see :mod:`gitops_nb.fingerprint`)."""
+    parent: dict[str, Any] | None = None
 
     @property
     def diffs(self) -> list[Any]:
@@ -128,17 +137,62 @@ class Engine:
         return desired, self.evaluate(desired, opts)
 
     def evaluate(self, desired: Sequence[Desired], opts: SyncOptions) -> DiffReport:
+        """Every desired object against the cluster, plus extraneous ApplySet members.
+
+        Fast path: one metadata-only LIST per kind reads the members; an object whose
+        manifest and live ownership match the fingerprint recorded when it was last found
+        in sync is in sync without a request of its own. Everything else is dry-run.
+        """
         reader = self._reader(opts)
+        aset = opts.applyset
+        parent = reader.parent(aset)
+        stored = fingerprint.decode(parent) if opts.fast else {}
+        gks = {group_kind(d.ref.api_version, d.ref.kind) for d in desired if d.resource}
+        members = reader.members(aset, parent, gks, {d.ref.namespace for d in desired})
+        fast: list[Evaluated] = []
+        slow: list[Desired] = []
+        fps: dict[str, fingerprint.Fingerprint] = {}
+        for d in desired:
+            member = members.get(d.ref.key)
+            k = fingerprint.key(d.ref)
+            if member is not None and k in stored:
+                fp = (
+                    fingerprint.desired_hash(d.obj),
+                    fingerprint.ownership_hash(member[0]["metadata"]),
+                )
+                if stored[k] == fp:
+                    fast.append(
+                        Evaluated(
+                            d.ref,
+                            ResourceDiff(d.ref, DiffStatus.IN_SYNC),
+                            d,
+                            resource=d.resource,
+                            fast=True,
+                        )
+                    )
+                    fps[k] = fp
+                    continue
+            slow.append(d)
         namespaces = {d.ref.name for d in desired if d.ref.kind == "Namespace"}
-        items = reader.evaluate(ordering.sort_for_apply(desired, lambda d: d.ref), namespaces)
-        parent = reader.parent(opts.applyset)
+        evaluated = reader.evaluate(slow, namespaces)
+        for e in evaluated:
+            if e.status is DiffStatus.IN_SYNC and e.live is not None and e.desired is not None:
+                fps[fingerprint.key(e.ref)] = (
+                    fingerprint.desired_hash(e.desired.obj),
+                    fingerprint.ownership_hash(e.live["metadata"]),
+                )
+        items = ordering.sort_for_apply([*fast, *evaluated], lambda e: e.ref)
         wanted = {d.ref.key for d in desired}
-        extra_ns = {d.ref.namespace for d in desired}
-        for live, resource in reader.members(opts.applyset, parent, extra_ns):
-            ref = ObjectRef.of(live)
-            if ref.key not in wanted:
+        extra = [m for key, m in members.items() if key not in wanted]
+        for meta, resource in extra:
+            ref = ObjectRef.of(meta)
+            live = reader.get_full(meta, resource)
+            if live is not None:
                 items.append(Evaluated(ref, extraneous(ref, live), None, live, None, resource))
-        return DiffReport(opts.app, items)
+        self.stats = {"fast": len(fast), "precise": len(slow), "members": len(members)}
+        return DiffReport(
+            opts.app, items, inventory_size=len(members), fingerprints=fps, parent=parent
+        )
 
     # -- apply -----------------------------------------------------------------------------
 
@@ -161,8 +215,7 @@ class Engine:
                 "inventory (check --path; an empty render is almost always a mistake)"
             )
         to_prune = [e for e in report.items if e.status is DiffStatus.EXTRANEOUS]
-        inventory = sum(1 for e in report.items if e.live is not None and e.desired is not None)
-        inventory += len(to_prune)
+        inventory = max(report.inventory_size, len(to_prune))
         if opts.prune and to_prune and not opts.allow_mass_prune and inventory:
             share = len(to_prune) / inventory
             if share > opts.max_prune_ratio:
@@ -300,22 +353,29 @@ class Engine:
         if opts.dry_run:
             return
         aset = opts.applyset
-        live = self._reader(opts).parent(aset)
+        live = report.parent
         gks = {group_kind(d.ref.api_version, d.ref.kind) for d in desired}
         nss = {d.ref.namespace for d in desired if d.ref.namespace}
         if not final or not opts.prune:
             gks |= recorded_group_kinds(live)
             nss |= recorded_namespaces(live)
-        want = aset.parent(gks, nss)
+        # SSA drops fields we stop sending: carry the stored fingerprints over unless we
+        # are recording new ones.
+        blob = ((live or {}).get("binaryData") or {}).get(fingerprint.DATA_KEY)
+        if final and opts.record_fingerprints:
+            blob = fingerprint.encode(report.fingerprints)
+        want = aset.parent(gks, nss, binary_data={fingerprint.DATA_KEY: blob} if blob else None)
         if live is not None:
-            have = (live.get("metadata") or {}).get("annotations") or {}
-            labels = (live.get("metadata") or {}).get("labels") or {}
-            if all(have.get(k) == v for k, v in want["metadata"]["annotations"].items()) and all(
-                labels.get(k) == v for k, v in want["metadata"]["labels"].items()
+            meta = live.get("metadata") or {}
+            have, labels = meta.get("annotations") or {}, meta.get("labels") or {}
+            if (
+                all(have.get(k) == v for k, v in want["metadata"]["annotations"].items())
+                and all(labels.get(k) == v for k, v in want["metadata"]["labels"].items())
+                and (live.get("binaryData") or {}).get(fingerprint.DATA_KEY) == blob
             ):
                 return
         path = f"/api/v1/namespaces/{aset.namespace}/configmaps/{aset.name}"
-        self.kube.apply(
+        report.parent = self.kube.apply(
             path, want, field_manager=opts.field_manager, force=True, what=str(aset.ref)
         )
 

@@ -47,8 +47,10 @@ class ClientSettings:
     """Retries of transient failures (connection errors, 429, 5xx) before giving up."""
     backoff_s: float = 0.5
     """First retry delay; doubles each time (with jitter), capped at 8 s."""
-    qps: float = 0.0
-    """Client-side rate limit in requests/second (0 = unlimited, the server's APF decides)."""
+    qps: float = float(os.environ.get("GITOPS_NB_QPS", "300"))
+    """Sustained client-side rate limit, requests/second (0 = unlimited: APF decides)."""
+    burst: int = int(os.environ.get("GITOPS_NB_BURST", "600"))
+    """Requests allowed at once above the sustained rate."""
     pool_size: int = 16
     """Connections kept to the API server (>= parallel workers)."""
 
@@ -89,20 +91,26 @@ def in_cluster_namespace() -> str | None:
 
 
 class _RateLimiter:
-    def __init__(self, qps: float) -> None:
-        self.interval = 1.0 / qps if qps > 0 else 0.0
-        self.next = 0.0
+    """Token bucket: ``qps`` sustained, ``burst`` at once (0 qps = unlimited)."""
+
+    def __init__(self, qps: float, burst: int) -> None:
+        self.qps = qps
+        self.burst = max(1, burst)
+        self.tokens = float(self.burst)
+        self.last = time.monotonic()
         self.lock = threading.Lock()
 
     def wait(self) -> None:
-        if not self.interval:
+        if self.qps <= 0:
             return
         with self.lock:
             now = time.monotonic()
-            at = max(self.next, now)
-            self.next = at + self.interval
-        if at > now:
-            time.sleep(at - now)
+            self.tokens = min(self.burst, self.tokens + (now - self.last) * self.qps)
+            self.last = now
+            self.tokens -= 1
+            delay = -self.tokens / self.qps if self.tokens < 0 else 0.0
+        if delay:
+            time.sleep(delay)
 
 
 def error_for(status: int, body: bytes, what: str) -> KubeError:
@@ -133,6 +141,8 @@ def error_for(status: int, body: bytes, what: str) -> KubeError:
 class Kube:
     """JSON requests against one API server, with retries and a request counter."""
 
+    total_requests = 0  # across all clients of this process (benchmarks read it)
+
     def __init__(self, configuration: Any, settings: ClientSettings | None = None) -> None:
         self.settings = settings or ClientSettings()
         configuration.connection_pool_maxsize = self.settings.pool_size
@@ -140,7 +150,7 @@ class Kube:
         self._api = k8s_client.ApiClient(configuration)
         self._pool: urllib3.PoolManager = self._api.rest_client.pool_manager
         self._host = configuration.host.rstrip("/")
-        self._limiter = _RateLimiter(self.settings.qps)
+        self._limiter = _RateLimiter(self.settings.qps, self.settings.burst)
         self._count_lock = threading.Lock()
         self.requests = 0
         self.before_retry: Callable[[int, Exception], None] | None = None
@@ -189,6 +199,7 @@ class Kube:
             self._limiter.wait()
             with self._count_lock:
                 self.requests += 1
+                Kube.total_requests += 1
             try:
                 resp = self._pool.request(
                     method,
@@ -229,14 +240,21 @@ class Kube:
         except NotFoundError:
             return None
 
-    def list(self, path: str, *, label_selector: str = "", what: str = "") -> list[Any]:
+    def list(
+        self,
+        path: str,
+        *,
+        label_selector: str = "",
+        accept: str = "application/json",
+        what: str = "",
+    ) -> list[Any]:
         """All items of a collection, following ``continue`` tokens (500 per page)."""
         items: list[Any] = []
         query: dict[str, str | int | bool] = {"limit": 500}
         if label_selector:
             query["labelSelector"] = label_selector
         while True:
-            page = self.request("GET", path, query=query, what=what)
+            page = self.request("GET", path, query=query, accept=accept, what=what)
             items.extend(page.get("items") or [])
             token = (page.get("metadata") or {}).get("continue")
             if not token:

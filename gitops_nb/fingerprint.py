@@ -1,0 +1,74 @@
+"""Fingerprints that let a no-op reconcile skip the dry-run of objects nobody touched.
+
+Per object we keep (hash of the manifest we apply, hash of the live ownership). Ownership is
+the uid plus every ``managedFields`` entry outside the ``status`` subresource: manager,
+operation, subresource, apiVersion, time and the owned field set. Any write by another
+manager (update, patch, apply, scale, label/annotation change), a deletion and recreation,
+or a change in Git changes one of the two hashes and sends the object down the precise
+(dry-run) path. Pure functions; stored gzip+base64 in the ApplySet parent.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from gitops_nb.model import ObjectRef
+
+DATA_KEY = "fingerprints.json.gz"
+Fingerprint = tuple[str, str]
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def desired_hash(obj: Mapping[str, Any]) -> str:
+    """Hash of the exact object we server-side apply (labels and defaults included)."""
+    return _digest(obj)
+
+
+def ownership_hash(metadata: Mapping[str, Any]) -> str:
+    """Hash of who owns what in the live object, ignoring status writers."""
+    entries = [
+        (
+            m.get("manager", ""),
+            m.get("operation", ""),
+            m.get("subresource", ""),
+            m.get("apiVersion", ""),
+            m.get("time", ""),
+            m.get("fieldsV1"),
+        )
+        for m in metadata.get("managedFields") or ()
+        if m.get("subresource") != "status"
+    ]
+    entries.sort(key=lambda e: json.dumps(e, sort_keys=True, default=str))
+    return _digest([metadata.get("uid", ""), entries])
+
+
+def key(ref: ObjectRef) -> str:
+    group, kind, namespace, name = ref.key
+    return f"{group}|{kind}|{namespace}|{name}"
+
+
+def encode(fps: Mapping[str, Fingerprint]) -> str:
+    raw = json.dumps({k: list(v) for k, v in sorted(fps.items())}, separators=(",", ":"))
+    return base64.b64encode(gzip.compress(raw.encode(), compresslevel=6, mtime=0)).decode()
+
+
+def decode(parent: Mapping[str, Any] | None) -> dict[str, Fingerprint]:
+    """Fingerprints stored in the parent; empty (all objects take the precise path) if none
+    or unreadable."""
+    blob = ((parent or {}).get("binaryData") or {}).get(DATA_KEY)
+    if not blob:
+        return {}
+    try:
+        doc = json.loads(gzip.decompress(base64.b64decode(blob)))
+        return {str(k): (str(v[0]), str(v[1])) for k, v in doc.items()}
+    except (ValueError, OSError, TypeError, IndexError, KeyError):
+        return {}

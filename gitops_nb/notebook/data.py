@@ -1,0 +1,281 @@
+"""Loaders and small analyses the audit notebooks call, so the notebooks stay thin.
+
+The live audit goes through :class:`ReadOnlyKube`: a client that refuses every request
+that could write (anything but GET, unless it is a server dry-run), so a notebook cannot
+change the cluster even by mistake.
+"""
+
+from __future__ import annotations
+
+import tarfile
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import git
+import pandas as pd
+
+from gitops_nb.errors import GitOpsError, SourceError
+from gitops_nb.history import (
+    Renderer,
+    drift,
+    drift_intervals,
+    lead_times,
+    load_file,
+    read_dir,
+    resource_results,
+    runs,
+)
+from gitops_nb.kube.client import Kube
+from gitops_nb.model import Manifest, ResourceDiff, Revision, SyncRun
+from gitops_nb.pipeline import fetch_and_render
+from gitops_nb.render import render
+from gitops_nb.source import SourceSpec
+from gitops_nb.sync import Engine, SyncOptions
+
+CHANGE_KINDS = ("added", "modified", "removed", "error")
+_READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+# --- history ------------------------------------------------------------------------------
+
+
+def load_history(source: str | Path, app: str | None = None) -> list[SyncRun]:
+    """Sync runs from a history directory (one JSON per run) or an exported file
+    (``.jsonl``, ``.json``, ``.parquet``), optionally of one app, sorted by start."""
+    path = Path(source)
+    if path.is_file():
+        return [r for r in load_file(path) if app is None or r.app == app]
+    if not path.is_dir():
+        raise GitOpsError(f"{path}: no sync history here (want a directory or a history file)")
+    return read_dir(path, app)
+
+
+@dataclass(frozen=True)
+class HistoryFrames:
+    """The history frames every notebook starts from."""
+
+    records: list[SyncRun]
+    runs: pd.DataFrame
+    results: pd.DataFrame
+    drift: pd.DataFrame
+    intervals: pd.DataFrame
+
+
+def history_frames(records: Sequence[SyncRun]) -> HistoryFrames:
+    """Runs, per-object results, drifted fields and drift episodes of ``records``."""
+    recs = list(records)
+    return HistoryFrames(
+        records=recs,
+        runs=runs(recs),
+        results=resource_results(recs),
+        drift=drift(recs),
+        intervals=drift_intervals(recs),
+    )
+
+
+def history_end(runs_df: pd.DataFrame) -> datetime | None:
+    """When the history last saw the cluster (the latest run's end): open drift episodes are
+    drawn up to here, so an old history does not stretch them to today."""
+    ends = pd.concat([runs_df["finished"], runs_df["started"]]).dropna()
+    return None if ends.empty else pd.Timestamp(ends.max()).to_pydatetime()
+
+
+def outcome_counts(runs_df: pd.DataFrame) -> pd.DataFrame:
+    """Runs per mode (rows) and outcome (columns), with a ``total`` column."""
+    if runs_df.empty:
+        return pd.DataFrame({"mode": pd.Series(dtype="str"), "total": pd.Series(dtype="int64")})
+    table = pd.crosstab(runs_df["mode"], runs_df["outcome"])
+    table["total"] = table.sum(axis=1)
+    table.columns.name = None
+    return table.reset_index()
+
+
+def restore_stats(intervals_df: pd.DataFrame) -> pd.DataFrame:
+    """Time to restore per resolution: episodes, mean, median and longest duration.
+
+    Open episodes are one row ``(still open)`` with their count and no durations.
+    """
+    rows: list[dict[str, Any]] = []
+    resolved = intervals_df[~intervals_df["open"].astype(bool)]
+    for resolution, group in resolved.groupby("resolution", sort=True):
+        d = group["duration"]
+        rows.append(
+            {
+                "resolution": str(resolution),
+                "episodes": len(group),
+                "mean": d.mean(),
+                "median": d.median(),
+                "longest": d.max(),
+            }
+        )
+    n_open = int(intervals_df["open"].astype(bool).sum())
+    if n_open:
+        rows.append({"resolution": "(still open)", "episodes": n_open})
+    cols = {"resolution": "str", "episodes": "int64"}
+    out = pd.DataFrame(
+        {c: pd.Series([r.get(c) for r in rows], dtype=t) for c, t in cols.items()}
+        | {
+            c: pd.Series([r.get(c) for r in rows], dtype="timedelta64[us]")
+            for c in ("mean", "median", "longest")
+        }
+    )
+    return out.sort_values(["episodes", "resolution"], ascending=[False, True], ignore_index=True)
+
+
+def top_frame(pairs: Iterable[tuple[str, int]], label: str) -> pd.DataFrame:
+    """``metrics.summary`` top-N pairs as a two-column table (``label``, ``episodes``)."""
+    items = list(pairs)
+    return pd.DataFrame(
+        {
+            label: pd.Series([p[0] for p in items], dtype="str"),
+            "episodes": pd.Series([p[1] for p in items], dtype="int64"),
+        }
+    )
+
+
+# --- git ----------------------------------------------------------------------------------
+
+
+def churn(changes_df: pd.DataFrame, by: str = "object") -> pd.DataFrame:
+    """Object changes per ``by`` (``object``, ``author``, ``kind``…): one column per change
+    kind plus ``commits`` (distinct) and ``total``, most changed first."""
+    if by not in changes_df.columns:
+        raise GitOpsError(f"churn: no column {by!r} in the changes table")
+    valid = changes_df[changes_df["change"] != "error"] if by == "object" else changes_df
+    counts = pd.crosstab(valid[by], valid["change"]) if not valid.empty else pd.DataFrame()
+    out = pd.DataFrame({by: pd.Series(list(counts.index), dtype="str")})
+    for kind in CHANGE_KINDS:
+        values = counts[kind].to_numpy() if kind in counts.columns else [0] * len(out)
+        out[kind] = pd.Series(values, dtype="int64")
+    if valid.empty:
+        out["commits"] = pd.Series(dtype="int64")
+    else:
+        commits = valid.groupby(by)["commit"].nunique()
+        out["commits"] = out[by].map(commits).astype("int64")
+    out["total"] = out[list(CHANGE_KINDS)].sum(axis=1).astype("int64")
+    return out.sort_values(["total", by], ascending=[False, True], ignore_index=True)
+
+
+def lead_table(commits_df: pd.DataFrame, runs_df: pd.DataFrame) -> pd.DataFrame:
+    """:func:`gitops_nb.history.lead_times` with each commit's short id, author and subject."""
+    lead = lead_times(commits_df, runs_df)
+    info = commits_df[["commit", "short", "author", "subject"]]
+    out = lead.merge(info, on="commit", how="left")
+    return out[["short", "author", "subject", "time", "applied_at", "lead_time", "run_id"]]
+
+
+def git_renderer(repo: str | Path, path: str = ".", *, kustomize: str | None = None) -> Renderer:
+    """A :data:`gitops_nb.history.Renderer` that renders ``path`` at a commit the way a sync
+    would (Kustomize where there is a kustomization), from a ``git archive`` of the commit."""
+
+    def renderer(commit: str, _tree: str) -> list[Manifest]:
+        try:
+            repository = git.Repo(repo)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError) as e:
+            raise SourceError(f"{repo}: not a Git repository") from e
+        with tempfile.TemporaryDirectory(prefix="gitops-nb-render-") as tmp:
+            archive = Path(tmp) / "tree.tar"
+            try:
+                with archive.open("wb") as f:
+                    repository.archive(f, treeish=commit)
+            except git.GitCommandError as e:
+                raise SourceError(f"{repo}: cannot archive commit {commit}: {e.stderr}") from e
+            finally:
+                repository.close()
+            root = Path(tmp) / "tree"
+            with tarfile.open(archive) as tar:
+                tar.extractall(root, filter="data")  # refuses links and paths leaving root
+            return render(root, path, kustomize=kustomize)
+
+    return renderer
+
+
+# --- live audit (read-only) ---------------------------------------------------------------
+
+
+def _is_dry_run(query: Mapping[str, str | int | bool] | None, body: Any) -> bool:
+    if query is not None and query.get("dryRun") == "All":
+        return True
+    return isinstance(body, Mapping) and body.get("dryRun") == ["All"]
+
+
+class ReadOnlyKube(Kube):
+    """A :class:`Kube` that sends only reads and server dry-runs; anything else raises."""
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str | int | bool] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+        accept: str = "application/json",
+        what: str = "",
+    ) -> Any:
+        if method.upper() not in _READ_METHODS and not _is_dry_run(query, body):
+            raise GitOpsError(
+                f"{what or path}: refused {method} — the live audit is read-only "
+                "(only reads and server dry-runs are sent)"
+            )
+        return super().request(
+            method,
+            path,
+            query=query,
+            body=body,
+            content_type=content_type,
+            accept=accept,
+            what=what,
+        )
+
+
+@dataclass(frozen=True)
+class LiveAudit:
+    """What Git renders now against what the cluster holds now."""
+
+    app: str
+    namespace: str
+    revision: Revision
+    diffs: list[ResourceDiff]
+
+
+def live_audit(
+    spec: SourceSpec,
+    kubeconfig: str | Path | None,
+    app: str,
+    namespace: str,
+    *,
+    cache_dir: str | Path | None = None,
+) -> LiveAudit:
+    """Fetch and render ``spec``, then diff it against the cluster by server dry-run.
+
+    Read-only by construction: the diff goes through :class:`ReadOnlyKube`.
+    """
+    rendered = fetch_and_render(spec, Path(cache_dir) if cache_dir else None)
+    kube = ReadOnlyKube.from_kubeconfig(kubeconfig)
+    try:
+        report = Engine(kube).diff(rendered.manifests, SyncOptions(app=app, namespace=namespace))
+    finally:
+        kube.close()
+    return LiveAudit(app, namespace, rendered.revision, report.diffs)
+
+
+__all__ = [
+    "HistoryFrames",
+    "LiveAudit",
+    "ReadOnlyKube",
+    "churn",
+    "git_renderer",
+    "history_end",
+    "history_frames",
+    "lead_table",
+    "live_audit",
+    "load_history",
+    "outcome_counts",
+    "restore_stats",
+    "top_frame",
+]

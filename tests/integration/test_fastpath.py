@@ -1,0 +1,173 @@
+"""The no-op fast path: fingerprints skip dry-runs, and any foreign write is noticed.
+
+Every case writes to the real API server the way users and controllers do, then checks the
+touched object goes down the precise (dry-run) path while the untouched ones stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from gitops_nb import fingerprint
+from gitops_nb.kube.client import Kube
+from gitops_nb.localcluster import LocalCluster
+from gitops_nb.model import Action, DiffStatus, Manifest
+from gitops_nb.sync import DiffReport, Engine, SyncOptions
+
+from .test_sync import kubectl
+
+CASES = ("update", "patch", "apply", "label", "annotate", "untouched")
+
+
+def manifests() -> list[Manifest]:
+    out = [
+        Manifest(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": f"cm-{c}"},
+                "data": {"key": "git"},
+            },
+            f"{c}.yaml",
+        )
+        for c in CASES
+    ]
+    out.append(
+        Manifest(
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": "scaled"},
+                "spec": {
+                    "replicas": 1,
+                    "selector": {"matchLabels": {"app": "s"}},
+                    "template": {
+                        "metadata": {"labels": {"app": "s"}},
+                        "spec": {"containers": [{"name": "c", "image": "nginx:1"}]},
+                    },
+                },
+            },
+            "deploy.yaml",
+        )
+    )
+    return out
+
+
+def settle(kube: Kube, opts: SyncOptions) -> None:
+    """Reconcile until every object is judged by fingerprint alone."""
+    for _ in range(20):
+        Engine(kube).apply(manifests(), opts)
+        report = Engine(kube).diff(manifests(), opts)
+        if all(e.fast for e in report.items):
+            return
+        time.sleep(0.3)  # controllers still writing (revision annotation, status)
+    raise AssertionError("fingerprints never settled")
+
+
+def by_name(report: DiffReport) -> dict[str, Any]:
+    return {e.ref.name: e for e in report.items}
+
+
+def test_noop_needs_no_per_object_request(kube: Kube, namespace: str) -> None:
+    opts = SyncOptions(app="fp", namespace=namespace, record_fingerprints=True)
+    settle(kube, opts)
+    before = kube.requests
+    engine = Engine(kube)
+    changes = engine.apply(manifests(), opts)
+    sent = kube.requests - before
+    assert {e.action for e in changes.entries} == {Action.UNCHANGED}
+    assert engine.stats == {"fast": 7, "precise": 0, "members": 7}
+    # discovery (2) + parent GET + one metadata LIST per kind, whatever the object count
+    assert sent == 2 + 1 + 2, sent
+    precise = Engine(kube).diff(manifests(), SyncOptions(app="fp", namespace=namespace, fast=False))
+    assert not any(e.fast for e in precise.items)
+    assert {e.status for e in precise.items} == {DiffStatus.IN_SYNC}
+
+
+def test_every_kind_of_foreign_write_takes_the_precise_path(
+    cluster: LocalCluster, kube: Kube, namespace: str
+) -> None:
+    opts = SyncOptions(app="fp", namespace=namespace, record_fingerprints=True)
+    settle(kube, opts)
+    ns = ["-n", namespace]
+    cm = kube.get(f"/api/v1/namespaces/{namespace}/configmaps/cm-update")
+    cm["data"]["key"] = "updated"
+    kube.replace(f"/api/v1/namespaces/{namespace}/configmaps/cm-update", cm)  # Update (PUT)
+    kubectl(
+        cluster,
+        "patch",
+        "configmap/cm-patch",
+        *ns,
+        "--type=merge",
+        "-p",
+        '{"data":{"key":"patched"}}',
+    )
+    kubectl(cluster, "label", "configmap/cm-label", "team=payments", *ns)
+    kubectl(cluster, "annotate", "configmap/cm-annotate", "note=hand-made", *ns)
+    kubectl(cluster, "scale", "deployment/scaled", "--replicas=3", *ns)
+    other = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "cm-apply", "namespace": namespace},
+        "data": {"key": "intruder"},
+    }
+    kube.apply(
+        f"/api/v1/namespaces/{namespace}/configmaps/cm-apply",
+        other,
+        field_manager="intruder",
+        force=True,
+    )  # server-side apply by another manager
+
+    report = Engine(kube).diff(manifests(), opts)
+    items = by_name(report)
+    assert [n for n, e in items.items() if e.fast] == ["cm-untouched"]
+    assert items["cm-update"].status is DiffStatus.DRIFTED
+    assert items["cm-patch"].diff.changes[0].manager == "kubectl-patch"
+    assert items["cm-apply"].diff.changes[0].manager == "intruder"
+    assert items["scaled"].diff.changes[0].path == "spec.replicas"
+    # Labels/annotations Git does not declare are not drift, but were still re-checked.
+    assert items["cm-label"].status is DiffStatus.IN_SYNC and not items["cm-label"].fast
+    assert items["cm-annotate"].status is DiffStatus.IN_SYNC and not items["cm-annotate"].fast
+
+
+def test_git_change_and_recreation_take_the_precise_path(kube: Kube, namespace: str) -> None:
+    opts = SyncOptions(app="fp", namespace=namespace, record_fingerprints=True)
+    settle(kube, opts)
+    path = f"/api/v1/namespaces/{namespace}/configmaps/cm-untouched"
+    live = kube.get(path)
+    kube.delete(path)
+    kube.create(
+        f"/api/v1/namespaces/{namespace}/configmaps",
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "cm-untouched", "labels": live["metadata"]["labels"]},
+            "data": {"key": "git"},
+        },
+    )  # same content, new object: the uid changes the fingerprint
+    changed = manifests()
+    changed[0] = Manifest({**changed[0].obj, "data": {"key": "new in git"}}, "update.yaml")
+    report = Engine(kube).diff(changed, opts)
+    slow = sorted(e.ref.name for e in report.items if not e.fast)
+    assert slow == ["cm-untouched", "cm-update"]
+    assert by_name(report)["cm-update"].status is DiffStatus.DRIFTED
+
+
+def test_fingerprints_survive_in_the_parent_and_are_bounded(kube: Kube, namespace: str) -> None:
+    opts = SyncOptions(app="fp", namespace=namespace, record_fingerprints=True)
+    settle(kube, opts)
+    parent = kube.get(f"/api/v1/namespaces/{namespace}/configmaps/gitops-nb.fp")
+    fps = fingerprint.decode(parent)
+    assert len(fps) == 7
+    big = {f"apps|Deployment|ns-{i % 10}|name-{i:05d}": ("a" * 20, "b" * 20) for i in range(10000)}
+    assert len(fingerprint.encode(big)) < 900 * 1024
+
+
+@pytest.mark.parametrize("corrupt", ["not-base64!", "aGVsbG8="])
+def test_unreadable_fingerprints_mean_precise_path(corrupt: str) -> None:
+    assert fingerprint.decode({"binaryData": {fingerprint.DATA_KEY: corrupt}}) == {}
+    assert json.dumps(fingerprint.decode(None)) == "{}"
