@@ -184,6 +184,10 @@ def add_more(sub: Any) -> None:
         help="recorded in the run (schedule, manual, webhook…)",
     )
     rc.set_defaults(func=cmd_reconcile)
+
+    from gitops_nb.cli_history import add_commands
+
+    add_commands(sub)
     lc = sub.add_parser("local-cluster", help="a local etcd + kube-apiserver + controller-manager")
     lcs = lc.add_subparsers(dest="action", required=True)
     up = lcs.add_parser("up", help="start it and print the kubeconfig")

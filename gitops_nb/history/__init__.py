@@ -22,6 +22,8 @@ from gitops_nb.history.gitlog import (
     iter_commits,
     resource_changes,
 )
+from gitops_nb.history.gitrender import kustomize_renderer
+from gitops_nb.history.load import load_runs
 from gitops_nb.history.metrics import lead_times, summary
 from gitops_nb.history.timeline import drift_intervals
 
@@ -35,8 +37,10 @@ __all__ = [
     "export_jsonl",
     "export_parquet",
     "iter_commits",
+    "kustomize_renderer",
     "lead_times",
     "load_file",
+    "load_runs",
     "prune_dir",
     "read_dir",
     "resource_changes",

@@ -1,0 +1,167 @@
+"""`gitops-nb history ...` and `gitops-nb report`: history tables and drift reports."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from gitops_nb.errors import ConfigError, ExitCode
+
+
+def _time(value: str) -> dt.datetime:
+    try:
+        t = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO 8601 time") from e
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+
+def add_record_source(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("records (one source)")
+    g.add_argument("--history-dir", default=None, help="local history directory")
+    g.add_argument("--file", default=None, help="exported .jsonl/.json/.parquet file")
+    g.add_argument("--app", default=None, help="only this app")
+    g.add_argument("--namespace", "-n", default=None, help="cluster records: the app's namespace")
+    g.add_argument("--kubeconfig", default=None)
+    g.add_argument("--since", type=_time, default=None, help="ISO 8601 start of the period")
+    g.add_argument("--until", type=_time, default=None, help="ISO 8601 end of the period")
+
+
+def _runs(args: argparse.Namespace) -> list[Any]:
+    from gitops_nb.history.load import load_runs
+
+    return load_runs(
+        history_dir=args.history_dir,
+        file=args.file,
+        kubeconfig=args.kubeconfig,
+        namespace=args.namespace,
+        app=args.app,
+        since=args.since,
+        until=args.until,
+    )
+
+
+def _filter(df: pd.DataFrame, args: argparse.Namespace) -> pd.DataFrame:
+    for col in ("kind", "name"):
+        value = getattr(args, f"filter_{col}", None)
+        if value and col in df.columns:
+            df = df[df[col] == value]
+    ns = getattr(args, "object_namespace", None)
+    if ns and "namespace" in df.columns:
+        df = df[df["namespace"] == ns]
+    return df
+
+
+def _emit(df: pd.DataFrame, fmt: str, out: str | None) -> None:
+    if fmt == "parquet":
+        if not out:
+            raise ConfigError("-o parquet writes a binary file: give --out FILE")
+        df.to_parquet(out, index=False)
+        return
+    if fmt == "csv":
+        text = df.to_csv(index=False)
+    elif fmt == "json":
+        text = df.to_json(orient="records", date_format="iso", indent=2) or "[]"
+    else:
+        with pd.option_context(
+            "display.max_rows",
+            500,
+            "display.max_columns",
+            50,
+            "display.width",
+            200,
+            "display.max_colwidth",
+            60,
+        ):
+            text = df.to_string(index=False) if len(df) else "(no rows)"
+    if out:
+        Path(out).write_text(text + ("" if text.endswith("\n") else "\n"))
+    else:
+        sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from gitops_nb import history
+
+    if args.what == "commits":
+        if not args.repo:
+            raise ConfigError("history commits needs --repo URL|PATH")
+        df = _commits(args)
+    else:
+        runs = _runs(args)
+        if args.what == "runs":
+            df = history.runs(runs)
+        elif args.what == "drift":
+            df = _filter(history.drift(runs), args)
+        else:
+            df = _filter(history.drift_intervals(runs), args)
+    _emit(df, args.output, args.out)
+    return ExitCode.OK
+
+
+def _commits(args: argparse.Namespace) -> pd.DataFrame:
+    from gitops_nb import history
+
+    repo = args.repo
+    if not Path(repo).is_dir():  # a URL: use the cached mirror
+        from gitops_nb.pipeline import default_cache_dir
+        from gitops_nb.source import SourceSpec, mirror_path, resolve
+
+        resolve(SourceSpec(repo, args.ref or "HEAD", args.path or "."), default_cache_dir())
+        repo = str(mirror_path(repo, default_cache_dir()))
+    df = history.commits(repo, args.ref or "HEAD", args.path or ".")
+    if args.since is not None:
+        df = df[df["time"] >= args.since]
+    if args.until is not None:
+        df = df[df["time"] <= args.until]
+    return df
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from gitops_nb import report
+
+    if args.repo:  # a live diff, read-only
+        from gitops_nb.cli_cmds import _engine_inputs
+        from gitops_nb.sync import Engine
+
+        rendered, kube, (options_cls, opts) = _engine_inputs(args)
+        diff = Engine(kube).diff(rendered.manifests, options_cls(**opts))
+        rep = report.from_diff(opts["app"], rendered.revision, diff.diffs)
+    else:
+        rep = report.from_history(_runs(args), start=args.since, end=args.until, app=args.app)
+    path = report.write(rep, args.format, Path(args.out))
+    print(json.dumps({"report": str(path), "format": args.format, "objects": len(rep.objects)}))
+    return ExitCode.OK
+
+
+def add_commands(sub: Any) -> None:
+    from gitops_nb.cli import add_source_flags
+
+    h = sub.add_parser("history", help="sync history, drift, drift timeline and Git history")
+    h.add_argument("what", choices=("runs", "drift", "timeline", "commits"))
+    add_record_source(h)
+    h.add_argument("--repo", default=None, help="commits: Git URL or local path")
+    h.add_argument("--ref", default=None, help="commits: ref to walk back from (default HEAD)")
+    h.add_argument("--path", default=None, help="commits: app directory (default the whole repo)")
+    h.add_argument("--kind", dest="filter_kind", default=None, help="only this object kind")
+    h.add_argument("--name", dest="filter_name", default=None, help="only this object name")
+    h.add_argument("--object-namespace", default=None, help="only objects in this namespace")
+    h.add_argument("-o", "--output", choices=("table", "csv", "json", "parquet"), default="table")
+    h.add_argument("--out", default=None, help="write to this file instead of stdout")
+    h.set_defaults(func=cmd_history)
+
+    r = sub.add_parser("report", help="drift report from a live diff (--repo) or from history")
+    add_source_flags(r, repo_required=False)
+    r.add_argument("--history-dir", default=None)
+    r.add_argument("--file", default=None)
+    r.add_argument("--since", type=_time, default=None)
+    r.add_argument("--until", type=_time, default=None)
+    r.add_argument("--format", choices=("html", "markdown", "json", "csv"), default="html")
+    r.add_argument("-o", "--out", required=True, help="report file to write")
+    r.set_defaults(func=cmd_report)

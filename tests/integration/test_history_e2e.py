@@ -1,0 +1,86 @@
+"""Reconciles with kubectl-made drift in between → the expected drift timeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gitops_nb.config import AppConfig
+from gitops_nb.history import drift_intervals, load_runs, runs, summary
+from gitops_nb.job import reconcile
+from gitops_nb.jsonlog import json_logger
+from gitops_nb.kube.client import Kube
+from gitops_nb.localcluster import LocalCluster
+from gitops_nb.model import Mode
+
+from .gitrepo import Repo
+from .test_sync import kubectl
+
+
+def test_drift_timeline_from_real_reconciles(
+    cluster: LocalCluster, kube: Kube, namespace: str, tmp_path: Path
+) -> None:
+    repo = Repo(tmp_path / "repo")
+    repo.add_fixture("shop", "shop")
+    repo.commit("shop")
+    hist = tmp_path / "history"
+    log = json_logger("test.e2e", open(tmp_path / "log.jsonl", "w"))  # noqa: SIM115
+
+    def run(mode: Mode = Mode.CORRECT) -> None:
+        cfg = AppConfig(
+            app="shop",
+            repo=str(repo.path),
+            path="shop/overlays/prod",
+            namespace=namespace,
+            mode=mode,
+            history_dir=str(hist),
+            cache_dir=str(tmp_path / "cache"),
+        ).validate()
+        assert reconcile(cfg, log, kube=kube).run is not None
+
+    ns = ["-n", namespace]
+    run()  # 1: create
+    kubectl(cluster, "scale", "deployment/prod-shop", "--replicas=6", *ns)
+    run(Mode.DETECT)  # 2: sees replicas drift
+    run(Mode.DETECT)  # 3: still there
+    run()  # 4: sees it, corrects it
+    run(Mode.DETECT)  # 5: clean → episode resolved
+    kubectl(cluster, "set", "image", "deployment/prod-shop", "shop=hand:1", *ns)
+    run(Mode.DETECT)  # 6: image drift opens
+    kubectl(cluster, "set", "image", "deployment/prod-shop", "shop=ghcr.io/example/shop:1.1.0", *ns)
+    run(Mode.DETECT)  # 7: reverted by hand
+    kubectl(
+        cluster,
+        "patch",
+        "service/prod-shop",
+        *ns,
+        "--type=merge",
+        "-p",
+        '{"spec":{"ports":[{"port":80,"targetPort":9999}]}}',
+    )
+    run(Mode.DETECT)  # 8: open at the end
+
+    records = load_runs(history_dir=hist)
+    assert len(records) == 8
+    started = [r.started for r in records]
+    iv = drift_intervals(records)
+    # The first run's Missing objects are episodes too; look at the field-level ones.
+    fields = iv[iv["path"] != ""].sort_values("first_seen").reset_index(drop=True)
+    assert list(fields["path"]) == [
+        "spec.replicas",
+        "spec.template.spec.containers[name=shop].image",
+        "spec.ports[port=80,protocol=TCP].targetPort",
+    ]
+    replicas, image, port = (fields.iloc[i] for i in range(3))
+    assert replicas["runs_seen"] == 3
+    assert replicas["first_seen"].isoformat().startswith(started[1][:19])
+    assert replicas["last_seen"].isoformat().startswith(started[3][:19])
+    assert replicas["resolved_at"].isoformat().startswith(started[4][:19])
+    assert replicas["resolution"] == "corrected by reconciler"
+    assert replicas["managers"].startswith("kubectl")
+    assert image["resolution"] == "reverted by hand" and image["managers"] == "kubectl-set"
+    assert image["runs_seen"] == 1
+    assert bool(port["open"]) and port["managers"] == "kubectl-patch"
+    assert port["resolved_at"] is None or str(port["resolved_at"]) == "NaT"
+    s = summary(runs(records), iv)
+    assert s["success_rate"] == 1.0
+    assert s["open_episodes"] == 1
