@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: test demo lint controlplane notebooks bench clean-cluster
+.PHONY: test demo lint controlplane browser notebooks bench
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,12 +18,18 @@ $(STAMP): pyproject.toml
 controlplane:
 	tools/controlplane/build.sh
 
+# Headless Chromium opens the HTML report in the tests (Debian package; CI runs as root).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check gitops_nb tests benchmarks examples
 	$(VENV)/bin/ruff format --check gitops_nb tests benchmarks examples
 	$(VENV)/bin/mypy
 
-test: $(STAMP) controlplane lint
+test: $(STAMP) controlplane browser lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS) tests
 
 demo: $(STAMP) controlplane
