@@ -7,32 +7,26 @@ change the cluster even by mistake.
 
 from __future__ import annotations
 
-import tarfile
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import git
 import pandas as pd
 
-from gitops_nb.errors import GitOpsError, SourceError
+from gitops_nb.errors import GitOpsError
 from gitops_nb.history import (
-    Renderer,
     drift,
     drift_intervals,
     lead_times,
-    load_file,
-    read_dir,
+    load_runs,
     resource_results,
     runs,
 )
 from gitops_nb.kube.client import Kube
-from gitops_nb.model import Manifest, ResourceDiff, Revision, SyncRun
+from gitops_nb.model import ResourceDiff, Revision, SyncRun
 from gitops_nb.pipeline import fetch_and_render
-from gitops_nb.render import render
 from gitops_nb.source import SourceSpec
 from gitops_nb.sync import Engine, SyncOptions
 
@@ -48,10 +42,11 @@ def load_history(source: str | Path, app: str | None = None) -> list[SyncRun]:
     (``.jsonl``, ``.json``, ``.parquet``), optionally of one app, sorted by start."""
     path = Path(source)
     if path.is_file():
-        return [r for r in load_file(path) if app is None or r.app == app]
+        return load_runs(file=path, app=app)
     if not path.is_dir():
+        # read_dir would call a missing directory an empty history: a typo must say so
         raise GitOpsError(f"{path}: no sync history here (want a directory or a history file)")
-    return read_dir(path, app)
+    return load_runs(history_dir=path, app=app)
 
 
 @dataclass(frozen=True)
@@ -168,32 +163,6 @@ def lead_table(commits_df: pd.DataFrame, runs_df: pd.DataFrame) -> pd.DataFrame:
     return out[["short", "author", "subject", "time", "applied_at", "lead_time", "run_id"]]
 
 
-def git_renderer(repo: str | Path, path: str = ".", *, kustomize: str | None = None) -> Renderer:
-    """A :data:`gitops_nb.history.Renderer` that renders ``path`` at a commit the way a sync
-    would (Kustomize where there is a kustomization), from a ``git archive`` of the commit."""
-
-    def renderer(commit: str, _tree: str) -> list[Manifest]:
-        try:
-            repository = git.Repo(repo)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError) as e:
-            raise SourceError(f"{repo}: not a Git repository") from e
-        with tempfile.TemporaryDirectory(prefix="gitops-nb-render-") as tmp:
-            archive = Path(tmp) / "tree.tar"
-            try:
-                with archive.open("wb") as f:
-                    repository.archive(f, treeish=commit)
-            except git.GitCommandError as e:
-                raise SourceError(f"{repo}: cannot archive commit {commit}: {e.stderr}") from e
-            finally:
-                repository.close()
-            root = Path(tmp) / "tree"
-            with tarfile.open(archive) as tar:
-                tar.extractall(root, filter="data")  # refuses links and paths leaving root
-            return render(root, path, kustomize=kustomize)
-
-    return renderer
-
-
 # --- live audit (read-only) ---------------------------------------------------------------
 
 
@@ -269,7 +238,6 @@ __all__ = [
     "LiveAudit",
     "ReadOnlyKube",
     "churn",
-    "git_renderer",
     "history_end",
     "history_frames",
     "lead_table",

@@ -34,6 +34,9 @@ FILTER_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 TIME_COLUMNS = ("started", "first_seen", "time")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+SHORT_SHA = 7
+#: columns holding commit ids: tables show them short (the frame keeps the full id)
+SHA_COLUMNS = ("commit", "reverts")
 STATUS_COLOURS = {
     str(DiffStatus.IN_SYNC): "#1a7f37",
     str(DiffStatus.DRIFTED): "#cf222e",
@@ -226,31 +229,54 @@ def _float_label(value: Any) -> str:
 
 
 def _cell_text(value: Any) -> str:
+    """Any cell as escaped text: lists joined, missing values blank."""
     if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
+        return escape(", ".join(str(v) for v in value))
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
-    return str(value)
+    return escape(str(value))
+
+
+def short_sha(value: Any) -> str:
+    """A commit id cut to 7 characters (blank when missing)."""
+    return _cell_text(value)[:SHORT_SHA]
+
+
+def _formatter(col: str, dtype: Any) -> Callable[[Any], str] | None:
+    if col in SHA_COLUMNS:
+        return short_sha
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return _time_label
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return duration_label
+    if pd.api.types.is_float_dtype(dtype):
+        return _float_label
+    if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+        return None  # pandas' own display is fine (and needs no escaping)
+    return _cell_text
 
 
 def style_table(
-    df: pd.DataFrame, *, columns: Sequence[str] | None = None, caption: str | None = None
+    df: pd.DataFrame,
+    *,
+    columns: Sequence[str] | None = None,
+    formats: Mapping[str, Callable[[Any], str]] | None = None,
+    caption: str | None = None,
 ) -> Styler:
     """``df`` (optionally only ``columns`` that exist) with readable formats and no index:
-    times to the second, durations, floats with two decimals, lists joined, missing blank."""
+    times to the second, durations, floats with two decimals, commit ids short, lists
+    joined, missing values blank, text HTML-escaped. ``formats`` overrides per column (its
+    functions must escape what they return)."""
     if columns is not None:
         df = df[[c for c in columns if c in df.columns]]
-    formats: dict[Hashable, str | Callable[[object], str] | None] = {}
+    chosen: dict[Hashable, str | Callable[[object], str] | None] = {}
     for col, dtype in df.dtypes.items():
-        if pd.api.types.is_datetime64_any_dtype(dtype):
-            formats[str(col)] = _time_label
-        elif pd.api.types.is_timedelta64_dtype(dtype):
-            formats[str(col)] = duration_label
-        elif pd.api.types.is_float_dtype(dtype):
-            formats[str(col)] = _float_label
-        elif not pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
-            formats[str(col)] = _cell_text
-    styler = df.style.format(formats).hide(axis="index").set_table_styles(TABLE_STYLES)
+        name = str(col)
+        fn = (formats or {}).get(name) or _formatter(name, dtype)
+        if fn is not None:
+            chosen[col] = fn
+    # one format() call: a later call with a dict would reset every other column
+    styler = df.style.format(chosen).hide(axis="index").set_table_styles(TABLE_STYLES)
     if caption:
         styler = styler.set_caption(escape(caption))
     return styler
@@ -272,11 +298,7 @@ def style_runs(df: pd.DataFrame) -> Styler:
     """Sync runs (:func:`gitops_nb.history.runs`): outcome coloured, commit shortened to 7
     characters, duration in seconds, drifted / failed counts red when not zero."""
     cols = [c for c in RUN_DISPLAY if c in df.columns]
-    styler = style_table(df, columns=cols)
-    if "commit" in cols:
-        styler = styler.format({"commit": lambda v: _cell_text(v)[:7]})
-    if "duration_s" in cols:
-        styler = styler.format({"duration_s": duration_label})
+    styler = style_table(df, columns=cols, formats={"duration_s": duration_label})
     if "outcome" in cols:
         styler = styler.map(_colour(OUTCOME_COLOURS), subset=pd.Index(["outcome"]))
     red: list[Hashable] = [c for c in ("drifted", "failed") if c in cols]
@@ -535,6 +557,7 @@ __all__ = [
     "object_picker",
     "panel_controls",
     "render_diff_html",
+    "short_sha",
     "style_intervals",
     "style_runs",
     "style_status",

@@ -1,0 +1,207 @@
+"""gitops_nb.notebook.data: history loaders, small analyses, the Git renderer and the
+read-only live audit (the last two against a real repository and the real control plane)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from gitops_nb.demo import DemoResult
+from gitops_nb.errors import GitOpsError
+from gitops_nb.history import commits, export_jsonl, write_run
+from gitops_nb.localcluster import LocalCluster
+from gitops_nb.model import (
+    Action,
+    DiffStatus,
+    FieldChange,
+    Mode,
+    ObjectRef,
+    ObjectResult,
+    Outcome,
+    Revision,
+    SyncRun,
+)
+from gitops_nb.notebook import data
+from gitops_nb.source import SourceSpec
+from tests.conftest import git_init
+
+WEB = ObjectRef("apps/v1", "Deployment", "prod", "web")
+
+
+def record(
+    run_id: str,
+    started: str,
+    *,
+    app: str = "shop",
+    mode: Mode = Mode.CORRECT,
+    outcome: Outcome = Outcome.SUCCEEDED,
+    drift: bool = False,
+    commit: str = "c1",
+) -> SyncRun:
+    status = DiffStatus.DRIFTED if drift else DiffStatus.IN_SYNC
+    changes = (FieldChange("spec.replicas", 5, 2, "kubectl-scale"),) if drift else ()
+    action = Action.CONFIGURED if drift and mode is Mode.CORRECT else Action.UNCHANGED
+    return SyncRun(
+        run_id=run_id,
+        app=app,
+        started=started,
+        finished=started.replace(":00Z", ":30Z"),
+        duration_s=30.0,
+        trigger="schedule",
+        mode=mode,
+        revision=Revision(commit, "2026-11-28T09:00:00Z", "Ann", "msg"),
+        outcome=outcome,
+        counts={},
+        objects=(ObjectResult(WEB, action, status, changes),),
+    )
+
+
+RECORDS = [
+    record("r1", "2026-11-28T10:00:00Z", mode=Mode.DETECT, drift=True),
+    record("r2", "2026-11-28T10:10:00Z"),
+    record("r3", "2026-11-28T10:20:00Z", outcome=Outcome.FAILED),
+    record("r4", "2026-11-28T10:30:00Z", mode=Mode.DETECT, drift=True),
+    record("x1", "2026-11-28T10:40:00Z", app="other"),
+]
+
+
+def test_load_history_from_a_directory_or_an_export(tmp_path: Path) -> None:
+    for r in RECORDS:
+        write_run(tmp_path / "history", r)
+    export_jsonl(RECORDS, tmp_path / "history.jsonl")
+    from_dir = data.load_history(tmp_path / "history", "shop")
+    from_file = data.load_history(str(tmp_path / "history.jsonl"), "shop")
+    assert [r.run_id for r in from_dir] == [r.run_id for r in from_file] == ["r1", "r2", "r3", "r4"]
+    assert len(data.load_history(tmp_path / "history")) == 5
+    with pytest.raises(GitOpsError, match="no sync history here"):
+        data.load_history(tmp_path / "missing")
+
+
+def test_history_frames_outcomes_restore_stats_and_end() -> None:
+    frames = data.history_frames([r for r in RECORDS if r.app == "shop"])
+    assert len(frames.runs) == 4 and len(frames.results) == 4 and len(frames.drift) == 2
+    counts = data.outcome_counts(frames.runs).set_index("mode")
+    assert counts.loc["correct", "failed"] == 1 and counts.loc["detect", "total"] == 2
+    stats = data.restore_stats(frames.intervals)
+    assert list(stats["resolution"]) == ["(still open)", "reverted by hand"]
+    assert stats.loc[1, "mean"] == pd.Timedelta(minutes=10)
+    assert bool(stats["mean"].isna().iloc[0])
+    assert data.history_end(frames.runs) == pd.Timestamp("2026-11-28T10:30:30Z")
+    assert data.history_end(frames.runs.iloc[0:0]) is None
+    assert "total" in data.outcome_counts(frames.runs.iloc[0:0]).columns
+
+
+def test_top_frame() -> None:
+    top = data.top_frame([("kubectl", 3), ("helm", 1)], "manager")
+    assert list(top.columns) == ["manager", "episodes"]
+    assert top["episodes"].tolist() == [3, 1]
+
+
+def test_churn_counts_changes_per_key() -> None:
+    changes = pd.DataFrame(
+        {
+            "commit": ["c3", "c2", "c2", "c1", "c1"],
+            "author": ["bob", "ann", "ann", "ann", "ann"],
+            "object": [
+                "Deployment/prod/web",
+                "Deployment/prod/web",
+                "",
+                "Deployment/prod/web",
+                "Service/prod/web",
+            ],
+            "change": ["modified", "modified", "error", "added", "added"],
+        }
+    )
+    by_object = data.churn(changes, "object")
+    assert by_object["object"].tolist() == ["Deployment/prod/web", "Service/prod/web"]
+    web = by_object.iloc[0]
+    assert (web["added"], web["modified"], web["commits"], web["total"]) == (1, 2, 3, 3)
+    by_author = data.churn(changes, "author").set_index("author")
+    assert by_author.loc["ann", "error"] == 1 and by_author.loc["ann", "total"] == 4
+    assert data.churn(changes.iloc[0:0], "object").empty
+    with pytest.raises(GitOpsError, match="no column 'team'"):
+        data.churn(changes, "team")
+
+
+def git(repo: Path, *args: str) -> str:
+    out = subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
+    )
+    return out.stdout.strip()
+
+
+def test_lead_table_names_each_commit(tmp_path: Path) -> None:
+    repo = git_init(tmp_path / "repo")
+    for n, subject in enumerate(("first", "second")):
+        (repo / f"cm{n}.yaml").write_text(f"kind: ConfigMap\nmetadata:\n  name: c{n}\n")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", subject)
+    head = git(repo, "rev-parse", "HEAD")
+    applied = record("r1", "2026-11-28T10:00:00Z", commit=head)
+    lead = data.lead_table(commits(repo, "main"), data.history_frames([applied]).runs)
+    assert list(lead.columns) == [
+        "short",
+        "author",
+        "subject",
+        "time",
+        "applied_at",
+        "lead_time",
+        "run_id",
+    ]
+    assert lead["subject"].tolist() == ["second", "first"]
+    assert lead["short"].tolist()[0] == head[:7]
+    assert lead["run_id"].tolist() == ["r1", "r1"]  # a run at HEAD applies both commits
+    assert (
+        data.lead_table(commits(repo, "main"), data.history_frames([]).runs)["lead_time"]
+        .isna()
+        .all()
+    )
+
+
+@pytest.mark.cluster
+def test_read_only_kube_sends_reads_and_dry_runs_only(
+    cluster: LocalCluster, namespace: str
+) -> None:
+    kube = data.ReadOnlyKube.from_kubeconfig(cluster.kubeconfig)
+    path = f"/api/v1/namespaces/{namespace}/configmaps"
+    cm = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "probe"},
+        "data": {"k": "v"},
+    }
+    try:
+        with pytest.raises(GitOpsError, match="read-only"):
+            kube.create(path, cm)
+        with pytest.raises(GitOpsError, match="read-only"):
+            kube.apply(f"{path}/probe", cm, field_manager="t")
+        dry = kube.apply(f"{path}/probe", cm, field_manager="t", dry_run=True)
+        assert dry["data"] == {"k": "v"}
+        assert kube.get_or_none(f"{path}/probe") is None  # nothing was written
+        with pytest.raises(GitOpsError, match="read-only"):
+            kube.delete(f"/api/v1/namespaces/{namespace}")
+        assert kube.get(f"/api/v1/namespaces/{namespace}")["metadata"]["name"] == namespace
+    finally:
+        kube.close()
+
+
+@pytest.mark.cluster
+def test_live_audit_finds_the_demo_open_drift(demo: DemoResult, tmp_path: Path) -> None:
+    audit = data.live_audit(
+        SourceSpec(str(demo.repo), "main", "."),
+        demo.kubeconfig,
+        demo.app,
+        demo.namespace,
+        cache_dir=tmp_path / "cache",
+    )
+    by_object = {str(d.ref): d for d in audit.diffs}
+    cfg = by_object["ConfigMap/prod/web-config"]
+    assert cfg.status is DiffStatus.DRIFTED
+    assert [(c.path, c.manager) for c in cfg.changes] == [
+        ("data.FEATURE_CHECKOUT", "kubectl-patch")
+    ]
+    assert by_object["Deployment/prod/web"].status is DiffStatus.IN_SYNC
+    assert audit.revision.commit == git(demo.repo, "rev-parse", "main")

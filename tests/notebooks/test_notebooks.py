@@ -1,0 +1,209 @@
+"""Execute every audit notebook headless against demo data made in this run."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from gitops_nb.demo import DemoResult
+from gitops_nb.kube.client import Kube
+from tests.notebooks.nbrun import (
+    KERNEL,
+    NOTEBOOKS,
+    RunNotebook,
+    parameter_names,
+    parameters_cell,
+    read_notebook,
+    stream_text,
+)
+
+pytestmark = pytest.mark.cluster
+
+NAMES = (
+    "01_sync_history.ipynb",
+    "02_drift_timeline.ipynb",
+    "03_git_history.ipynb",
+    "04_live_audit.ipynb",
+)
+WIDGET = "application/vnd.jupyter.widget-view+json"
+# collections the live audit could touch in the demo namespace (the ApplySet parent is a
+# ConfigMap); Deployments are compared by spec generation: their status belongs to the
+# controller-manager, which may update it at any time
+LIVE_COLLECTIONS = (
+    "/api/v1/namespaces/prod/configmaps",
+    "/api/v1/namespaces/prod/services",
+    "/api/v1/namespaces/prod/secrets",
+    "/apis/networking.k8s.io/v1/namespaces/prod/ingresses",
+    "/apis/coordination.k8s.io/v1/namespaces/prod/leases",
+)
+WRITE_CALL = re.compile(r"\.(apply|apply_report|create|replace|merge_patch|delete|patch)\(")
+
+
+def outputs(nb: nbformat.NotebookNode) -> list[Any]:
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+
+
+def html_text(nb: nbformat.NotebookNode) -> str:
+    return "\n".join(str(o.get("data", {}).get("text/html", "")) for o in outputs(nb))
+
+
+def count(nb: nbformat.NotebookNode, mime: str) -> int:
+    return sum(1 for o in outputs(nb) if mime in o.get("data", {}))
+
+
+def stdout(nb: nbformat.NotebookNode) -> str:
+    return "".join(stream_text(c) for c in nb.cells if c.cell_type == "code")
+
+
+def no_stderr(nb: nbformat.NotebookNode) -> None:
+    err = "".join(stream_text(c, "stderr") for c in nb.cells if c.cell_type == "code")
+    assert err == "", f"notebook wrote to stderr:\n{err}"
+
+
+def history_params(demo: DemoResult) -> dict[str, Any]:
+    return {"HISTORY_DIR": str(demo.history_dir), "APP": demo.app}
+
+
+# --- the committed files ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_notebook_is_clean(name: str) -> None:
+    nb = read_notebook(NOTEBOOKS / name)
+    nbformat.validate(nb)
+    assert nb.metadata["kernelspec"]["name"] == KERNEL
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{name}: stale outputs in cell {cell.get('id')}"
+            assert cell.execution_count is None
+    assert parameter_names(nb), f"{name}: the parameters cell assigns nothing"
+
+
+def test_live_audit_notebook_calls_no_write_path() -> None:
+    nb = read_notebook(NOTEBOOKS / "04_live_audit.ipynb")
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert WRITE_CALL.search(code) is None
+    assert "Engine" not in code and "Kube(" not in code  # the diff goes through data.live_audit
+    assert "REPORT_PATH" in parameter_names(nb)
+    assert "live_audit" in code
+
+
+# --- execution ----------------------------------------------------------------------------
+
+
+def test_sync_history(demo: DemoResult, run_notebook: RunNotebook) -> None:
+    nb = run_notebook("01_sync_history.ipynb", history_params(demo))
+    no_stderr(nb)
+    html = html_text(nb)
+    for run in demo.runs:
+        assert run.revision is not None
+        assert run.revision.commit[:7] in html  # the runs table lists every run's commit
+    assert "succeeded" in html and "detect" in html
+    assert "success rate" in html and "sync frequency" in html
+    assert f"{len(demo.runs)} sync runs of shop" in stdout(nb)
+    assert count(nb, "image/png") >= 1
+    assert count(nb, WIDGET) >= 2  # the filter panels
+
+
+def test_drift_timeline(demo: DemoResult, run_notebook: RunNotebook) -> None:
+    nb = run_notebook("02_drift_timeline.ipynb", {**history_params(demo), "NOW": None})
+    no_stderr(nb)
+    html = html_text(nb)
+    for manager in ("kubectl-set", "kubectl-label", "kubectl-patch"):
+        assert manager in html
+    assert "Deployment/prod/web" in html and "data.FEATURE_CHECKOUT" in html
+    assert "corrected by reconciler" in html and "(still open)" in html
+    assert "1 still open" in stdout(nb)
+    assert count(nb, "image/png") == 1
+    assert count(nb, WIDGET) >= 2
+
+
+def test_git_history(demo: DemoResult, run_notebook: RunNotebook) -> None:
+    params = {
+        "REPO": str(demo.repo),
+        "REF": "main",
+        "APP_PATH": ".",
+        **history_params(demo),
+        "RENDER": True,
+    }
+    nb = run_notebook("03_git_history.ipynb", params)
+    no_stderr(nb)
+    html = html_text(nb)
+    commits = {r.revision.commit for r in demo.runs if r.revision}
+    for sha in commits:
+        assert sha[:7] in html
+    for author in ("Alice Ops", "Bob Dev", "Carol SRE"):
+        assert author in html
+    assert "Revert &quot;web: debug logging&quot;" in html or 'Revert "web: debug logging"' in html
+    # the ingress is added by a kustomization.yaml edit: only rendering each commit sees it
+    assert "Ingress/prod/web" in html
+    assert "mean lead time" in html and "change failure rate" in html
+    assert "5 commits" in stdout(nb)
+
+
+def live_versions(kube: Kube) -> dict[str, str]:
+    """``Kind/name`` → resourceVersion of the demo objects (generation for Deployments)."""
+    out = {"Namespace/prod": kube.get("/api/v1/namespaces/prod")["metadata"]["resourceVersion"]}
+    for path in LIVE_COLLECTIONS:
+        for item in kube.list(path):
+            meta = item["metadata"]
+            out[f"{path.rsplit('/', 1)[-1]}/{meta['name']}"] = meta["resourceVersion"]
+    for item in kube.list("/apis/apps/v1/namespaces/prod/deployments"):
+        meta = item["metadata"]
+        spec_managers = sorted(
+            (m.get("manager", ""), m.get("operation", ""), m.get("time", ""))
+            for m in meta.get("managedFields", [])
+            if m.get("subresource") != "status"
+        )
+        out[f"deployments/{meta['name']}"] = f"{meta['generation']} {spec_managers}"
+    return out
+
+
+def test_live_audit_reads_only_and_writes_the_report(
+    demo: DemoResult, run_notebook: RunNotebook, kube: Kube, tmp_path: Path
+) -> None:
+    report = tmp_path / "out" / "live-drift-report.html"
+    params = {
+        "REPO": str(demo.repo),
+        "REF": "main",
+        "APP_PATH": ".",
+        "KUBECONFIG": str(demo.kubeconfig),
+        "APP": demo.app,
+        "NAMESPACE": demo.namespace,
+        "REPORT_PATH": str(report),
+        "CACHE_DIR": str(tmp_path / "cache"),
+    }
+    before = live_versions(kube)
+    assert "configmaps/web-config" in before and "deployments/web" in before
+    nb = run_notebook("04_live_audit.ipynb", params)
+    after = live_versions(kube)
+    assert after == before, "the live audit changed the cluster"
+
+    no_stderr(nb)
+    html = html_text(nb)
+    # the demo leaves one open drift: FEATURE_CHECKOUT patched by hand
+    assert "ConfigMap/prod/web-config" in html and "Drifted" in html
+    assert "data.FEATURE_CHECKOUT" in html and "kubectl-patch" in html
+    assert "InSync" in html and "Deployment/prod/web" in html
+    assert count(nb, WIDGET) == 1  # the object picker
+    text = report.read_text(encoding="utf-8")
+    assert "web-config" in text and "FEATURE_CHECKOUT" in text and "kubectl-patch" in text
+    assert f"wrote {report}" in stdout(nb)
+
+
+def test_parameters_cell_is_replaced_not_appended(
+    run_notebook: RunNotebook, tmp_path: Path
+) -> None:
+    # a history that does not exist must fail: proves the notebook reads the injected value
+    nb = read_notebook(NOTEBOOKS / "01_sync_history.ipynb")
+    assert "demo-output" in parameters_cell(nb).source
+    from nbclient.exceptions import CellExecutionError
+
+    with pytest.raises(CellExecutionError, match="no sync history here"):
+        run_notebook(
+            "01_sync_history.ipynb", {"HISTORY_DIR": str(tmp_path / "none"), "APP": "shop"}
+        )
