@@ -176,7 +176,8 @@ class LocalCluster:
             self.workdir = Path(tempfile.mkdtemp(prefix="gitops-nb-cluster-"))
             self._owns_workdir = True
         self.workdir.mkdir(parents=True, exist_ok=True)
-        atexit.register(self.stop)
+        if not self.detach:  # a detached cluster outlives this process by design
+            atexit.register(self.stop)
         try:
             self._write_pki()
             etcd_port, peer_port = free_port(), free_port()

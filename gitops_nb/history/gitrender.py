@@ -14,16 +14,17 @@ from gitops_nb.model import Manifest
 from gitops_nb.render import render
 
 
-def kustomize_renderer(repo: Path | str) -> Renderer:
-    """``renderer(commit, tree_id)``: extract the tree with ``git archive`` and render it.
+def kustomize_renderer(repo: Path | str, path: str = ".") -> Renderer:
+    """``renderer(commit, tree_id)``: extract the commit with ``git archive``, render ``path``.
 
-    Kustomizations that reach outside the app path (``../base``) cannot be rendered from
-    the path's tree alone; those commits report a render error row.
+    The whole commit is extracted so overlays that reach outside the app path
+    (``../../base``) render as they did in the cluster.
     """
 
     def renderer(commit: str, tree_id: str) -> list[Manifest]:
+        del tree_id  # results are cached by tree id by the caller; we need the whole commit
         archive = subprocess.run(
-            ["git", "-C", str(repo), "archive", "--format=tar", tree_id],
+            ["git", "-C", str(repo), "archive", "--format=tar", commit],
             check=False,
             capture_output=True,
         )
@@ -32,6 +33,6 @@ def kustomize_renderer(repo: Path | str) -> Renderer:
         with tempfile.TemporaryDirectory(prefix="gitops-nb-tree-") as tmp:
             with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
                 tar.extractall(tmp, filter="data")
-            return render(Path(tmp), ".")
+            return render(Path(tmp), path)
 
     return renderer

@@ -168,3 +168,64 @@ def test_failed_start_names_the_component_and_stops_the_rest(tmp_path: Any) -> N
     assert "no-such-flag" in str(err.value)
     assert (tmp_path / "bad" / "kube-apiserver.log").is_file()
     assert c._procs == {}  # every process it started is stopped
+
+
+def test_cli_local_cluster_up_detach_and_down(tmp_path: Any) -> None:
+    import sys
+
+    from gitops_nb.localcluster import _is_ours
+
+    workdir = tmp_path / "lc"
+    up = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gitops_nb.cli",
+            "local-cluster",
+            "up",
+            "--detach",
+            "--workdir",
+            str(workdir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert up.returncode == 0, up.stderr
+    kubeconfig = workdir / "kubeconfig"
+    assert f"export KUBECONFIG={kubeconfig}" in up.stdout
+    pids = json.loads((workdir / "state.json").read_text())["pids"]
+    try:
+        out = subprocess.run(
+            [
+                str(find_binary("kubectl")),
+                "--kubeconfig",
+                str(kubeconfig),
+                "get",
+                "namespace",
+                "default",
+                "-o",
+                "name",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert out.stdout.strip() == "namespace/default"
+    finally:
+        down = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "gitops_nb.cli",
+                "local-cluster",
+                "down",
+                "--workdir",
+                str(workdir),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert down.returncode == 0 and "kube-apiserver" in down.stdout
+    assert not any(_is_ours(pid, name) for name, pid in pids.items())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -24,12 +25,13 @@ def platform() -> list[Manifest]:
     return render(FIXTURES, "platform")
 
 
-def kubectl(cluster: LocalCluster, *args: str) -> str:
+def kubectl(cluster: LocalCluster, *args: str, env: dict[str, str] | None = None) -> str:
     out = subprocess.run(
         [str(find_binary("kubectl")), "--kubeconfig", str(cluster.kubeconfig), *args],
         check=True,
         capture_output=True,
         text=True,
+        env={**os.environ, **env} if env else None,
     )
     return out.stdout
 
@@ -133,6 +135,20 @@ def test_kubectl_drift_is_attributed_and_corrected(
     assert [
         (str(e.ref), e.diff.changes) for e in after.items if e.status is not DiffStatus.IN_SYNC
     ] == []
+
+
+def test_kubectl_edit_is_attributed(cluster: LocalCluster, kube: Kube, namespace: str) -> None:
+    manifests = render(FIXTURES, "shop/overlays/prod")
+    opts = SyncOptions(app="shop", namespace=namespace)
+    Engine(kube).apply(manifests, opts)
+    name = next(m.ref.name for m in manifests if m.ref.kind == "ConfigMap")
+    editor = {"KUBE_EDITOR": "sed -i s/CURRENCY:\\ EUR/CURRENCY:\\ USD/"}
+    kubectl(cluster, "edit", f"configmap/{name}", "-n", namespace, env=editor)
+    report = Engine(kube).diff(manifests, opts)
+    [drifted] = report.drifted
+    assert [(c.path, c.live, c.desired, c.manager, c.operation) for c in drifted.diff.changes] == [
+        ("data.CURRENCY", "USD", "EUR", "kubectl-edit", "Update")
+    ]
 
 
 def test_conflict_is_reported_without_force(

@@ -68,7 +68,7 @@ def test_history_commits_lists_exactly_git_log(
 
 
 def test_resource_changes_with_kustomize_renderer(repo: Path) -> None:
-    df = resource_changes(repo, "main", "app", renderer=kustomize_renderer(repo))
+    df = resource_changes(repo, "main", "app", renderer=kustomize_renderer(repo, "app"))
     by_commit = df.groupby("commit")["change"].apply(list)
     assert "error" not in df["change"].tolist()
     kust = git(repo, "log", "--format=%H", "-1", "main", "--", "app/kustomization.yaml")
