@@ -13,15 +13,16 @@ from gitops_nb.errors import ExitCode
 from gitops_nb.model import Action, ObjectRef
 
 
-def _engine_inputs(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+def _engine_inputs(args: argparse.Namespace, *, read_only: bool = False) -> tuple[Any, Any, Any]:
     from gitops_nb.cli import source_spec
-    from gitops_nb.kube.client import Kube
+    from gitops_nb.kube.client import Kube, ReadOnlyKube
     from gitops_nb.pipeline import default_app_name, fetch_and_render
     from gitops_nb.sync import SyncOptions
 
     spec = source_spec(args)
     rendered = fetch_and_render(spec, args.cache_dir)  # before any API call: bad input fails here
-    kube = Kube.from_kubeconfig(args.kubeconfig)
+    # diff and reports can only read: their client refuses writes before sending them
+    kube = (ReadOnlyKube if read_only else Kube).from_kubeconfig(args.kubeconfig)
     opts = dict(
         app=args.app or default_app_name(spec),
         namespace=args.namespace or "default",
@@ -35,7 +36,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from gitops_nb.output import render_diff
     from gitops_nb.sync import Engine
 
-    rendered, kube, (options_cls, opts) = _engine_inputs(args)
+    rendered, kube, (options_cls, opts) = _engine_inputs(args, read_only=True)
     report = Engine(kube).diff(rendered.manifests, options_cls(**opts))
     render_diff(opts["app"], rendered.revision, report.diffs, args.output, _console())
     if report.errors:

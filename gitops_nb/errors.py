@@ -108,6 +108,10 @@ class NotFoundError(KubeError):
     """The object (or its namespace) does not exist (404)."""
 
 
+class ReadOnlyError(GitOpsError):
+    """A read-only client (diff, notebooks, reports) was asked to write."""
+
+
 class TransientKubeError(KubeError):
     """Connection refused, timeout, 429 or 5xx after retries: try again later."""
 

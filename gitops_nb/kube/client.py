@@ -29,6 +29,7 @@ from gitops_nb.errors import (
     InvalidObjectError,
     KubeError,
     NotFoundError,
+    ReadOnlyError,
     TransientKubeError,
 )
 
@@ -113,6 +114,14 @@ class _RateLimiter:
             time.sleep(delay)
 
 
+def _is_read(method: str, query: Mapping[str, Any] | None, body: Any) -> bool:
+    if method.upper() in ("GET", "HEAD"):
+        return True
+    if query is not None and query.get("dryRun") == "All":
+        return True
+    return isinstance(body, Mapping) and body.get("dryRun") == ["All"]
+
+
 def error_for(status: int, body: bytes, what: str) -> KubeError:
     """Map an HTTP error to our hierarchy, with the server's message cut short."""
     reason, message = "", body.decode(errors="replace")[:_MAX_ERROR_BODY]
@@ -142,6 +151,9 @@ class Kube:
     """JSON requests against one API server, with retries and a request counter."""
 
     total_requests = 0  # across all clients of this process (benchmarks read it)
+
+    read_only = False
+    """Refuse everything but reads and server dry-runs (``diff``, notebooks, reports)."""
 
     def __init__(self, configuration: Any, settings: ClientSettings | None = None) -> None:
         self.settings = settings or ClientSettings()
@@ -185,6 +197,11 @@ class Kube:
         what: str = "",
     ) -> Any:
         """Send one request (retrying transient failures) and return the decoded JSON body."""
+        if self.read_only and not _is_read(method, query, body):
+            raise ReadOnlyError(
+                f"{what or path}: refused {method}: this client is read-only "
+                "(only reads and server-side dry-runs are sent)"
+            )
         url = self._host + path
         if query:
             url += "?" + urlencode(
@@ -316,3 +333,10 @@ class Kube:
         if preconditions:
             body["preconditions"] = dict(preconditions)
         return self.request("DELETE", path, body=body, what=what)
+
+
+class ReadOnlyKube(Kube):
+    """A :class:`Kube` that sends only reads and server dry-runs; anything else raises
+    :class:`ReadOnlyError` before a byte leaves the process."""
+
+    read_only = True

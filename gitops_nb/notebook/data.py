@@ -7,7 +7,7 @@ change the cluster even by mistake.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,14 +24,13 @@ from gitops_nb.history import (
     resource_results,
     runs,
 )
-from gitops_nb.kube.client import Kube
+from gitops_nb.kube.client import ReadOnlyKube
 from gitops_nb.model import ResourceDiff, Revision, SyncRun
 from gitops_nb.pipeline import fetch_and_render
 from gitops_nb.source import SourceSpec
 from gitops_nb.sync import Engine, SyncOptions
 
 CHANGE_KINDS = ("added", "modified", "removed", "error")
-_READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 # --- history ------------------------------------------------------------------------------
@@ -164,42 +163,6 @@ def lead_table(commits_df: pd.DataFrame, runs_df: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- live audit (read-only) ---------------------------------------------------------------
-
-
-def _is_dry_run(query: Mapping[str, str | int | bool] | None, body: Any) -> bool:
-    if query is not None and query.get("dryRun") == "All":
-        return True
-    return isinstance(body, Mapping) and body.get("dryRun") == ["All"]
-
-
-class ReadOnlyKube(Kube):
-    """A :class:`Kube` that sends only reads and server dry-runs; anything else raises."""
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        query: Mapping[str, str | int | bool] | None = None,
-        body: Any = None,
-        content_type: str = "application/json",
-        accept: str = "application/json",
-        what: str = "",
-    ) -> Any:
-        if method.upper() not in _READ_METHODS and not _is_dry_run(query, body):
-            raise GitOpsError(
-                f"{what or path}: refused {method} — the live audit is read-only "
-                "(only reads and server dry-runs are sent)"
-            )
-        return super().request(
-            method,
-            path,
-            query=query,
-            body=body,
-            content_type=content_type,
-            accept=accept,
-            what=what,
-        )
 
 
 @dataclass(frozen=True)

@@ -333,3 +333,20 @@ def test_secret_values_never_in_any_output(
     for _code, out, err in outputs:
         for value in forbidden:
             assert value not in out and value not in err
+
+
+def test_diff_client_refuses_writes(cluster: LocalCluster, namespace: str) -> None:
+    from gitops_nb.errors import ReadOnlyError
+    from gitops_nb.kube.client import ReadOnlyKube
+
+    ro = ReadOnlyKube.from_kubeconfig(cluster.kubeconfig)
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}
+    path = f"/api/v1/namespaces/{namespace}/configmaps/x"
+    assert ro.apply(path, cm, field_manager="t", dry_run=True)["metadata"]["name"] == "x"
+    before = ro.requests
+    with pytest.raises(ReadOnlyError):
+        ro.apply(path, cm, field_manager="t")
+    with pytest.raises(ReadOnlyError):
+        ro.delete(path)
+    assert ro.requests == before  # refused before sending
+    assert ro.get_or_none(path) is None
