@@ -217,44 +217,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{len(iv)} drift episodes, {int(iv['open'].sum())} still open")
         from gitops_nb.cli import main as cli
 
+        source = [
+            "--repo",
+            str(result.repo),
+            "--path",
+            ".",
+            "--app",
+            APP,
+            "--namespace",
+            NAMESPACE,
+            "--kubeconfig",
+            str(cluster.kubeconfig),
+            "--cache-dir",
+            str(workdir / "cache"),
+        ]
         print("\nWhat the next correct-mode run would do (apply --dry-run --force-conflicts):")
-        cli(
-            [
-                "apply",
-                "--repo",
-                str(result.repo),
-                "--path",
-                ".",
-                "--app",
-                APP,
-                "--namespace",
-                NAMESPACE,
-                "--kubeconfig",
-                str(cluster.kubeconfig),
-                "--dry-run",
-                "--force-conflicts",
-                "--cache-dir",
-                str(workdir / "cache"),
-            ]
-        )
+        cli(["apply", *source, "--dry-run", "--force-conflicts"])
         print("\nLive diff now (the open episode):")
-        cli(
-            [
-                "diff",
-                "--repo",
-                str(result.repo),
-                "--path",
-                ".",
-                "--app",
-                APP,
-                "--namespace",
-                NAMESPACE,
-                "--kubeconfig",
-                str(cluster.kubeconfig),
-                "--cache-dir",
-                str(workdir / "cache"),
-            ]
-        )
+        cli(["diff", *source])
         print("\nOutputs:")
         for name, path in result.outputs.items():
             print(f"  {name}: {path}")
