@@ -7,11 +7,12 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from gitops_nb.errors import ConfigError, ExitCode
+
+if TYPE_CHECKING:  # pandas costs ~1 s to import: only history commands pay for it
+    import pandas as pd
 
 
 def _time(value: str) -> dt.datetime:
@@ -59,6 +60,8 @@ def _filter(df: pd.DataFrame, args: argparse.Namespace) -> pd.DataFrame:
 
 
 def _emit(df: pd.DataFrame, fmt: str, out: str | None) -> None:
+    import pandas as pd
+
     if fmt == "parquet":
         if not out:
             raise ConfigError("-o parquet writes a binary file: give --out FILE")

@@ -168,8 +168,8 @@ class LiveReader:
         if d.resource is None:  # CRD from the same set not established yet
             return Evaluated(ref, _missing(ref, d.obj), d)
         try:
+            live: dict[str, Any] | None = None
             for _attempt in range(_CONSISTENT_READ_ATTEMPTS):
-                live = self.kube.get_or_none(d.path, what=str(ref))
                 try:
                     dry = self.kube.apply(
                         d.path,
@@ -181,12 +181,15 @@ class LiveReader:
                     )
                 except NotFoundError:
                     # Its namespace does not exist yet; fine if the set creates it.
-                    if live is None and ref.namespace in (namespaces_in_set or set()):
+                    if ref.namespace in (namespaces_in_set or set()):
                         return Evaluated(ref, _missing(ref, d.obj), d, None, None, d.resource)
                     raise
-                # A controller may write between our GET and the dry-run; compare only a
+                if not _rv(dry):  # a dry-run *create* has no resourceVersion: nothing live
+                    return Evaluated(ref, _missing(ref, d.obj), d, None, dry, d.resource)
+                live = self.kube.get_or_none(d.path, what=str(ref))
+                # A controller may write between the dry-run and our GET; compare only a
                 # dry-run made on top of the very version we read.
-                if live is None or _rv(dry) == _rv(live):
+                if live is not None and _rv(dry) == _rv(live):
                     break
         except GitOpsError as e:
             if e.transient:  # an outage fails the run; it says nothing about this object

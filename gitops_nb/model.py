@@ -6,11 +6,20 @@ Enums are ``str`` so records serialise to JSON / Parquet unchanged.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
 SCHEMA_VERSION = 1
+
+
+def parse_time(value: str | None) -> dt.datetime | None:
+    """An ISO 8601 timestamp as an aware UTC datetime (naive means UTC); None if empty."""
+    if not value:
+        return None
+    t = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
 
 
 class DiffStatus(StrEnum):

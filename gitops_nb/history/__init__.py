@@ -5,27 +5,64 @@ The cluster store (``configmaps``) lives in its own module and is imported from 
 
 from __future__ import annotations
 
-from gitops_nb.history.files import (
-    export_jsonl,
-    export_parquet,
-    load_file,
-    prune_dir,
-    read_dir,
-    write_run,
-)
-from gitops_nb.history.frames import drift, resource_results, runs
-from gitops_nb.history.gitlog import (
-    CommitInfo,
-    FileChange,
-    Renderer,
-    commits,
-    iter_commits,
-    resource_changes,
-)
-from gitops_nb.history.gitrender import kustomize_renderer
-from gitops_nb.history.load import load_runs
-from gitops_nb.history.metrics import lead_times, summary
-from gitops_nb.history.timeline import drift_intervals
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gitops_nb.history.files import (
+        export_jsonl,
+        export_parquet,
+        load_file,
+        prune_dir,
+        read_dir,
+        write_run,
+    )
+    from gitops_nb.history.frames import drift, resource_results, runs
+    from gitops_nb.history.gitlog import (
+        CommitInfo,
+        FileChange,
+        Renderer,
+        commits,
+        iter_commits,
+        resource_changes,
+    )
+    from gitops_nb.history.gitrender import kustomize_renderer
+    from gitops_nb.history.load import load_runs
+    from gitops_nb.history.metrics import lead_times, summary
+    from gitops_nb.history.timeline import drift_intervals
+
+# Imported on first use (PEP 562): the reconciler writes records through history.files
+# and history.configmaps without paying for pandas, which only the analysis needs.
+_WHERE = {
+    "export_jsonl": "files",
+    "export_parquet": "files",
+    "load_file": "files",
+    "prune_dir": "files",
+    "read_dir": "files",
+    "write_run": "files",
+    "drift": "frames",
+    "resource_results": "frames",
+    "runs": "frames",
+    "CommitInfo": "gitlog",
+    "FileChange": "gitlog",
+    "Renderer": "gitlog",
+    "commits": "gitlog",
+    "iter_commits": "gitlog",
+    "resource_changes": "gitlog",
+    "kustomize_renderer": "gitrender",
+    "load_runs": "load",
+    "lead_times": "metrics",
+    "summary": "metrics",
+    "drift_intervals": "timeline",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gitops_nb.history' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"gitops_nb.history.{module}"), name)
+
 
 __all__ = [
     "CommitInfo",

@@ -7,6 +7,7 @@ reader never sees half a record.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -15,18 +16,25 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from gitops_nb.errors import GitOpsError
-from gitops_nb.history.frames import sort_runs, to_utc
-from gitops_nb.model import SyncRun
+from gitops_nb.model import SyncRun, parse_time
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def sort_key(run: SyncRun) -> tuple[dt.datetime, str]:
+    """Start time, then run id: the order runs happened in (no pandas needed)."""
+    return (parse_time(run.started) or _EPOCH, run.run_id)
+
+
+def sort_runs(records: Iterable[SyncRun]) -> list[SyncRun]:
+    return sorted(records, key=sort_key)
 
 
 def _file_name(run: SyncRun) -> str:
-    ts = to_utc(run.started)
-    stamp = "unknown" if pd.isna(ts) else ts.strftime("%Y%m%dT%H%M%SZ")
+    ts = parse_time(run.started)
+    stamp = "unknown" if ts is None else ts.strftime("%Y%m%dT%H%M%SZ")
     # run ids come from the job, but a file name must never climb out of the directory
     return f"{stamp}_{_UNSAFE.sub('-', run.run_id) or 'run'}.json"
 
@@ -99,7 +107,7 @@ def prune_dir(directory: Path, app: str, keep: int) -> int:
     if not directory.is_dir():
         return 0
     mine = [(p, r) for p, r in _scan(directory) if r.app == app]
-    mine.sort(key=lambda pr: (to_utc(pr[1].started), pr[1].run_id))
+    mine.sort(key=lambda pr: sort_key(pr[1]))
     doomed = mine[: max(len(mine) - keep, 0)]
     for path, _ in doomed:
         path.unlink(missing_ok=True)
@@ -125,7 +133,7 @@ def export_parquet(runs: Iterable[SyncRun], path: Path) -> None:
             "run_id": pa.array([r.run_id for r in records], pa.string()),
             "app": pa.array([r.app for r in records], pa.string()),
             "started": pa.array(
-                [to_utc(r.started).to_pydatetime() for r in records], pa.timestamp("us", "UTC")
+                [parse_time(r.started) for r in records], pa.timestamp("us", "UTC")
             ),
             "outcome": pa.array([str(r.outcome) for r in records], pa.string()),
             "mode": pa.array([str(r.mode) for r in records], pa.string()),
