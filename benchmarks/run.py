@@ -309,16 +309,19 @@ class SizeBench:
     def step2(self) -> None:
         s = "2 no-op"
         history = self.workdir / "history"
-        done = self._gitops(
-            s, "gitops-nb reconcile", "reconcile", "--history-dir", str(history), expect=0
-        )
-        finished = [e for e in json_lines(done.stdout) if e.get("event") == "run-finished"]
-        _check(s, len(finished) == 1, "no run-finished event in reconcile output")
-        c = finished[0].get("counts") or {}
-        writes = sum(int(c.get(k, 0)) for k in ("created", "configured", "pruned", "failed"))
-        ok = finished[0].get("outcome") == "succeeded" and writes == 0 and c["in_sync"] == self.n
-        _check(s, ok, f"reconcile of an unchanged cluster: {finished[0]}")
-        self._record(s, "gitops-nb reconcile", done, f"{c['in_sync']} in sync, 0 writes")
+        # The first reconcile after a one-off apply dry-runs every object and records the
+        # fingerprints; every later run of the CronJob is the steady state measured next.
+        for tool in ("gitops-nb reconcile (first)", "gitops-nb reconcile"):
+            done = self._gitops(s, tool, "reconcile", "--history-dir", str(history), expect=0)
+            finished = [e for e in json_lines(done.stdout) if e.get("event") == "run-finished"]
+            _check(s, len(finished) == 1, "no run-finished event in reconcile output")
+            c = finished[0].get("counts") or {}
+            writes = sum(int(c.get(k, 0)) for k in ("created", "configured", "pruned", "failed"))
+            ok = (
+                finished[0].get("outcome") == "succeeded" and writes == 0 and c["in_sync"] == self.n
+            )
+            _check(s, ok, f"reconcile of an unchanged cluster: {finished[0]}")
+            self._record(s, tool, done, f"{c['in_sync']} in sync, 0 writes")
         done = self.kubectl_apply(s)
         counts = kubectl_output_counts(done.stdout)
         _check(s, "pruned" not in counts, f"kubectl no-op apply pruned: {counts}")
