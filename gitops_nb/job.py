@@ -40,7 +40,7 @@ from gitops_nb.model import (
     SyncRun,
 )
 from gitops_nb.pipeline import fetch_and_render
-from gitops_nb.source import Credentials, SourceSpec
+from gitops_nb.source import Credentials, SourceSpec, redact_url
 from gitops_nb.sync import DiffReport, Engine, SyncOptions
 
 RECORD_TIMEOUT_S = 180.0  # keep trying to write the record while the API server is away
@@ -60,9 +60,7 @@ class RunResult:
     exit_code: int
 
 
-def merge_objects(
-    report: DiffReport | None, changes: ChangeSet | None, mode: Mode
-) -> tuple[ObjectResult, ...]:
+def merge_objects(report: DiffReport | None, changes: ChangeSet | None) -> tuple[ObjectResult, ...]:
     """Per-object lines of the record: the diff we saw plus what we did about it."""
     if report is None:
         return ()
@@ -81,7 +79,6 @@ def merge_objects(
         else:  # detect mode, or a run that stopped before reaching this object
             action, error = Action.SKIPPED, None
         out.append(ObjectResult(item.ref, action, d.status, d.changes, error or d.error))
-    del mode
     return tuple(out)
 
 
@@ -146,7 +143,7 @@ class Reconciler:
         self._ev(
             "run-started",
             mode=str(cfg.mode),
-            repo=cfg.repo,
+            repo=redact_url(cfg.repo),
             ref=cfg.ref,
             path=cfg.path,
             holder=self.holder,
@@ -167,9 +164,7 @@ class Reconciler:
             outcome, code = Outcome.FAILED, ExitCode.ERROR
             error = f"internal error: {type(e).__name__}: {e}"
             report, changes, revision = self._partial
-        objects = merge_objects(report, changes, cfg.mode)
-        if self.stop.is_set() and outcome is Outcome.SUCCEEDED:
-            pass  # finished before the signal mattered
+        objects = merge_objects(report, changes)
         run = SyncRun(
             run_id=self.run_id,
             app=cfg.app,

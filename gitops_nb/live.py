@@ -16,7 +16,6 @@ from gitops_nb import diff as diffmod
 from gitops_nb.errors import (
     ForbiddenError,
     GitOpsError,
-    KubeError,
     NotFoundError,
     UnknownKindError,
 )
@@ -288,7 +287,3 @@ def _missing(ref: ObjectRef, obj: dict[str, Any]) -> ResourceDiff:
 
 def extraneous(ref: ObjectRef, live: dict[str, Any]) -> ResourceDiff:
     return ResourceDiff(ref, DiffStatus.EXTRANEOUS, diff_text=diffmod.unified_diff(ref, live, None))
-
-
-def is_transient(e: BaseException) -> bool:
-    return isinstance(e, KubeError) and e.transient

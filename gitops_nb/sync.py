@@ -23,7 +23,7 @@ from gitops_nb.errors import (
 )
 from gitops_nb.inventory import ApplySet, group_kind, recorded_group_kinds, recorded_namespaces
 from gitops_nb.kube.client import Kube
-from gitops_nb.kube.discovery import Discovery, Resource
+from gitops_nb.kube.discovery import Discovery
 from gitops_nb.live import (
     FIELD_MANAGER,
     Desired,
@@ -393,7 +393,3 @@ class Engine:
                     pending.discard(name)
             if pending:
                 time.sleep(0.2)
-
-
-def resource_of(e: Evaluated) -> Resource | None:
-    return e.resource
