@@ -15,6 +15,7 @@ import gzip
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from gitops_nb.model import ObjectRef
@@ -56,19 +57,49 @@ def key(ref: ObjectRef) -> str:
     return f"{group}|{kind}|{namespace}|{name}"
 
 
-def encode(fps: Mapping[str, Fingerprint]) -> str:
-    raw = json.dumps({k: list(v) for k, v in sorted(fps.items())}, separators=(",", ":"))
+def ref_of(k: str, api_version: str) -> ObjectRef:
+    _group, kind, namespace, name = k.split("|", 3)
+    return ObjectRef(api_version, kind, namespace, name)
+
+
+def source_key(commit: str, path: str, app: str, namespace: str) -> str:
+    """What the desired set was rendered from: same key, same manifests (plus our version)."""
+    from gitops_nb import __version__
+
+    return _digest([commit, path, app, namespace, __version__])
+
+
+@dataclass(frozen=True)
+class Stored:
+    """Fingerprints as recorded in the ApplySet parent."""
+
+    objects: dict[str, Fingerprint] = field(default_factory=dict)
+    api_versions: dict[str, str] = field(default_factory=dict)
+    source: str = ""
+    """Set only when ``objects`` is the complete desired set rendered from that source."""
+
+
+def encode(
+    fps: Mapping[str, Fingerprint], api_versions: Mapping[str, str], source: str = ""
+) -> str:
+    doc = {
+        "source": source,
+        "objects": {k: [*v, api_versions.get(k, "")] for k, v in sorted(fps.items())},
+    }
+    raw = json.dumps(doc, separators=(",", ":"))
     return base64.b64encode(gzip.compress(raw.encode(), compresslevel=6, mtime=0)).decode()
 
 
-def decode(parent: Mapping[str, Any] | None) -> dict[str, Fingerprint]:
-    """Fingerprints stored in the parent; empty (all objects take the precise path) if none
-    or unreadable."""
+def decode(parent: Mapping[str, Any] | None) -> Stored:
+    """Fingerprints stored in the parent; empty (every object takes the precise path) if
+    none or unreadable."""
     blob = ((parent or {}).get("binaryData") or {}).get(DATA_KEY)
     if not blob:
-        return {}
+        return Stored()
     try:
         doc = json.loads(gzip.decompress(base64.b64decode(blob)))
-        return {str(k): (str(v[0]), str(v[1])) for k, v in doc.items()}
-    except (ValueError, OSError, TypeError, IndexError, KeyError):
-        return {}
+        objects = {str(k): (str(v[0]), str(v[1])) for k, v in doc["objects"].items()}
+        versions = {str(k): str(v[2]) for k, v in doc["objects"].items()}
+        return Stored(objects, versions, str(doc.get("source", "")))
+    except (ValueError, OSError, TypeError, IndexError, KeyError, AttributeError):
+        return Stored()

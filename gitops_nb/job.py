@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from gitops_nb import fingerprint
 from gitops_nb.config import AppConfig
 from gitops_nb.errors import ExitCode, GitOpsError, InterruptedRun, LeaseHeldError
 from gitops_nb.history.configmaps import ConfigMapStore
@@ -39,8 +40,9 @@ from gitops_nb.model import (
     Revision,
     SyncRun,
 )
-from gitops_nb.pipeline import fetch_and_render
-from gitops_nb.source import Credentials, SourceSpec, redact_url
+from gitops_nb.pipeline import default_cache_dir
+from gitops_nb.render import render
+from gitops_nb.source import Credentials, SourceSpec, fetch, redact_url
 from gitops_nb.sync import DiffReport, Engine, SyncOptions
 
 RECORD_TIMEOUT_S = 180.0  # keep trying to write the record while the API server is away
@@ -199,10 +201,9 @@ class Reconciler:
     def _sync(self) -> tuple[Outcome, int, Revision, DiffReport, ChangeSet | None]:
         cfg = self.cfg
         spec = SourceSpec(cfg.repo, cfg.ref, cfg.path, self.credentials)
-        rendered = fetch_and_render(spec, Path(cfg.cache_dir) if cfg.cache_dir else None)
-        revision = rendered.revision
+        checkout = fetch(spec, Path(cfg.cache_dir) if cfg.cache_dir else default_cache_dir())
+        revision = checkout.revision
         self._partial = (None, None, revision)
-        self._ev("rendered", commit=revision.commit, objects=len(rendered.manifests))
         changes = ChangeSet()
 
         def on_object(ref: ObjectRef, action: Action, err: str | None) -> None:
@@ -225,8 +226,15 @@ class Reconciler:
             max_prune_ratio=cfg.max_prune_ratio,
             workers=cfg.workers,
             record_fingerprints=cfg.mode is Mode.CORRECT,
+            source_key=fingerprint.source_key(revision.commit, cfg.path, cfg.app, cfg.namespace),
         )
-        desired, report = engine.plan(rendered.manifests, opts)
+        quick = engine.quick_check(opts)
+        if quick is not None:  # same commit, nobody wrote: in sync without rendering
+            self._ev("in-sync", commit=revision.commit, objects=len(quick.items), rendered=False)
+            return Outcome.SUCCEEDED, ExitCode.OK, revision, quick, None
+        manifests = render(checkout.root, spec.path)
+        self._ev("rendered", commit=revision.commit, objects=len(manifests))
+        desired, report = engine.plan(manifests, opts)
         self._partial = (report, None, revision)
         for item in report.drifted:
             self._ev(

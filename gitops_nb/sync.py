@@ -64,6 +64,8 @@ class SyncOptions:
     """Skip the dry-run of objects whose fingerprint shows nobody touched them."""
     record_fingerprints: bool = False
     """Store fingerprints in the ApplySet parent (the reconciler does; one-off applies don't)."""
+    source_key: str = ""
+    """Identity of what the manifests were rendered from (see ``fingerprint.source_key``)."""
 
     @property
     def applyset(self) -> ApplySet:
@@ -136,6 +138,45 @@ class Engine:
         desired = prepare(manifests, self.discovery, opts.applyset, opts.namespace)
         return desired, self.evaluate(desired, opts)
 
+    def quick_check(self, opts: SyncOptions) -> DiffReport | None:
+        """The no-op shortcut: everything in sync, known without rendering. None otherwise.
+
+        When the fingerprints in the parent were recorded for this very source (commit,
+        path, app, namespace, version) and cover the whole desired set, the desired set is
+        known; if the live members are exactly that set, each with the recorded ownership,
+        nothing changed on either side. Any difference: None, and the caller renders.
+        """
+        if not opts.fast or not opts.source_key:
+            return None
+        reader = self._reader(opts)
+        aset = opts.applyset
+        parent = reader.parent(aset)
+        stored = fingerprint.decode(parent)
+        if stored.source != opts.source_key or not stored.objects:
+            return None
+        refs = {k: fingerprint.ref_of(k, stored.api_versions[k]) for k in stored.objects}
+        gks = {group_kind(r.api_version, r.kind) for r in refs.values()}
+        members = reader.members(aset, parent, gks, {r.namespace for r in refs.values()})
+        by_key = {fingerprint.key(ObjectRef.of(m)): (m, res) for m, res in members.values()}
+        if set(by_key) != set(stored.objects):
+            return None
+        items = []
+        for k, (meta, resource) in by_key.items():
+            if fingerprint.ownership_hash(meta["metadata"]) != stored.objects[k][1]:
+                return None
+            ref = refs[k]
+            items.append(
+                Evaluated(ref, ResourceDiff(ref, DiffStatus.IN_SYNC), resource=resource, fast=True)
+            )
+        self.stats = {"fast": len(items), "precise": 0, "members": len(members)}
+        return DiffReport(
+            opts.app,
+            ordering.sort_for_apply(items, lambda e: e.ref),
+            inventory_size=len(members),
+            fingerprints=dict(stored.objects),
+            parent=parent,
+        )
+
     def evaluate(self, desired: Sequence[Desired], opts: SyncOptions) -> DiffReport:
         """Every desired object against the cluster, plus extraneous ApplySet members.
 
@@ -146,7 +187,7 @@ class Engine:
         reader = self._reader(opts)
         aset = opts.applyset
         parent = reader.parent(aset)
-        stored = fingerprint.decode(parent) if opts.fast else {}
+        stored = fingerprint.decode(parent).objects if opts.fast else {}
         gks = {group_kind(d.ref.api_version, d.ref.kind) for d in desired if d.resource}
         members = reader.members(aset, parent, gks, {d.ref.namespace for d in desired})
         fast: list[Evaluated] = []
@@ -363,7 +404,15 @@ class Engine:
         # are recording new ones.
         blob = ((live or {}).get("binaryData") or {}).get(fingerprint.DATA_KEY)
         if final and opts.record_fingerprints:
-            blob = fingerprint.encode(report.fingerprints)
+            desired_keys = {fingerprint.key(d.ref) for d in desired}
+            # Name the source only when every desired object is fingerprinted in sync:
+            # only then may the next run trust the set without rendering it.
+            complete = desired_keys == set(report.fingerprints)
+            blob = fingerprint.encode(
+                report.fingerprints,
+                {fingerprint.key(d.ref): d.ref.api_version for d in desired},
+                opts.source_key if complete else "",
+            )
         want = aset.parent(gks, nss, binary_data={fingerprint.DATA_KEY: blob} if blob else None)
         if live is not None:
             meta = live.get("metadata") or {}

@@ -161,13 +161,103 @@ def test_fingerprints_survive_in_the_parent_and_are_bounded(kube: Kube, namespac
     opts = SyncOptions(app="fp", namespace=namespace, record_fingerprints=True)
     settle(kube, opts)
     parent = kube.get(f"/api/v1/namespaces/{namespace}/configmaps/gitops-nb.fp")
-    fps = fingerprint.decode(parent)
-    assert len(fps) == 7
+    stored = fingerprint.decode(parent)
+    assert len(stored.objects) == 7
+    assert stored.source == ""  # one-off applies name no source: the reconciler does
     big = {f"apps|Deployment|ns-{i % 10}|name-{i:05d}": ("a" * 20, "b" * 20) for i in range(10000)}
-    assert len(fingerprint.encode(big)) < 900 * 1024
+    versions = dict.fromkeys(big, "apps/v1")
+    assert len(fingerprint.encode(big, versions, "src")) < 900 * 1024
 
 
 @pytest.mark.parametrize("corrupt", ["not-base64!", "aGVsbG8="])
 def test_unreadable_fingerprints_mean_precise_path(corrupt: str) -> None:
-    assert fingerprint.decode({"binaryData": {fingerprint.DATA_KEY: corrupt}}) == {}
-    assert json.dumps(fingerprint.decode(None)) == "{}"
+    assert fingerprint.decode({"binaryData": {fingerprint.DATA_KEY: corrupt}}).objects == {}
+    assert fingerprint.decode(None) == fingerprint.Stored()
+
+
+def _reconcile_logs(
+    kube: Kube, repo: Any, namespace: str, tmp: Any
+) -> tuple[list[dict[str, Any]], Any]:
+    import io
+
+    from gitops_nb.config import AppConfig
+    from gitops_nb.job import reconcile
+    from gitops_nb.jsonlog import json_logger
+
+    buf = io.StringIO()
+    cfg = AppConfig(
+        app="shop",
+        repo=str(repo.path),
+        path="shop/overlays/prod",
+        namespace=namespace,
+        history_dir=str(tmp / "h"),
+        cache_dir=str(tmp / "c"),
+    ).validate()
+    result = reconcile(cfg, json_logger("test.quick", buf), kube=kube)
+    return [json.loads(line) for line in buf.getvalue().splitlines()], result
+
+
+def test_unchanged_commit_and_cluster_skip_rendering(
+    cluster: LocalCluster, kube: Kube, namespace: str, tmp_path: Any
+) -> None:
+    from .gitrepo import Repo
+
+    repo = Repo(tmp_path / "repo")
+    repo.add_fixture("shop", "shop")
+    repo.commit("shop")
+    events = [e["event"] for e in _reconcile_logs(kube, repo, namespace, tmp_path)[0]]
+    assert "rendered" in events  # first run: creates
+    for _ in range(10):  # until the controllers stop writing to the new Deployment
+        logs, result = _reconcile_logs(kube, repo, namespace, tmp_path)
+        if any(e["event"] == "in-sync" for e in logs):
+            break
+        time.sleep(0.3)
+    else:
+        raise AssertionError("never reached the no-render path")
+    assert "rendered" not in [e["event"] for e in logs]
+    assert result.exit_code == 0 and result.run.counts["in_sync"] == 3
+    assert {o.action for o in result.run.objects} == {Action.UNCHANGED}
+
+    kubectl(cluster, "scale", "deployment/prod-shop", "--replicas=9", "-n", namespace)
+    logs, result = _reconcile_logs(kube, repo, namespace, tmp_path)
+    assert "rendered" in [e["event"] for e in logs]  # a foreign write: full path
+    assert result.run.counts["configured"] == 1
+
+    kubectl(cluster, "delete", "service/prod-shop", "-n", namespace)
+    logs, result = _reconcile_logs(kube, repo, namespace, tmp_path)
+    assert "rendered" in [e["event"] for e in logs]
+    assert result.run.counts["created"] == 1
+
+    svc = "shop/base/service.yaml"
+    repo.write(svc, (repo.path / svc).read_text().replace("targetPort: 8080", "targetPort: 8443"))
+    repo.commit("new port")
+    logs, result = _reconcile_logs(kube, repo, namespace, tmp_path)
+    assert "rendered" in [e["event"] for e in logs]  # a new commit: full path
+    assert result.run.counts["configured"] == 1
+
+
+def test_source_is_recorded_only_for_a_complete_in_sync_set(kube: Kube, namespace: str) -> None:
+    opts = SyncOptions(
+        app="fp", namespace=namespace, record_fingerprints=True, source_key="commit-1"
+    )
+    settle(kube, opts)
+    parent = kube.get(f"/api/v1/namespaces/{namespace}/configmaps/gitops-nb.fp")
+    assert fingerprint.decode(parent).source == "commit-1"
+    assert Engine(kube).quick_check(opts) is not None
+    assert (
+        Engine(kube).quick_check(SyncOptions(app="fp", namespace=namespace, source_key="commit-2"))
+        is None
+    )
+    # One object cannot be applied (immutable selector): the set is incomplete.
+    broken = manifests()
+    dep = json.loads(json.dumps(broken[-1].obj))
+    dep["spec"]["selector"]["matchLabels"]["app"] = "t"
+    dep["spec"]["template"]["metadata"]["labels"]["app"] = "t"
+    broken[-1] = Manifest(dep, "deploy.yaml")
+    changes = Engine(kube).apply(
+        broken,
+        SyncOptions(app="fp", namespace=namespace, record_fingerprints=True, source_key="commit-3"),
+    )
+    assert [e.ref.name for e in changes.failed] == ["scaled"]
+    parent = kube.get(f"/api/v1/namespaces/{namespace}/configmaps/gitops-nb.fp")
+    assert fingerprint.decode(parent).source == "commit-1"  # not advanced past a failure
