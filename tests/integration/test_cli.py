@@ -183,19 +183,7 @@ def test_bad_input_names_file_and_line_and_changes_nothing(
     name, text, where = BAD_INPUTS[case]
     r.write(f"app/{name}", text)
     r.commit(f"bad input: {case}")
-    f = [
-        "--repo",
-        str(r.path),
-        "--path",
-        "app",
-        "--namespace",
-        namespace,
-        "--kubeconfig",
-        str(cluster.kubeconfig),
-        "--cache-dir",
-        str(tmp_path / "cache"),
-    ]
-    code, _out, err = run(capsys, "apply", *f)
+    code, _out, err = run(capsys, "apply", *flags(cluster, r, namespace, tmp_path, "app"))
     assert code == 2
     assert where in err, err
     assert objects_in(kube, namespace) == set()
@@ -214,20 +202,7 @@ def test_symlink_escape_refused(
     r.write("app/good.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: good\n")
     os.symlink(outside, r.path / "app" / "link.yaml")
     r.commit("symlink out of the repo")
-    code, _, err = run(
-        capsys,
-        "apply",
-        "--repo",
-        str(r.path),
-        "--path",
-        "app",
-        "--namespace",
-        namespace,
-        "--kubeconfig",
-        str(cluster.kubeconfig),
-        "--cache-dir",
-        str(tmp_path / "cache"),
-    )
+    code, _, err = run(capsys, "apply", *flags(cluster, r, namespace, tmp_path, "app"))
     assert code == 2 and "link.yaml" in err and "symlink" in err
     assert objects_in(kube, namespace) == set()
 
