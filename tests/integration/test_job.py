@@ -159,8 +159,8 @@ def test_two_reconcilers_at_once_exactly_one_writes(
     cluster: LocalCluster, kube: Kube, namespace: str, tmp_path: Path
 ) -> None:
     r = Repo(tmp_path / "big")
-    many_configmaps(r, 300)
-    r.commit("300 configmaps")
+    many_configmaps(r, 600)
+    r.commit("600 configmaps")
     env = jr.admin_env(cluster)
     procs = [
         jr.start(jr.reconcile_args(r.path, "big", "big", namespace, tmp_path / f"c{i}"), env)
@@ -258,8 +258,8 @@ def test_apiserver_outage_mid_run_fails_then_recovers(
     cluster: LocalCluster, kube: Kube, namespace: str, tmp_path: Path
 ) -> None:
     r = Repo(tmp_path / "big")
-    many_configmaps(r, 400)
-    r.commit("400 configmaps")
+    many_configmaps(r, 1000)
+    r.commit("1000 configmaps")
     args = jr.reconcile_args(r.path, "big", "big", namespace, tmp_path / "c")
     env = jr.admin_env(cluster)
     p = jr.start(args, env)
