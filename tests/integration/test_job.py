@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -106,6 +108,31 @@ def test_correct_mode_reconciles_records_and_emits_events(
     assert (drifted[0].changes[0].manager or "").startswith("kubectl")
     assert any(e["event"] == "drift" for e in logs)
     assert {"DriftDetected", "DriftCorrected"} <= event_reasons(kube, namespace)
+
+    # The same records, read back from the cluster by the history command.
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gitops_nb.cli",
+            "history",
+            "timeline",
+            "--app",
+            "shop",
+            "--namespace",
+            namespace,
+            "--kubeconfig",
+            str(cluster.kubeconfig),
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    episodes = [e for e in json.loads(out.stdout) if e["path"] == "spec.replicas"]
+    # Seen and corrected by the last run; it resolves when a later run finds it gone.
+    assert len(episodes) == 1 and episodes[0]["managers"].startswith("kubectl")
 
 
 def test_detect_mode_records_drift_and_writes_nothing_else(
