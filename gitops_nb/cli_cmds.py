@@ -14,6 +14,7 @@ from gitops_nb.model import Action, ObjectRef
 
 
 def _engine_inputs(args: argparse.Namespace, *, read_only: bool = False) -> tuple[Any, Any, Any]:
+    """(rendered manifests, client, base SyncOptions) from the source flags."""
     from gitops_nb.cli import source_spec
     from gitops_nb.kube.client import Kube, ReadOnlyKube
     from gitops_nb.pipeline import default_app_name, fetch_and_render
@@ -23,12 +24,12 @@ def _engine_inputs(args: argparse.Namespace, *, read_only: bool = False) -> tupl
     rendered = fetch_and_render(spec, args.cache_dir)  # before any API call: bad input fails here
     # diff and reports can only read: their client refuses writes before sending them
     kube = (ReadOnlyKube if read_only else Kube).from_kubeconfig(args.kubeconfig)
-    opts = dict(
+    opts = SyncOptions(
         app=args.app or default_app_name(spec),
         namespace=args.namespace or "default",
         fast=not getattr(args, "precise", False),
     )
-    return rendered, kube, (SyncOptions, opts)
+    return rendered, kube, opts
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -36,22 +37,24 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from gitops_nb.output import render_diff
     from gitops_nb.sync import Engine
 
-    rendered, kube, (options_cls, opts) = _engine_inputs(args, read_only=True)
-    report = Engine(kube).diff(rendered.manifests, options_cls(**opts))
-    render_diff(opts["app"], rendered.revision, report.diffs, args.output, _console())
+    rendered, kube, opts = _engine_inputs(args, read_only=True)
+    report = Engine(kube).diff(rendered.manifests, opts)
+    render_diff(opts.app, rendered.revision, report.diffs, args.output, _console())
     if report.errors:
         return ExitCode.ERROR
     return ExitCode.DRIFT if report.drifted else ExitCode.OK
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from gitops_nb.cli import _console, _err_console
     from gitops_nb.output import render_changeset
     from gitops_nb.sync import Engine
 
-    rendered, kube, (options_cls, opts) = _engine_inputs(args)
-    options = options_cls(
-        **opts,
+    rendered, kube, base = _engine_inputs(args)
+    options = replace(
+        base,
         prune=args.prune,
         dry_run=args.dry_run,
         force_conflicts=args.force_conflicts,

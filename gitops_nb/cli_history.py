@@ -133,9 +133,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         from gitops_nb.cli_cmds import _engine_inputs
         from gitops_nb.sync import Engine
 
-        rendered, kube, (options_cls, opts) = _engine_inputs(args, read_only=True)
-        diff = Engine(kube).diff(rendered.manifests, options_cls(**opts))
-        rep = report.from_diff(opts["app"], rendered.revision, diff.diffs)
+        rendered, kube, opts = _engine_inputs(args, read_only=True)
+        diff = Engine(kube).diff(rendered.manifests, opts)
+        rep = report.from_diff(opts.app, rendered.revision, diff.diffs)
     else:
         rep = report.from_history(_runs(args), start=args.since, end=args.until, app=args.app)
     path = report.write(rep, args.format, Path(args.out))

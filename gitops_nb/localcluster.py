@@ -234,7 +234,18 @@ class LocalCluster:
 
     def wait_ready(self) -> None:
         """Poll ``/readyz`` with the admin certificate until it answers ``ok``."""
-        assert self.workdir is not None and self._admin is not None
+        self._wait_for("/readyz", f"kube-apiserver not ready after {self.ready_timeout:.0f}s")
+
+    def _wait_default_serviceaccount(self) -> None:
+        # The serviceaccount controller creates default/default: proof the manager works.
+        self._wait_for(
+            "/api/v1/namespaces/default/serviceaccounts/default",
+            "kube-controller-manager did not create default/default in time",
+        )
+
+    def _wait_for(self, path: str, timeout_message: str) -> None:
+        """Poll ``path`` as admin until it answers 200; fail fast if a component exits."""
+        assert self.workdir is not None
         ctx = ssl.create_default_context(cafile=str(self.workdir / "ca.crt"))
         ctx.load_cert_chain(self.workdir / "admin.crt", self.workdir / "admin.key")
         deadline = time.monotonic() + self.ready_timeout
@@ -247,38 +258,13 @@ class LocalCluster:
                         f"{p.tail()}"
                     )
             try:
-                with urllib.request.urlopen(f"{self.server}/readyz", context=ctx, timeout=2) as r:
+                with urllib.request.urlopen(self.server + path, context=ctx, timeout=2) as r:
                     if r.status == 200:
                         return
             except (urllib.error.URLError, OSError) as e:
                 last = str(e)
             time.sleep(0.25)
-        raise ControlPlaneError(
-            f"kube-apiserver not ready after {self.ready_timeout:.0f}s ({last}); "
-            f"log {self._procs['kube-apiserver'].log_path}"
-        )
-
-    def _wait_default_serviceaccount(self) -> None:
-        # The serviceaccount controller creates default/default: proof the manager works.
-        assert self.workdir is not None
-        ctx = ssl.create_default_context(cafile=str(self.workdir / "ca.crt"))
-        ctx.load_cert_chain(self.workdir / "admin.crt", self.workdir / "admin.key")
-        url = f"{self.server}/api/v1/namespaces/default/serviceaccounts/default"
-        deadline = time.monotonic() + self.ready_timeout
-        while time.monotonic() < deadline:
-            kcm = self._procs["kube-controller-manager"]
-            if not kcm.alive():
-                raise ControlPlaneError(
-                    f"kube-controller-manager exited; log {kcm.log_path}:\n{kcm.tail()}"
-                )
-            try:
-                with urllib.request.urlopen(url, context=ctx, timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.25)
-        raise ControlPlaneError("kube-controller-manager did not create default/default in time")
+        raise ControlPlaneError(f"{timeout_message} ({last}); logs in {self.workdir}")
 
     # -- set-up ----------------------------------------------------------------------------
 

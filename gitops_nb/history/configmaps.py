@@ -14,10 +14,10 @@ import json
 from typing import Any
 
 from gitops_nb.errors import GitOpsError
+from gitops_nb.inventory import APP_LABEL
 from gitops_nb.kube.client import Kube
 from gitops_nb.model import DiffStatus, SyncRun
 
-APP_LABEL = "gitops-nb.io/app"
 KIND_LABEL = "gitops-nb.io/record"
 KIND_VALUE = "sync-run"
 STARTED_ANNOTATION = "gitops-nb.io/started"
