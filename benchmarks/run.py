@@ -53,7 +53,7 @@ from measure import (
     run_measured,
 )
 
-from gitops_nb.inventory import applyset_id
+from gitops_nb.engine.applyset import applyset_id
 from gitops_nb.localcluster import LocalCluster, find_binary
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -2,7 +2,7 @@
 
 import sys
 
-from gitops_nb.demo import main
+from gitops_nb.localcluster.demo import main
 
 if __name__ == "__main__":
     sys.exit(main())

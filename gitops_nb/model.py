@@ -14,6 +14,10 @@ from typing import Any
 SCHEMA_VERSION = 1
 
 
+APP_LABEL = "gitops-nb.io/app"
+"""Label naming the app on everything gitops-nb writes for it (parent, records)."""
+
+
 def parse_time(value: str | None) -> dt.datetime | None:
     """An ISO 8601 timestamp as an aware UTC datetime (naive means UTC); None if empty."""
     if not value:

@@ -9,14 +9,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from gitops_nb.history.files import (
-        export_jsonl,
-        export_parquet,
-        load_file,
-        prune_dir,
-        read_dir,
-        write_run,
-    )
     from gitops_nb.history.frames import drift, resource_results, runs
     from gitops_nb.history.gitlog import (
         CommitInfo,
@@ -27,19 +19,27 @@ if TYPE_CHECKING:
         resource_changes,
     )
     from gitops_nb.history.gitrender import kustomize_renderer
-    from gitops_nb.history.load import load_runs
     from gitops_nb.history.metrics import lead_times, summary
     from gitops_nb.history.timeline import drift_intervals
+    from gitops_nb.records.files import (
+        export_jsonl,
+        export_parquet,
+        load_file,
+        prune_dir,
+        read_dir,
+        write_run,
+    )
+    from gitops_nb.records.load import load_runs
 
-# Imported on first use (PEP 562): the reconciler writes records through history.files
-# and history.configmaps without paying for pandas, which only the analysis needs.
+# Imported on first use (PEP 562): pandas costs about a second and only the analysis needs
+# it. Record files are read and written by gitops_nb.records; re-exported here for notebooks.
 _WHERE = {
-    "export_jsonl": "files",
-    "export_parquet": "files",
-    "load_file": "files",
-    "prune_dir": "files",
-    "read_dir": "files",
-    "write_run": "files",
+    "export_jsonl": "gitops_nb.records.files",
+    "export_parquet": "gitops_nb.records.files",
+    "load_file": "gitops_nb.records.files",
+    "prune_dir": "gitops_nb.records.files",
+    "read_dir": "gitops_nb.records.files",
+    "write_run": "gitops_nb.records.files",
     "drift": "frames",
     "resource_results": "frames",
     "runs": "frames",
@@ -50,7 +50,7 @@ _WHERE = {
     "iter_commits": "gitlog",
     "resource_changes": "gitlog",
     "kustomize_renderer": "gitrender",
-    "load_runs": "load",
+    "load_runs": "gitops_nb.records.load",
     "lead_times": "metrics",
     "summary": "metrics",
     "drift_intervals": "timeline",
@@ -61,7 +61,9 @@ def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'gitops_nb.history' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"gitops_nb.history.{module}"), name)
+    if "." not in module:
+        module = f"gitops_nb.history.{module}"
+    return getattr(importlib.import_module(module), name)
 
 
 __all__ = [

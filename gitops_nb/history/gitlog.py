@@ -228,7 +228,7 @@ _State = dict[_ObjKey, Manifest]
 
 
 def _parse(text: str, source: str) -> list[Manifest]:
-    from gitops_nb.render import parse_documents  # render sits below history
+    from gitops_nb.source.render import parse_documents  # render sits below history
 
     return parse_documents(text, source)
 

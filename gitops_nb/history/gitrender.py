@@ -11,7 +11,7 @@ from pathlib import Path
 from gitops_nb.errors import RenderError
 from gitops_nb.history.gitlog import Renderer
 from gitops_nb.model import Manifest
-from gitops_nb.render import render
+from gitops_nb.source.render import render
 
 
 def kustomize_renderer(repo: Path | str, path: str = ".") -> Renderer:

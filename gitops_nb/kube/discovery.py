@@ -3,42 +3,16 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from gitops_nb.errors import UnknownKindError
 from gitops_nb.kube.client import Kube
+from gitops_nb.kube.resources import Resource
 from gitops_nb.model import ObjectRef
 
 _AGGREGATED = (
     "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
 )
-
-
-@dataclass(frozen=True)
-class Resource:
-    """Where objects of one group/version/kind live."""
-
-    group: str
-    version: str
-    kind: str
-    plural: str
-    namespaced: bool
-    verbs: frozenset[str] = frozenset()
-
-    @property
-    def api_version(self) -> str:
-        return f"{self.group}/{self.version}" if self.group else self.version
-
-    def collection_path(self, namespace: str = "") -> str:
-        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
-        if self.namespaced and namespace:
-            return f"{base}/namespaces/{quote(namespace, safe='')}/{self.plural}"
-        return f"{base}/{self.plural}"
-
-    def object_path(self, namespace: str, name: str) -> str:
-        return f"{self.collection_path(namespace)}/{quote(name, safe='')}"
 
 
 def _split(api_version: str) -> tuple[str, str]:

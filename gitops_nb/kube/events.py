@@ -8,6 +8,7 @@ from typing import Any
 
 from gitops_nb.errors import GitOpsError
 from gitops_nb.kube.client import Kube
+from gitops_nb.kube.resources import EVENTS
 
 COMPONENT = "gitops-nb"
 
@@ -51,7 +52,7 @@ def emit(
         "count": 1,
     }
     try:
-        kube.create(f"/api/v1/namespaces/{namespace}/events", event, what=f"Event/{namespace}")
+        kube.create(EVENTS.collection_path(namespace), event, what=f"Event/{namespace}")
     except GitOpsError:
         return False
     return True

@@ -9,6 +9,7 @@ from typing import Any
 
 from gitops_nb.errors import ConflictError, LeaseHeldError, NotFoundError
 from gitops_nb.kube.client import Kube
+from gitops_nb.kube.resources import LEASES
 
 
 def _now() -> dt.datetime:
@@ -41,7 +42,7 @@ class Lease:
 
     @property
     def path(self) -> str:
-        return f"/apis/coordination.k8s.io/v1/namespaces/{self.namespace}/leases/{self.name}"
+        return LEASES.object_path(self.namespace, self.name)
 
     def renew(self) -> None:
         spec = {**self.obj["spec"], "renewTime": _fmt(_now())}
@@ -93,7 +94,7 @@ def acquire(kube: Kube, namespace: str, name: str, holder: str, duration_s: int)
     A Lease whose holder has not renewed within its duration is stale and taken over. The
     update carries the resourceVersion we read, so two takers cannot both win.
     """
-    path = f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}"
+    path = LEASES.object_path(namespace, name)
     now = _fmt(_now())
     spec = {
         "holderIdentity": holder,
@@ -111,9 +112,7 @@ def acquire(kube: Kube, namespace: str, name: str, holder: str, duration_s: int)
             "spec": spec,
         }
         try:
-            obj = kube.create(
-                f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases", body, what=what
-            )
+            obj = kube.create(LEASES.collection_path(namespace), body, what=what)
         except ConflictError as e:  # created by a concurrent run between our get and create
             raise LeaseHeldError(f"{what} was just taken by another run") from e
         return Lease(kube, namespace, name, holder, duration_s, obj)

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from gitops_nb.engine import SyncOptions
 from gitops_nb.errors import GitOpsError
 from gitops_nb.history import (
     drift,
@@ -26,9 +27,8 @@ from gitops_nb.history import (
 )
 from gitops_nb.kube.client import ReadOnlyKube
 from gitops_nb.model import ResourceDiff, Revision, SyncRun
-from gitops_nb.pipeline import fetch_and_render
 from gitops_nb.source import SourceSpec
-from gitops_nb.sync import Engine, SyncOptions
+from gitops_nb.usecases.sync import diff_app
 
 CHANGE_KINDS = ("added", "modified", "removed", "error")
 
@@ -187,13 +187,10 @@ def live_audit(
 
     Read-only by construction: the diff goes through :class:`ReadOnlyKube`.
     """
-    rendered = fetch_and_render(spec, Path(cache_dir) if cache_dir else None)
-    kube = ReadOnlyKube.from_kubeconfig(kubeconfig)
-    try:
-        report = Engine(kube).diff(rendered.manifests, SyncOptions(app=app, namespace=namespace))
-    finally:
-        kube.close()
-    return LiveAudit(app, namespace, rendered.revision, report.diffs)
+    result = diff_app(
+        spec, SyncOptions(app=app, namespace=namespace), kubeconfig=kubeconfig, cache_dir=cache_dir
+    )
+    return LiveAudit(app, namespace, result.revision, result.report.diffs)
 
 
 __all__ = [

@@ -12,11 +12,10 @@ from typing import Any
 
 import pytest
 
-from gitops_nb import fingerprint
+from gitops_nb.engine import DiffReport, Engine, SyncOptions, fingerprint
 from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster import LocalCluster
 from gitops_nb.model import Action, DiffStatus, Manifest
-from gitops_nb.sync import DiffReport, Engine, SyncOptions
 
 from .test_sync import kubectl
 
@@ -181,8 +180,8 @@ def _reconcile_logs(
     import io
 
     from gitops_nb.config import AppConfig
-    from gitops_nb.job import reconcile
-    from gitops_nb.jsonlog import json_logger
+    from gitops_nb.usecases.jsonlog import json_logger
+    from gitops_nb.usecases.reconcile import reconcile_app as reconcile
 
     buf = io.StringIO()
     cfg = AppConfig(

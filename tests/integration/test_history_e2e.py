@@ -6,11 +6,11 @@ from pathlib import Path
 
 from gitops_nb.config import AppConfig
 from gitops_nb.history import drift_intervals, load_runs, runs, summary
-from gitops_nb.job import reconcile
-from gitops_nb.jsonlog import json_logger
 from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster import LocalCluster
 from gitops_nb.model import Mode
+from gitops_nb.usecases.jsonlog import json_logger
+from gitops_nb.usecases.reconcile import reconcile_app as reconcile
 
 from .gitrepo import Repo
 from .test_sync import kubectl

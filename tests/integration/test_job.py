@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from gitops_nb.errors import ExitCode, ForbiddenError
-from gitops_nb.history.configmaps import ConfigMapStore, encode
 from gitops_nb.kube.client import Kube, load_configuration
 from gitops_nb.kube.discovery import Discovery
 from gitops_nb.localcluster import LocalCluster
@@ -28,6 +27,7 @@ from gitops_nb.model import (
     Outcome,
     SyncRun,
 )
+from gitops_nb.records.configmaps import ConfigMapStore, encode
 
 from . import jobrunner as jr
 from .gitrepo import Repo
@@ -174,7 +174,7 @@ def test_history_dir_and_prune_events(
     repo.commit("shop: drop the service")
     assert jr.run(args, env)[0] == ExitCode.OK
     assert kube.get_or_none(f"/api/v1/namespaces/{namespace}/services/prod-shop") is None
-    from gitops_nb.history.files import read_dir
+    from gitops_nb.records.files import read_dir
 
     runs = read_dir(hist)
     assert [r.counts["pruned"] for r in runs] == [0, 1]
@@ -259,7 +259,7 @@ def test_sigterm_stops_cleanly_and_records_interrupted(
     p.send_signal(signal.SIGTERM)
     p.communicate(timeout=120)
     assert p.returncode == ExitCode.INTERRUPTED
-    from gitops_nb.history.files import read_dir
+    from gitops_nb.records.files import read_dir
 
     [run] = read_dir(tmp_path / "h")
     assert run.outcome is Outcome.INTERRUPTED
@@ -305,8 +305,8 @@ def test_apiserver_outage_mid_run_fails_then_recovers(
     runs = records(kube, namespace, "big")
     assert runs[-1].outcome is Outcome.SUCCEEDED
     # Nothing half-owned: every object is ours and in sync, the parent lists its kind.
-    from gitops_nb.render import render
-    from gitops_nb.sync import Engine, SyncOptions
+    from gitops_nb.engine import Engine, SyncOptions
+    from gitops_nb.source.render import render
 
     report = Engine(kube).diff(render(r.path, "big"), SyncOptions(app="big", namespace=namespace))
     assert {e.status for e in report.items} == {DiffStatus.IN_SYNC}

@@ -23,7 +23,7 @@ from gitops_nb.errors import ForbiddenError, NotFoundError
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.discovery import Discovery
 from gitops_nb.model import Manifest
-from gitops_nb.render import render
+from gitops_nb.source.render import render
 
 REPO = Path(__file__).resolve().parents[2]
 INSTALL_NS = "gitops-nb"

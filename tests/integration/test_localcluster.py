@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import re
 import subprocess
 import time
 from typing import Any
 
 import pytest
 
-from gitops_nb.errors import ForbiddenError
+from gitops_nb.errors import ForbiddenError, GitOpsError
 from gitops_nb.kube.client import Kube, load_configuration
-from gitops_nb.localcluster import LocalCluster, find_binary
+from gitops_nb.localcluster import LOOPBACK, LocalCluster, find_binary, non_loopback
 
 
 def _deployment(name: str) -> dict[str, Any]:
@@ -229,3 +231,166 @@ def test_cli_local_cluster_up_detach_and_down(tmp_path: Any) -> None:
         )
     assert down.returncode == 0 and "kube-apiserver" in down.stdout
     assert not any(_is_ours(pid, name) for name, pid in pids.items())
+
+
+_IPV4 = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")
+# TEST-NET-1 (RFC 5737): never routed. Endpoints point here; the API server must not dial it.
+_FOREIGN_ENDPOINT = "192.0.2.10"
+
+
+def _dialled(text: str) -> list[ipaddress.IPv4Address]:
+    return [ipaddress.IPv4Address(a) for a in _IPV4.findall(text)]
+
+
+def _backend_service(kube: Kube, ns: str, name: str) -> str:
+    """A Service whose endpoints name a non-loopback address; returns its ClusterIP."""
+    svc = kube.create(
+        f"/api/v1/namespaces/{ns}/services",
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": name},
+            "spec": {"ports": [{"name": "https", "port": 443, "targetPort": 8443}]},
+        },
+    )
+    kube.create(
+        f"/api/v1/namespaces/{ns}/endpoints",
+        {
+            "apiVersion": "v1",
+            "kind": "Endpoints",
+            "metadata": {"name": name},
+            "subsets": [
+                {
+                    "addresses": [{"ip": _FOREIGN_ENDPOINT}],
+                    "ports": [{"name": "https", "port": 8443}],
+                }
+            ],
+        },
+    )
+    kube.create(
+        f"/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices",
+        {
+            "apiVersion": "discovery.k8s.io/v1",
+            "kind": "EndpointSlice",
+            "metadata": {"name": name, "labels": {"kubernetes.io/service-name": name}},
+            "addressType": "IPv4",
+            "endpoints": [{"addresses": [_FOREIGN_ENDPOINT], "conditions": {"ready": True}}],
+            "ports": [{"name": "https", "port": 8443, "protocol": "TCP"}],
+        },
+    )
+    return str(svc["spec"]["clusterIP"])
+
+
+def test_service_cluster_ips_are_loopback(kube: Kube, namespace: str) -> None:
+    ip = _backend_service(kube, namespace, "probe")
+    assert ipaddress.IPv4Address(ip) in LOOPBACK
+    default = kube.get("/api/v1/namespaces/default/services/kubernetes")
+    assert ipaddress.IPv4Address(default["spec"]["clusterIP"]) in LOOPBACK
+
+
+def test_running_components_allocate_and_bind_loopback_only(cluster: LocalCluster) -> None:
+    lines = cluster.command_lines()
+    assert set(lines) >= {"etcd", "kube-apiserver", "kube-controller-manager"}
+    for name, args in lines.items():
+        assert non_loopback(args) == [], name
+    ranges = [a for args in lines.values() for a in args if "cidr" in a or "ip-range" in a]
+    assert ranges and all("=127." in a for a in ranges)
+
+
+def test_webhook_calls_stay_on_loopback_and_fail_closed(kube: Kube, namespace: str) -> None:
+    ip = _backend_service(kube, namespace, "admission")
+    name = f"probe-{namespace}.gitops-nb.test"
+    path = f"/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/{name}"
+    kube.create(
+        "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
+        {
+            "apiVersion": "admissionregistration.k8s.io/v1",
+            "kind": "ValidatingWebhookConfiguration",
+            "metadata": {"name": name},
+            "webhooks": [
+                {
+                    "name": name,
+                    "clientConfig": {
+                        "service": {"namespace": namespace, "name": "admission", "port": 443}
+                    },
+                    "rules": [
+                        {
+                            "apiGroups": [""],
+                            "apiVersions": ["v1"],
+                            "operations": ["CREATE"],
+                            "resources": ["configmaps"],
+                        }
+                    ],
+                    # only this test's namespace: other tests must not see the webhook
+                    "namespaceSelector": {
+                        "matchLabels": {"kubernetes.io/metadata.name": namespace}
+                    },
+                    "failurePolicy": "Fail",
+                    "sideEffects": "None",
+                    "admissionReviewVersions": ["v1"],
+                    "timeoutSeconds": 5,
+                }
+            ],
+        },
+    )
+    try:
+
+        def attempt() -> str:
+            try:
+                kube.create(
+                    f"/api/v1/namespaces/{namespace}/configmaps",
+                    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}},
+                )
+            except GitOpsError as e:
+                return str(e) if "webhook" in str(e) else ""
+            kube.delete(f"/api/v1/namespaces/{namespace}/configmaps/x")
+            return ""  # the configuration is not active yet
+
+        error = _wait(attempt)
+        tried = _dialled(error.split("webhook", 1)[1])
+        assert tried, error
+        assert all(a in LOOPBACK for a in tried), error
+        assert ipaddress.IPv4Address(ip) in tried
+        assert _FOREIGN_ENDPOINT not in error
+        assert kube.get_or_none(f"/api/v1/namespaces/{namespace}/configmaps/x") is None
+    finally:
+        kube.delete(path)
+
+
+def test_aggregated_api_calls_stay_on_loopback(kube: Kube, namespace: str) -> None:
+    ip = _backend_service(kube, namespace, "aggregated")
+    group = f"{namespace}.gitops-nb.test"
+    path = f"/apis/apiregistration.k8s.io/v1/apiservices/v1alpha1.{group}"
+    kube.create(
+        "/apis/apiregistration.k8s.io/v1/apiservices",
+        {
+            "apiVersion": "apiregistration.k8s.io/v1",
+            "kind": "APIService",
+            "metadata": {"name": f"v1alpha1.{group}"},
+            "spec": {
+                "group": group,
+                "version": "v1alpha1",
+                "service": {"namespace": namespace, "name": "aggregated", "port": 443},
+                "insecureSkipTLSVerify": True,
+                "groupPriorityMinimum": 1000,
+                "versionPriority": 15,
+            },
+        },
+    )
+    try:
+
+        def unavailable() -> str:
+            conds = (kube.get(path).get("status") or {}).get("conditions") or []
+            msgs = [c.get("message", "") for c in conds if c.get("type") == "Available"]
+            return next((m for m in msgs if "dial" in m or "refused" in m), "")
+
+        message = _wait(unavailable, timeout=60)
+        tried = _dialled(message)
+        assert tried, message
+        assert all(a in LOOPBACK for a in tried), message
+        assert ipaddress.IPv4Address(ip) in tried
+        with pytest.raises(GitOpsError) as err:  # a request proxied to it fails, locally
+            kube.get(f"/apis/{group}/v1alpha1")
+        assert _FOREIGN_ENDPOINT not in str(err.value)
+    finally:
+        kube.delete(path)

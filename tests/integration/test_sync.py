@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
+from gitops_nb.engine import Engine, SyncOptions
+from gitops_nb.engine.applyset import PART_OF, applyset_id
 from gitops_nb.errors import PruneGuardError, UnknownKindError
-from gitops_nb.inventory import PART_OF, applyset_id
 from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster import LocalCluster, find_binary
 from gitops_nb.model import Action, DiffStatus, Manifest
-from gitops_nb.render import render
-from gitops_nb.sync import Engine, SyncOptions
+from gitops_nb.source.render import render
 
 from .gitrepo import FIXTURES
 

@@ -13,8 +13,8 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
-from gitops_nb.demo import DemoResult, build_demo
 from gitops_nb.localcluster import LocalCluster
+from gitops_nb.localcluster.demo import DemoResult, build_demo
 from tests.notebooks.nbrun import (
     KERNEL,
     NOTEBOOKS,

@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from gitops_nb.demo import DemoResult
 from gitops_nb.errors import GitOpsError
 from gitops_nb.history import commits, export_jsonl, write_run
 from gitops_nb.localcluster import LocalCluster
+from gitops_nb.localcluster.demo import DemoResult
 from gitops_nb.model import (
     Action,
     DiffStatus,
@@ -25,7 +25,7 @@ from gitops_nb.model import (
     SyncRun,
 )
 from gitops_nb.notebook import data
-from gitops_nb.source import SourceSpec
+from gitops_nb.source.git import SourceSpec
 from tests.conftest import git_init
 
 WEB = ObjectRef("apps/v1", "Deployment", "prod", "web")

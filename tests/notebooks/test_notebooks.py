@@ -9,8 +9,8 @@ from typing import Any
 import nbformat
 import pytest
 
-from gitops_nb.demo import DemoResult
 from gitops_nb.kube.client import Kube
+from gitops_nb.localcluster.demo import DemoResult
 from tests.notebooks.nbrun import (
     KERNEL,
     NOTEBOOKS,

@@ -11,8 +11,8 @@ import pytest
 
 from gitops_nb.cli import main
 from gitops_nb.history import resource_changes
-from gitops_nb.history.files import write_run
 from gitops_nb.history.gitrender import kustomize_renderer
+from gitops_nb.records.files import write_run
 
 from .test_timeline import change, drifted, in_sync, run
 

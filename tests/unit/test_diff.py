@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gitops_nb.diff import compare, field_changes, normalize, unified_diff
+from gitops_nb.engine.diff import compare, field_changes, normalize, unified_diff
 from gitops_nb.kube.fields import format_path
 from gitops_nb.masking import LAST_APPLIED, MASK, MASK_DESIRED, MASK_LIVE
 from gitops_nb.model import DiffStatus, FieldChange, ObjectRef

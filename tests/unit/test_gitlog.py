@@ -12,7 +12,7 @@ import pytest
 from gitops_nb.errors import RefNotFoundError, SourceError, UnsafeSourceError
 from gitops_nb.history.gitlog import commits, iter_commits, resource_changes
 from gitops_nb.model import Manifest
-from gitops_nb.render import parse_documents
+from gitops_nb.source.render import parse_documents
 
 
 class Repo:

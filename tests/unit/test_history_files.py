@@ -8,14 +8,6 @@ from pathlib import Path
 import pytest
 
 from gitops_nb.errors import GitOpsError
-from gitops_nb.history.files import (
-    export_jsonl,
-    export_parquet,
-    load_file,
-    prune_dir,
-    read_dir,
-    write_run,
-)
 from gitops_nb.model import (
     Action,
     DiffStatus,
@@ -26,6 +18,14 @@ from gitops_nb.model import (
     Outcome,
     Revision,
     SyncRun,
+)
+from gitops_nb.records.files import (
+    export_jsonl,
+    export_parquet,
+    load_file,
+    prune_dir,
+    read_dir,
+    write_run,
 )
 
 

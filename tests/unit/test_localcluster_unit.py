@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gitops_nb import localcluster
-from gitops_nb.errors import ToolMissingError
+from gitops_nb.errors import ControlPlaneError, ToolMissingError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,3 +77,56 @@ def test_binary_dir_default_is_versioned(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert localcluster.binary_dir() == (
         tmp_path / "gitops-nb" / "controlplane" / "k8s-v1.36.3_etcd-v3.6.8"
     )
+
+
+def test_every_address_flag_the_cluster_uses_is_loopback(tmp_path: Path) -> None:
+    c = localcluster.LocalCluster(workdir=tmp_path)
+    c.server = "https://127.0.0.1:1"
+    c._write_pki()
+    args = [
+        *c._etcd(Path("etcd"), 1, 2).args,
+        *c._apiserver(Path("kube-apiserver"), 3, 1).args,
+        *c._controller_manager(Path("kube-controller-manager")).args,
+    ]
+    assert any(a.startswith("--service-cluster-ip-range=127.") for a in args)
+    assert localcluster.non_loopback(args) == []
+
+
+@pytest.mark.parametrize(
+    "flag",
+    [
+        "--service-cluster-ip-range=10.0.0.0/24",
+        "--service-cluster-ip-range=127.200.0.0/24,fd00::/108",
+        "--cluster-cidr=192.168.0.0/16",
+        "--bind-address=0.0.0.0",
+        "--advertise-address=10.1.2.3",
+        "--etcd-servers=http://10.0.0.5:2379",
+        "--enable-aggregator-routing=true",
+        "--enable-aggregator-routing",
+    ],
+)
+def test_flags_that_leave_the_machine_are_refused(flag: str, tmp_path: Path) -> None:
+    assert localcluster.non_loopback([flag]) == [flag]
+    with pytest.raises(ControlPlaneError) as err:
+        localcluster.check_loopback("kube-apiserver", ["kube-apiserver", flag])
+    assert "127.0.0.0/8" in str(err.value) and flag in str(err.value)
+
+
+def test_extra_flags_that_leave_the_machine_stop_the_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bins = tmp_path / "bins"
+    bins.mkdir()
+    for b in localcluster.BINARIES:  # never run: the check comes first
+        (bins / b).write_text("#!/bin/sh\nsleep 30\n")
+        (bins / b).chmod(0o755)
+    monkeypatch.setenv("GITOPS_NB_CONTROLPLANE_DIR", str(bins))
+    c = localcluster.LocalCluster(
+        workdir=tmp_path / "w",
+        controller_manager=False,
+        extra_apiserver_args=("--service-cluster-ip-range=10.0.0.0/24",),
+    )
+    with pytest.raises(ControlPlaneError) as err:
+        c.start()
+    assert "10.0.0.0/24" in str(err.value)
+    assert c._procs == {}

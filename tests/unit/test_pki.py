@@ -12,7 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from gitops_nb import pki
+from gitops_nb.localcluster import pki
 
 
 def test_ca_is_a_self_signed_ca() -> None:

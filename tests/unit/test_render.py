@@ -9,7 +9,7 @@ import pytest
 
 from gitops_nb.errors import RenderError, ToolMissingError
 from gitops_nb.model import Manifest
-from gitops_nb.render import find_kustomize, parse_documents, render, validate
+from gitops_nb.source.render import find_kustomize, parse_documents, render, validate
 
 KUBECTL = "/usr/bin/kubectl"
 needs_kubectl = pytest.mark.skipif(not os.access(KUBECTL, os.X_OK), reason="needs kubectl")

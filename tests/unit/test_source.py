@@ -14,7 +14,7 @@ from gitops_nb.errors import (
     SourceUnreachableError,
     UnsafeSourceError,
 )
-from gitops_nb.source import (
+from gitops_nb.source.git import (
     Checkout,
     Credentials,
     SourceSpec,

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from gitops_nb.errors import RenderError
-from gitops_nb.yamlsafe import load_all
+from gitops_nb.source.yamlsafe import load_all
 
 
 def test_documents_with_start_lines_and_empty_docs_skipped() -> None:

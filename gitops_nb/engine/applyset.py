@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from gitops_nb.model import ObjectRef
+from gitops_nb.kube.resources import CONFIGMAPS
+from gitops_nb.model import APP_LABEL, ObjectRef
 
 PART_OF = "applyset.kubernetes.io/part-of"
 ID_LABEL = "applyset.kubernetes.io/id"
@@ -22,7 +23,6 @@ TOOLING = "applyset.kubernetes.io/tooling"
 CONTAINS_GROUP_KINDS = "applyset.kubernetes.io/contains-group-kinds"
 ADDITIONAL_NAMESPACES = "applyset.kubernetes.io/additional-namespaces"
 TOOLING_VALUE = "gitops-nb/v1"
-APP_LABEL = "gitops-nb.io/app"
 
 
 def applyset_id(name: str, namespace: str, kind: str = "ConfigMap", group: str = "") -> str:
@@ -53,6 +53,11 @@ class ApplySet:
     @property
     def name(self) -> str:
         return f"gitops-nb.{self.app}"
+
+    @property
+    def path(self) -> str:
+        """API path of the parent ConfigMap."""
+        return CONFIGMAPS.object_path(self.namespace, self.name)
 
     @property
     def id(self) -> str:

@@ -12,25 +12,25 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
-from gitops_nb import diff as diffmod
+from gitops_nb.engine import diff as diffmod
+from gitops_nb.engine.applyset import (
+    ApplySet,
+    parse_group_kind,
+    recorded_group_kinds,
+    recorded_namespaces,
+)
+from gitops_nb.engine.options import FIELD_MANAGER
 from gitops_nb.errors import (
     ForbiddenError,
     GitOpsError,
     NotFoundError,
     UnknownKindError,
 )
-from gitops_nb.inventory import (
-    ApplySet,
-    parse_group_kind,
-    recorded_group_kinds,
-    recorded_namespaces,
-)
 from gitops_nb.kube.client import Kube
-from gitops_nb.kube.discovery import Discovery, Resource
+from gitops_nb.kube.discovery import Discovery
+from gitops_nb.kube.resources import Resource
 from gitops_nb.masking import scrub_text, secret_values
 from gitops_nb.model import DiffStatus, Manifest, ObjectRef, ResourceDiff
-
-FIELD_MANAGER = "gitops-nb"
 
 
 @dataclass(frozen=True)
@@ -207,8 +207,7 @@ class LiveReader:
     # -- inventory -------------------------------------------------------------------------
 
     def parent(self, applyset: ApplySet) -> dict[str, Any] | None:
-        path = f"/api/v1/namespaces/{applyset.namespace}/configmaps/{applyset.name}"
-        return self.kube.get_or_none(path, what=str(applyset.ref))  # type: ignore[no-any-return]
+        return self.kube.get_or_none(applyset.path, what=str(applyset.ref))  # type: ignore[no-any-return]
 
     def members(
         self,

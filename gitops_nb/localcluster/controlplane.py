@@ -4,6 +4,17 @@ Like controller-runtime's envtest, but with the controller manager too, so names
 delete, garbage collection cascades and Deployments get status. Binaries are built once by
 ``tools/controlplane/build.sh`` into a cache directory (see :func:`binary_dir`).
 
+**Loopback only.** Every address the local cluster listens on or allocates lies in
+``127.0.0.0/8``: the components bind to 127.0.0.1 and Service ClusterIPs come from
+``127.200.0.0/24``. Nothing on the machine answers for a ClusterIP and no kube-proxy
+translates one, so when the API server calls a Service (an admission webhook, an aggregated
+API, the ``proxy`` subresource) the connection stays on this machine and is refused: the
+webhook fails closed with "connect: connection refused" instead of sending the object, which
+may be a Secret, to whatever host owns that address on the user's network. Aggregated APIs
+and webhooks are routed to the Service's ClusterIP, never to its endpoints
+(``--enable-aggregator-routing`` stays off), because endpoints may name any address.
+:func:`check_loopback` refuses extra flags that would break this.
+
     with LocalCluster() as cluster:
         print(cluster.kubeconfig)
 """
@@ -12,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import ipaddress
 import json
 import os
 import shutil
@@ -23,19 +35,35 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from gitops_nb import pki
-from gitops_nb.errors import ControlPlaneError, ToolMissingError
+from gitops_nb.binaries import BINARIES, find_binary
+from gitops_nb.errors import ControlPlaneError
+from gitops_nb.kube.resources import SERVICEACCOUNTS
+from gitops_nb.localcluster import pki
 
-KUBERNETES_VERSION = "v1.36.3"
-ETCD_VERSION = "v3.6.8"
-BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kubectl")
-BUILD_COMMAND = "make controlplane  (runs tools/controlplane/build.sh)"
-SERVICE_CIDR = "10.0.0.0/24"
-SERVICE_IP = "10.0.0.1"
+LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
+SERVICE_CIDR = "127.200.0.0/24"
+SERVICE_IP = "127.200.0.1"
+# Flags whose value is an address or range the cluster binds to or hands out.
+_ADDRESS_FLAGS = (
+    "--bind-address",
+    "--advertise-address",
+    "--service-cluster-ip-range",
+    "--cluster-cidr",
+    "--node-ip",
+    "--pod-cidr",
+    "--listen-client-urls",
+    "--advertise-client-urls",
+    "--listen-peer-urls",
+    "--initial-advertise-peer-urls",
+    "--etcd-servers",
+)
+# Flags that would send API-server calls to endpoints, which may name any address.
+_FORBIDDEN_FLAGS = ("--enable-aggregator-routing",)
 SA_ISSUER = "https://kubernetes.default.svc.cluster.local"
 # Controllers the tests and demo rely on; the rest (nodes, cloud, IPAM) need kubelets.
 CONTROLLERS = (
@@ -53,31 +81,55 @@ CONTROLLERS = (
 )
 
 
-def binary_dir() -> Path:
-    """Where the control-plane binaries live (``$GITOPS_NB_CONTROLPLANE_DIR`` overrides)."""
-    override = os.environ.get("GITOPS_NB_CONTROLPLANE_DIR")
-    if override:
-        return Path(override)
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "gitops-nb" / "controlplane" / f"k8s-{KUBERNETES_VERSION}_etcd-{ETCD_VERSION}"
-
-
-def find_binary(name: str) -> Path:
-    """Path of a cached control-plane binary, or a ToolMissingError naming the build command."""
-    path = binary_dir() / name
-    if path.is_file() and os.access(path, os.X_OK):
-        return path
-    hint = "" if shutil.which("go") else " (Go >= 1.26 is needed to build it: install Go first)"
-    raise ToolMissingError(
-        f"{name} not found in {path.parent}; build it with: {BUILD_COMMAND}{hint}"
-    )
-
-
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _addresses(value: str) -> list[str]:
+    """The IP literals in a flag value: CIDRs, bare IPs or URLs (comma-separated)."""
+    out = []
+    for part in value.split(","):
+        host = part.strip()
+        if "://" in host:
+            host = host.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
+        if host:
+            out.append(host)
+    return out
+
+
+def non_loopback(args: Sequence[str]) -> list[str]:
+    """Flags in ``args`` that bind to or allocate an address outside ``127.0.0.0/8``,
+    or that route API-server calls to endpoints; empty when the command line is safe."""
+    bad = []
+    for arg in args:
+        flag, _, value = arg.partition("=")
+        if flag in _FORBIDDEN_FLAGS and value.lower() not in ("false", "0"):
+            bad.append(arg)
+        if flag not in _ADDRESS_FLAGS:
+            continue
+        for host in _addresses(value):
+            try:
+                net = ipaddress.ip_network(host, strict=False)
+            except ValueError:
+                if host != "localhost":
+                    bad.append(arg)
+                continue
+            if not (isinstance(net, ipaddress.IPv4Network) and net.subnet_of(LOOPBACK)):
+                bad.append(arg)
+    return bad
+
+
+def check_loopback(name: str, args: Sequence[str]) -> None:
+    """Raise before starting ``name`` if its flags would leave the machine."""
+    bad = non_loopback(args)
+    if bad:
+        raise ControlPlaneError(
+            f"{name}: the local cluster only uses loopback addresses (127.0.0.0/8) and never "
+            f"routes to endpoints; refusing flags {', '.join(bad)}"
+        )
 
 
 def _die_with_parent() -> None:
@@ -95,6 +147,7 @@ class _Proc:
     log: IO[bytes] | None = None
 
     def start(self, *, detach: bool) -> None:
+        check_loopback(self.name, self.args)
         self.log = self.log_path.open("ab")
         self.popen = subprocess.Popen(
             self.args,
@@ -228,6 +281,15 @@ class LocalCluster:
         assert self.workdir is not None
         return {name: self.workdir / f"{name}.log" for name in BINARIES if name != "kubectl"}
 
+    def command_lines(self) -> dict[str, list[str]]:
+        """The argument lists of the running components, read back from ``/proc``."""
+        out = {}
+        for name, p in self._procs.items():
+            if p.popen is not None and p.alive():
+                raw = Path(f"/proc/{p.popen.pid}/cmdline").read_bytes()
+                out[name] = [a.decode() for a in raw.split(b"\0") if a]
+        return out
+
     def peak_memory_mb(self) -> dict[str, float]:
         """Peak resident memory of each running component, in MiB."""
         return {n: p.peak_rss_kb() / 1024 for n, p in self._procs.items()}
@@ -239,7 +301,7 @@ class LocalCluster:
     def _wait_default_serviceaccount(self) -> None:
         # The serviceaccount controller creates default/default: proof the manager works.
         self._wait_for(
-            "/api/v1/namespaces/default/serviceaccounts/default",
+            SERVICEACCOUNTS.object_path("default", "default"),
             "kube-controller-manager did not create default/default in time",
         )
 

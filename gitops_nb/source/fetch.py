@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitops_nb.model import Manifest, Revision
-from gitops_nb.render import render
-from gitops_nb.source import Checkout, SourceSpec, fetch
+from gitops_nb.source.git import Checkout, SourceSpec, fetch
+from gitops_nb.source.render import render
 
 
 @dataclass(frozen=True)

@@ -17,33 +17,22 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from gitops_nb import fingerprint
 from gitops_nb.config import AppConfig
+from gitops_nb.engine import DiffReport, Engine, SyncOptions
+from gitops_nb.engine.applyset import ApplySet
 from gitops_nb.errors import ExitCode, GitOpsError, InterruptedRun, LeaseHeldError
-from gitops_nb.history.configmaps import ConfigMapStore
-from gitops_nb.history.files import prune_dir, write_run
-from gitops_nb.jsonlog import event
 from gitops_nb.kube import events
 from gitops_nb.kube.client import ClientSettings, Kube, load_configuration
 from gitops_nb.kube.lease import Lease, acquire
-from gitops_nb.model import (
-    Action,
-    ChangeSet,
-    DiffStatus,
-    Mode,
-    ObjectRef,
-    ObjectResult,
-    Outcome,
-    Revision,
-    SyncRun,
-)
-from gitops_nb.pipeline import default_cache_dir
-from gitops_nb.render import render
-from gitops_nb.source import Credentials, SourceSpec, fetch, redact_url
-from gitops_nb.sync import DiffReport, Engine, SyncOptions
+from gitops_nb.model import Action, ChangeSet, Mode, ObjectRef, Outcome, Revision, SyncRun
+from gitops_nb.records.store import open_store
+from gitops_nb.source import SourceSpec, default_cache_dir, fetch, redact_url, render
+from gitops_nb.source.git import Credentials
+from gitops_nb.usecases.jsonlog import event
+from gitops_nb.usecases.runrecord import count, merge_objects
 
 RECORD_TIMEOUT_S = 180.0  # keep trying to write the record while the API server is away
 
@@ -58,46 +47,20 @@ def _iso(t: dt.datetime) -> str:
 
 @dataclass(frozen=True)
 class RunResult:
+    """One reconcile: its record (None when the Lease was held) and the exit code."""
+
     run: SyncRun | None
     exit_code: int
 
 
-def merge_objects(report: DiffReport | None, changes: ChangeSet | None) -> tuple[ObjectResult, ...]:
-    """Per-object lines of the record: the diff we saw plus what we did about it."""
-    if report is None:
-        return ()
-    done: dict[ObjectRef, tuple[Action, str | None]] = {}
-    for e in changes.entries if changes else ():
-        done[e.ref] = (e.action, e.error)
-    out = []
-    for item in report.items:
-        d = item.diff
-        if item.ref in done:
-            action, error = done[item.ref]
-        elif d.status is DiffStatus.IN_SYNC:
-            action, error = Action.UNCHANGED, None
-        elif d.status is DiffStatus.ERROR:
-            action, error = Action.FAILED, d.error
-        else:  # detect mode, or a run that stopped before reaching this object
-            action, error = Action.SKIPPED, None
-        out.append(ObjectResult(item.ref, action, d.status, d.changes, error or d.error))
-    return tuple(out)
+@dataclass
+class _Reached:
+    """How far a run got: what the record can say when the run stops early."""
 
-
-def count(objects: tuple[ObjectResult, ...]) -> dict[str, int]:
-    c = {
-        k: 0 for k in ("desired", "in_sync", "drifted", "created", "configured", "pruned", "failed")
-    }
-    for o in objects:
-        if o.status is not DiffStatus.EXTRANEOUS:
-            c["desired"] += 1
-        if o.status is DiffStatus.IN_SYNC:
-            c["in_sync"] += 1
-        elif o.status.is_drift:
-            c["drifted"] += 1
-        if o.action in (Action.CREATED, Action.CONFIGURED, Action.PRUNED, Action.FAILED):
-            c[str(o.action)] += 1
-    return c
+    revision: Revision | None = None
+    report: DiffReport | None = None
+    changes: ChangeSet = field(default_factory=ChangeSet)
+    applied: bool = False
 
 
 class Reconciler:
@@ -133,7 +96,11 @@ class Reconciler:
         t0 = time.monotonic()
         try:
             lease = acquire(
-                self.kube, cfg.namespace, f"gitops-nb.{cfg.app}", self.holder, cfg.lease_duration_s
+                self.kube,
+                cfg.namespace,
+                ApplySet(cfg.app, cfg.namespace).name,
+                self.holder,
+                cfg.lease_duration_s,
             )
         except LeaseHeldError as e:
             self._ev("lease-held", logging.WARNING, error=str(e))
@@ -150,23 +117,19 @@ class Reconciler:
             path=cfg.path,
             holder=self.holder,
         )
-        revision: Revision | None = None
-        report: DiffReport | None = None
-        changes: ChangeSet | None = None
+        reached = _Reached()
         error: str | None = None
         try:
-            outcome, code, revision, report, changes = self._sync()
+            outcome, code = self._sync(reached)
         except InterruptedRun as e:
             outcome, code, error = Outcome.INTERRUPTED, ExitCode.INTERRUPTED, str(e)
-            report, changes, revision = self._partial
         except GitOpsError as e:
             outcome, code, error = Outcome.FAILED, e.exit_code, str(e)
-            report, changes, revision = self._partial
         except Exception as e:  # a bug must still leave a record and free the lease
             outcome, code = Outcome.FAILED, ExitCode.ERROR
             error = f"internal error: {type(e).__name__}: {e}"
-            report, changes, revision = self._partial
-        objects = merge_objects(report, changes)
+        revision = reached.revision
+        objects = merge_objects(reached.report, reached.changes if reached.applied else None)
         run = SyncRun(
             run_id=self.run_id,
             app=cfg.app,
@@ -196,46 +159,38 @@ class Reconciler:
         )
         return RunResult(run, code)
 
-    _partial: tuple[DiffReport | None, ChangeSet | None, Revision | None] = (None, None, None)
+    def _on_object(self, ref: ObjectRef, action: Action, err: str | None) -> None:
+        if action is not Action.UNCHANGED:
+            self._ev(
+                "object",
+                logging.WARNING if err else logging.INFO,
+                object=str(ref),
+                action=str(action),
+                error=err,
+            )
 
-    def _sync(self) -> tuple[Outcome, int, Revision, DiffReport, ChangeSet | None]:
+    def _sync(self, reached: _Reached) -> tuple[Outcome, int]:
+        """fetch → (fast no-op) → render → plan → apply; fills ``reached`` as it goes."""
         cfg = self.cfg
         spec = SourceSpec(cfg.repo, cfg.ref, cfg.path, self.credentials)
         checkout = fetch(spec, Path(cfg.cache_dir) if cfg.cache_dir else default_cache_dir())
-        revision = checkout.revision
-        self._partial = (None, None, revision)
-        changes = ChangeSet()
+        revision = reached.revision = checkout.revision
 
         def on_object(ref: ObjectRef, action: Action, err: str | None) -> None:
-            if action is not Action.UNCHANGED:
-                self._ev(
-                    "object",
-                    logging.WARNING if err else logging.INFO,
-                    object=str(ref),
-                    action=str(action),
-                    error=err,
-                )
+            reached.changes.add(ref, action, err)  # what was done, if the run stops midway
+            self._on_object(ref, action, err)
 
         engine = Engine(self.kube, on_object=on_object, stop=self.stop)
-        opts = SyncOptions(
-            app=cfg.app,
-            namespace=cfg.namespace,
-            prune=cfg.prune and cfg.mode is Mode.CORRECT,
-            force_conflicts=True,
-            allow_mass_prune=cfg.allow_mass_prune,
-            max_prune_ratio=cfg.max_prune_ratio,
-            workers=cfg.workers,
-            record_fingerprints=cfg.mode is Mode.CORRECT,
-            source_key=fingerprint.source_key(revision.commit, cfg.path, cfg.app, cfg.namespace),
-        )
+        opts = SyncOptions.from_config(cfg, revision.commit)
         quick = engine.quick_check(opts)
         if quick is not None:  # same commit, nobody wrote: in sync without rendering
+            reached.report = quick
             self._ev("in-sync", commit=revision.commit, objects=len(quick.items), rendered=False)
-            return Outcome.SUCCEEDED, ExitCode.OK, revision, quick, None
+            return Outcome.SUCCEEDED, ExitCode.OK
         manifests = render(checkout.root, spec.path)
         self._ev("rendered", commit=revision.commit, objects=len(manifests))
         desired, report = engine.plan(manifests, opts)
-        self._partial = (report, None, revision)
+        reached.report = report
         for item in report.drifted:
             self._ev(
                 "drift",
@@ -246,48 +201,30 @@ class Reconciler:
         if self.stop.is_set():
             raise InterruptedRun("stopped after diff, before any write")
         if cfg.mode is Mode.DETECT:
-            code = ExitCode.DRIFT if report.drifted else ExitCode.OK
             if report.errors:
-                code = ExitCode.ERROR
-            outcome = Outcome.FAILED if report.errors else Outcome.SUCCEEDED
-            return outcome, code, revision, report, None
-
-        def collect(ref: ObjectRef, action: Action, err: str | None) -> None:
-            changes.add(ref, action, err)  # what was done so far, if the run stops midway
-            on_object(ref, action, err)
-
-        engine.on_object = collect
-        try:
-            result = engine.apply_report(report, desired, opts)
-        except GitOpsError:
-            self._partial = (report, changes, revision)
-            raise
-        failed = bool(result.failed)
-        outcome = Outcome.FAILED if failed else Outcome.SUCCEEDED
-        return outcome, (ExitCode.ERROR if failed else ExitCode.OK), revision, report, result
+                return Outcome.FAILED, ExitCode.ERROR
+            return Outcome.SUCCEEDED, (ExitCode.DRIFT if report.drifted else ExitCode.OK)
+        reached.applied = True
+        result = engine.apply_report(report, desired, opts)
+        if result.failed:
+            return Outcome.FAILED, ExitCode.ERROR
+        return Outcome.SUCCEEDED, ExitCode.OK
 
     def _persist(self, run: SyncRun) -> None:
         """Write the record; wait out an API server outage (bounded) rather than lose it."""
         cfg = self.cfg
-        if cfg.history_dir:
-            write_run(Path(cfg.history_dir), run)
-            prune_dir(Path(cfg.history_dir), cfg.app, cfg.history_retention)
-            return
-        store = ConfigMapStore(self.kube, cfg.namespace)
+        store = open_store(history_dir=cfg.history_dir, kube=self.kube, namespace=cfg.namespace)
         deadline = time.monotonic() + RECORD_TIMEOUT_S
         while True:
             try:
-                name = store.write(run)
+                where = store.write(run)
                 break
             except GitOpsError as e:
-                if "AlreadyExists" in str(e) or getattr(e, "reason", "") == "AlreadyExists":
-                    name = "(written by an earlier attempt)"
-                    break
                 if not e.transient or time.monotonic() > deadline:
                     self._ev("record-failed", logging.ERROR, error=str(e))
                     return
                 time.sleep(2)
-        self._ev("recorded", configmap=name)
+        self._ev("recorded", where=where)
         try:
             store.trim(cfg.app, cfg.history_retention)
         except GitOpsError as e:
@@ -295,17 +232,16 @@ class Reconciler:
 
     def _events(self, run: SyncRun) -> None:
         cfg = self.cfg
+        aset = ApplySet(cfg.app, cfg.namespace)
         parent = (
-            self.kube.get_or_none(
-                f"/api/v1/namespaces/{cfg.namespace}/configmaps/gitops-nb.{cfg.app}"
-            )
+            self.kube.get_or_none(aset.path, what=str(aset.ref))
             if run.outcome is not Outcome.FAILED or run.objects
             else None
         )
         about = parent or {
             "apiVersion": "v1",
             "kind": "ConfigMap",
-            "metadata": {"name": f"gitops-nb.{cfg.app}", "namespace": cfg.namespace},
+            "metadata": {"name": aset.name, "namespace": cfg.namespace},
         }
         drifted = [o for o in run.objects if o.status.is_drift]
         short = ", ".join(str(o.ref) for o in drifted[:5]) + (" …" if len(drifted) > 5 else "")
@@ -361,7 +297,7 @@ class Reconciler:
                 time.sleep(1)
 
 
-def reconcile(
+def reconcile_app(
     cfg: AppConfig,
     log: logging.Logger,
     *,

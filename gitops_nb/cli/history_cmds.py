@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gitops_nb.cli.common import add_source_flags, iso_time, source_spec
+from gitops_nb.cli.sync_cmds import sync_options
 from gitops_nb.errors import ConfigError, ExitCode
+from gitops_nb.records.load import load_runs
+from gitops_nb.source import SourceSpec, default_cache_dir
+from gitops_nb.source.git import mirror_path, resolve
+from gitops_nb.usecases.sync import diff_app
 
 if TYPE_CHECKING:  # pandas costs ~1 s to import: only history commands pay for it
     import pandas as pd
-
-
-def _time(value: str) -> dt.datetime:
-    try:
-        t = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO 8601 time") from e
-    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
 def add_record_source(p: argparse.ArgumentParser) -> None:
@@ -30,12 +27,11 @@ def add_record_source(p: argparse.ArgumentParser) -> None:
     g.add_argument("--app", default=None, help="only this app")
     g.add_argument("--namespace", "-n", default=None, help="cluster records: the app's namespace")
     g.add_argument("--kubeconfig", default=None)
-    g.add_argument("--since", type=_time, default=None, help="ISO 8601 start of the period")
-    g.add_argument("--until", type=_time, default=None, help="ISO 8601 end of the period")
+    g.add_argument("--since", type=iso_time, default=None, help="ISO 8601 start of the period")
+    g.add_argument("--until", type=iso_time, default=None, help="ISO 8601 end of the period")
 
 
 def _runs(args: argparse.Namespace) -> list[Any]:
-    from gitops_nb.history.load import load_runs
 
     return load_runs(
         history_dir=args.history_dir,
@@ -113,9 +109,6 @@ def _commits(args: argparse.Namespace) -> pd.DataFrame:
 
     repo = args.repo
     if not Path(repo).is_dir():  # a URL: use the cached mirror
-        from gitops_nb.pipeline import default_cache_dir
-        from gitops_nb.source import SourceSpec, mirror_path, resolve
-
         resolve(SourceSpec(repo, args.ref or "HEAD", args.path or "."), default_cache_dir())
         repo = str(mirror_path(repo, default_cache_dir()))
     df = history.commits(repo, args.ref or "HEAD", args.path or ".")
@@ -130,12 +123,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     from gitops_nb import report
 
     if args.repo:  # a live diff, read-only
-        from gitops_nb.cli_cmds import _engine_inputs
-        from gitops_nb.sync import Engine
-
-        rendered, kube, opts = _engine_inputs(args, read_only=True)
-        diff = Engine(kube).diff(rendered.manifests, opts)
-        rep = report.from_diff(opts.app, rendered.revision, diff.diffs)
+        opts = sync_options(args)
+        result = diff_app(
+            source_spec(args), opts, kubeconfig=args.kubeconfig, cache_dir=args.cache_dir
+        )
+        rep = report.from_diff(opts.app, result.revision, result.report.diffs)
     else:
         rep = report.from_history(_runs(args), start=args.since, end=args.until, app=args.app)
     path = report.write(rep, args.format, Path(args.out))
@@ -143,9 +135,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def add_commands(sub: Any) -> None:
-    from gitops_nb.cli import add_source_flags
-
+def register(sub: Any) -> None:
     h = sub.add_parser("history", help="sync history, drift, drift timeline and Git history")
     h.add_argument("what", choices=("runs", "drift", "timeline", "commits"))
     add_record_source(h)
@@ -163,8 +153,8 @@ def add_commands(sub: Any) -> None:
     add_source_flags(r, repo_required=False)
     r.add_argument("--history-dir", default=None)
     r.add_argument("--file", default=None)
-    r.add_argument("--since", type=_time, default=None)
-    r.add_argument("--until", type=_time, default=None)
+    r.add_argument("--since", type=iso_time, default=None)
+    r.add_argument("--until", type=iso_time, default=None)
     r.add_argument("--format", choices=("html", "markdown", "json", "csv"), default="html")
     r.add_argument("-o", "--out", required=True, help="report file to write")
     r.set_defaults(func=cmd_report)

@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from gitops_nb.binaries import find_binary
 from gitops_nb.errors import RenderError, ToolMissingError
 from gitops_nb.model import Manifest
-from gitops_nb.yamlsafe import load_all
+from gitops_nb.source.yamlsafe import load_all
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -101,12 +102,8 @@ def find_kustomize() -> list[str]:
             raise ToolMissingError(f"GITOPS_NB_KUBECTL={kubectl} is not an executable file")
         return [kubectl, "kustomize"]
     try:
-        from gitops_nb import localcluster  # optional; written separately
-
-        cached = str(localcluster.find_binary("kubectl"))
-        if _is_executable(cached):
-            return [cached, "kustomize"]
-    except Exception:  # any failure there just means "not in the cache"
+        return [str(find_binary("kubectl")), "kustomize"]
+    except ToolMissingError:  # not in the cache: fall back to $PATH
         pass
     exe = shutil.which("kubectl")
     if exe:

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitops_nb.config import AppConfig
-from gitops_nb.history.files import export_jsonl, read_dir
-from gitops_nb.job import reconcile
-from gitops_nb.jsonlog import json_logger
 from gitops_nb.kube.client import Kube
+from gitops_nb.kube.resources import NAMESPACES
 from gitops_nb.localcluster import LocalCluster, find_binary
 from gitops_nb.model import Mode, SyncRun
+from gitops_nb.records.files import export_jsonl, read_dir
+from gitops_nb.usecases.jsonlog import json_logger
+from gitops_nb.usecases.reconcile import reconcile_app
 
 APP = "shop"
 NAMESPACE = "prod"
@@ -130,7 +131,7 @@ def build_demo(workdir: Path, cluster: LocalCluster, *, quiet: bool = True) -> D
             history_dir=str(history),
             cache_dir=str(workdir / "cache"),
         ).validate()
-        r = reconcile(cfg, log, trigger=trigger, kube=kube)
+        r = reconcile_app(cfg, log, trigger=trigger, kube=kube)
         assert r.run is not None
         result.runs.append(r.run)
         return r.run
@@ -139,9 +140,9 @@ def build_demo(workdir: Path, cluster: LocalCluster, *, quiet: bool = True) -> D
         subprocess.run([*kubectl, *args], check=True, capture_output=True)
 
     # The install step creates the app's namespace (it holds the Lease and the records).
-    if kube.get_or_none(f"/api/v1/namespaces/{NAMESPACE}") is None:
+    if kube.get_or_none(NAMESPACES.object_path("", NAMESPACE)) is None:
         kube.create(
-            "/api/v1/namespaces",
+            NAMESPACES.collection_path(),
             {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}},
         )
 

@@ -13,10 +13,10 @@ import gzip
 import json
 from typing import Any
 
-from gitops_nb.errors import GitOpsError
-from gitops_nb.inventory import APP_LABEL
+from gitops_nb.errors import ConflictError, GitOpsError
 from gitops_nb.kube.client import Kube
-from gitops_nb.model import DiffStatus, SyncRun
+from gitops_nb.kube.resources import CONFIGMAPS
+from gitops_nb.model import APP_LABEL, DiffStatus, SyncRun
 
 KIND_LABEL = "gitops-nb.io/record"
 KIND_VALUE = "sync-run"
@@ -67,7 +67,7 @@ class ConfigMapStore:
 
     @property
     def _collection(self) -> str:
-        return f"/api/v1/namespaces/{self.namespace}/configmaps"
+        return CONFIGMAPS.collection_path(self.namespace)
 
     def write(self, run: SyncRun) -> str:
         data, binary = encode(run)
@@ -87,7 +87,12 @@ class ConfigMapStore:
             cm["data"] = data
         if binary:
             cm["binaryData"] = binary
-        self.kube.create(self._collection, cm, what=f"ConfigMap/{self.namespace}/{name}")
+        try:
+            self.kube.create(self._collection, cm, what=f"ConfigMap/{self.namespace}/{name}")
+        except ConflictError as e:
+            if e.reason != "AlreadyExists":
+                raise
+            # written by an earlier attempt whose reply was lost: records are immutable
         return name
 
     def _list(self, app: str | None) -> list[dict[str, Any]]:

@@ -6,8 +6,8 @@ import datetime as dt
 from pathlib import Path
 
 from gitops_nb.errors import ConfigError
-from gitops_nb.history.files import load_file, read_dir
 from gitops_nb.model import SyncRun
+from gitops_nb.records.files import load_file, read_dir
 
 
 def load_runs(
@@ -34,8 +34,8 @@ def load_runs(
     else:
         if not namespace:
             raise ConfigError("reading records from the cluster needs --namespace")
-        from gitops_nb.history.configmaps import ConfigMapStore
         from gitops_nb.kube.client import Kube
+        from gitops_nb.records.configmaps import ConfigMapStore
 
         kube = Kube.from_kubeconfig(kubeconfig)
         try:

@@ -1,0 +1,7 @@
+"""``python -m gitops_nb.cli``."""
+
+import sys
+
+from gitops_nb.cli.main import main
+
+sys.exit(main())

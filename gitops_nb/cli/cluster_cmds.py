@@ -1,0 +1,59 @@
+"""``gitops-nb local-cluster up|down``: a local control plane for experiments."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+from gitops_nb.errors import ExitCode
+from gitops_nb.localcluster import LocalCluster, stop_detached
+
+
+def _default_cluster_dir() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "gitops-nb" / "local-cluster"
+
+
+def cmd_cluster_up(args: argparse.Namespace) -> int:
+    workdir = Path(args.workdir or _default_cluster_dir())
+    stop_detached(workdir)  # a previous detached cluster in the same place
+    cluster = LocalCluster(workdir=workdir, detach=args.detach)
+    cluster.start()
+    print(f"kubeconfig: {cluster.kubeconfig}")
+    print(f"export KUBECONFIG={cluster.kubeconfig}")
+    print(f"ready in {cluster.started_in_s:.1f}s; logs in {workdir}", flush=True)
+    if args.detach:
+        print("detached; stop it with: gitops-nb local-cluster down", flush=True)
+        return ExitCode.OK
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        cluster.stop()
+    return ExitCode.OK
+
+
+def cmd_cluster_down(args: argparse.Namespace) -> int:
+    workdir = Path(args.workdir or _default_cluster_dir())
+    stopped = stop_detached(workdir)
+    print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+    return ExitCode.OK
+
+
+def register(sub: Any) -> None:
+    lc = sub.add_parser("local-cluster", help="a local etcd + kube-apiserver + controller-manager")
+    lcs = lc.add_subparsers(dest="action", required=True)
+    up = lcs.add_parser("up", help="start it and print the kubeconfig")
+    up.add_argument("--detach", action="store_true", help="return once ready, leave it running")
+    up.add_argument("--workdir", default=None, help="state, certificates and logs")
+    up.set_defaults(func=cmd_cluster_up)
+    down = lcs.add_parser("down", help="stop a detached local cluster")
+    down.add_argument("--workdir", default=None)
+    down.set_defaults(func=cmd_cluster_down)

@@ -1,0 +1,78 @@
+"""What every sub-command shares: consoles, the source flags, ISO time arguments."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from rich.console import Console
+
+from gitops_nb.model import parse_time
+from gitops_nb.source.git import Credentials, SourceSpec
+
+
+def _width() -> int | None:
+    # Rich assumes 80 columns off a terminal; logs and CI output are wider than that.
+    return None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+
+
+def console() -> Console:
+    return Console(soft_wrap=True, width=_width())
+
+
+def err_console() -> Console:
+    return Console(stderr=True, soft_wrap=True, width=_width())
+
+
+def iso_time(value: str) -> dt.datetime:
+    """argparse type: an ISO 8601 time (naive means UTC)."""
+    try:
+        t = parse_time(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO 8601 time") from e
+    if t is None:
+        raise argparse.ArgumentTypeError("an empty time is not an ISO 8601 time")
+    return t
+
+
+def add_source_flags(p: argparse.ArgumentParser, *, repo_required: bool = True) -> None:
+    g = p.add_argument_group("source")
+    g.add_argument("--repo", required=repo_required, help="Git URL or local path")
+    g.add_argument("--ref", default=None, help="branch, tag or commit (default: remote HEAD)")
+    g.add_argument("--path", default=None, help="app directory inside the repo (default: .)")
+    g.add_argument("--app", default=None, help="app name (default: the path's directory name)")
+    g.add_argument("--namespace", "-n", default=None, help="default namespace (default: default)")
+    g.add_argument(
+        "--kubeconfig", default=None, help="kubeconfig file (default: in-cluster or ~/.kube/config)"
+    )
+    g.add_argument("--cache-dir", type=Path, default=None, help="Git mirror cache directory")
+    g.add_argument(
+        "--git-token-file", type=Path, default=None, help="HTTPS token, read from a file"
+    )
+    g.add_argument("--git-username-file", type=Path, default=None)
+    g.add_argument("--git-password-file", type=Path, default=None)
+    g.add_argument("--git-ssh-key-file", type=Path, default=None)
+    g.add_argument("--git-known-hosts-file", type=Path, default=None)
+
+
+def credentials(args: argparse.Namespace) -> Credentials:
+    """Git credentials: the ``GITOPS_NB_GIT_*_FILE`` variables, overridden by flags."""
+    creds = Credentials.from_env(os.environ)
+    overrides = {
+        "token_file": args.git_token_file,
+        "username_file": args.git_username_file,
+        "password_file": args.git_password_file,
+        "ssh_key_file": args.git_ssh_key_file,
+        "known_hosts_file": args.git_known_hosts_file,
+    }
+    return replace(creds, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def source_spec(args: argparse.Namespace) -> SourceSpec:
+    return SourceSpec(
+        url=args.repo, ref=args.ref or "HEAD", path=args.path or ".", credentials=credentials(args)
+    )

@@ -1,0 +1,54 @@
+"""The ``gitops-nb`` command. Parses flags, calls the use cases, formats records.
+
+Exit codes (see README): 0 ok / in sync, 1 drift found, 2 error or failed objects,
+3 transient failure, 4 lease held by another run, 5 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from gitops_nb.cli import cluster_cmds, history_cmds, reconcile_cmd, sync_cmds
+from gitops_nb.cli.common import err_console
+from gitops_nb.errors import ExitCode, GitOpsError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gitops-nb",
+        description="GitOps for Kubernetes: reconcile from Git, attribute drift, audit history.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for module in (sync_cmds, reconcile_cmd, history_cmds, cluster_cmds):
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    finally:
+        if os.environ.get("GITOPS_NB_REQUEST_LOG"):
+            from gitops_nb.kube.client import Kube
+
+            print(json.dumps({"event": "requests", "count": Kube.total_requests}), file=sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        code: int = args.func(args)
+    except GitOpsError as e:
+        err_console().print(f"error: {e}", markup=False, highlight=False)
+        if args.command in ("diff", "apply"):
+            return ExitCode.ERROR  # like `kubectl diff`: 0 same, 1 differs, 2 error
+        return e.exit_code
+    except KeyboardInterrupt:
+        err_console().print("interrupted", markup=False)
+        return ExitCode.INTERRUPTED
+    return code

@@ -1,0 +1,62 @@
+"""``gitops-nb reconcile``: one headless run, as the CronJob runs it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import threading
+from typing import Any
+
+from gitops_nb import config
+from gitops_nb.cli.common import add_source_flags, credentials
+from gitops_nb.usecases.jsonlog import json_logger
+from gitops_nb.usecases.reconcile import reconcile_app
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    cfg = config.load(
+        args.config,
+        os.environ,
+        {
+            "app": args.app,
+            "repo": args.repo,
+            "ref": args.ref,
+            "path": args.path,
+            "namespace": args.namespace,
+            "mode": args.mode,
+            "history_dir": args.history_dir,
+            "kubeconfig": args.kubeconfig,
+            "cache_dir": args.cache_dir,
+            "prune": False if args.no_prune else None,
+        },
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()  # finish the object in flight, record the run as interrupted
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    result = reconcile_app(
+        cfg, json_logger(), trigger=args.trigger, stop=stop, credentials=credentials(args)
+    )
+    return result.exit_code
+
+
+def register(sub: Any) -> None:
+    rc = sub.add_parser(
+        "reconcile",
+        help="one headless reconcile run (the CronJob's command); JSON logs, exit code per outcome",
+    )
+    add_source_flags(rc, repo_required=False)
+    rc.add_argument("--config", default=None, help="YAML config file (AppConfig keys)")
+    rc.add_argument("--mode", choices=("correct", "detect"), default=None)
+    rc.add_argument("--no-prune", action="store_true", help="never delete (correct mode)")
+    rc.add_argument("--history-dir", default=None, help="write run records here, not to ConfigMaps")
+    rc.add_argument(
+        "--trigger",
+        default=os.environ.get("GITOPS_NB_TRIGGER", "manual"),
+        help="recorded in the run (schedule, manual, webhook…)",
+    )
+    rc.set_defaults(func=cmd_reconcile)

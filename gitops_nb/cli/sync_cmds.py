@@ -1,0 +1,115 @@
+"""``gitops-nb diff`` and ``gitops-nb apply``: one app, from the source flags."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from gitops_nb.cli.common import add_source_flags, console, err_console, source_spec
+from gitops_nb.cli.output import render_changeset, render_diff
+from gitops_nb.engine import SyncOptions
+from gitops_nb.model import Action, ObjectRef
+from gitops_nb.source import default_app_name
+from gitops_nb.usecases.sync import apply_app, diff_app
+
+
+def sync_options(args: argparse.Namespace) -> SyncOptions:
+    """Options from the flags common to diff, apply and report."""
+    return SyncOptions(
+        app=args.app or default_app_name(source_spec(args)),
+        namespace=args.namespace or "default",
+        fast=not getattr(args, "precise", False),
+    )
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    opts = sync_options(args)
+    result = diff_app(source_spec(args), opts, kubeconfig=args.kubeconfig, cache_dir=args.cache_dir)
+    render_diff(opts.app, result.revision, result.report.diffs, args.output, console())
+    return result.exit_code
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    opts = SyncOptions(
+        app=args.app or default_app_name(source_spec(args)),
+        namespace=args.namespace or "default",
+        fast=not args.precise,
+        prune=args.prune,
+        dry_run=args.dry_run,
+        force_conflicts=args.force_conflicts,
+        allow_mass_prune=args.allow_mass_prune,
+        max_prune_ratio=args.max_prune_ratio,
+    )
+    progress = _Progress()
+    try:
+        result = apply_app(
+            source_spec(args),
+            opts,
+            kubeconfig=args.kubeconfig,
+            cache_dir=args.cache_dir,
+            on_object=progress.advance,
+            on_rendered=progress.start,
+        )
+    finally:
+        progress.stop()
+    render_changeset(result.changes, args.output, console(), dry_run=args.dry_run)
+    for e in result.changes.failed:
+        err_console().print(f"failed: {e.ref}: {e.error}", markup=False, highlight=False)
+    return result.exit_code
+
+
+class _Progress:
+    """A progress bar on an interactive terminal for long runs (nothing otherwise)."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._task: Any = None
+
+    def start(self, total: int) -> None:
+        if not sys.stderr.isatty() or total < 50:
+            return
+        from rich.progress import Progress
+
+        self._bar = Progress(transient=True, console=None)
+        self._task = self._bar.add_task("applying", total=total)
+        self._bar.start()
+
+    def advance(self, _ref: ObjectRef, _action: Action, _err: str | None) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task)
+
+    def stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("diff", help="diff Git against the live cluster (read-only)")
+    add_source_flags(p)
+    p.add_argument(
+        "--precise",
+        action="store_true",
+        help="dry-run every object, ignoring fingerprints of untouched ones",
+    )
+    p.add_argument("-o", "--output", choices=("table", "json", "yaml", "markdown"), default="table")
+    p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser("apply", help="server-side apply Git to the cluster (and prune)")
+    add_source_flags(p)
+    p.add_argument(
+        "--precise",
+        action="store_true",
+        help="dry-run every object, ignoring fingerprints of untouched ones",
+    )
+    p.add_argument("--prune", action="store_true", help="delete ApplySet members Git dropped")
+    p.add_argument("--dry-run", action="store_true", help="validate with the server, write nothing")
+    p.add_argument("--force-conflicts", action="store_true", help="take over conflicting fields")
+    p.add_argument(
+        "--allow-mass-prune",
+        action="store_true",
+        help="allow pruning more than --max-prune-ratio of the inventory",
+    )
+    p.add_argument("--max-prune-ratio", type=float, default=0.5)
+    p.add_argument("-o", "--output", choices=("table", "json"), default="table")
+    p.set_defaults(func=cmd_apply)

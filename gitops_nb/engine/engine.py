@@ -1,0 +1,87 @@
+"""The engine facade: diff and apply one app against one cluster.
+
+    engine = Engine(kube)
+    report = engine.diff(manifests, SyncOptions(app="web", namespace="prod"))
+    changes = engine.apply(manifests, SyncOptions(app="web", namespace="prod", prune=True))
+
+One module per verb does the work: :mod:`~gitops_nb.engine.plan` (evaluate, with the one
+fast path), :mod:`~gitops_nb.engine.apply` (ordered server-side apply) and
+:mod:`~gitops_nb.engine.prune` (guards and delete).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from gitops_nb.engine import plan as planning
+from gitops_nb.engine.apply import Applier
+from gitops_nb.engine.evaluate import Desired, LiveReader
+from gitops_nb.engine.options import SyncOptions
+from gitops_nb.engine.report import DiffReport, ObjectCallback
+from gitops_nb.kube.client import Kube
+from gitops_nb.kube.discovery import Discovery
+from gitops_nb.model import ChangeSet, Manifest
+
+
+class Engine:
+    """Diff and apply one app against one cluster."""
+
+    def __init__(
+        self,
+        kube: Kube,
+        discovery: Discovery | None = None,
+        *,
+        on_object: ObjectCallback | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.kube = kube
+        self.discovery = discovery or Discovery(kube)
+        self.on_object = on_object
+        self.stop = stop or threading.Event()
+        self.stats: dict[str, int] = {}
+        """How the last evaluation reached its verdicts (see :attr:`DiffReport.stats`)."""
+
+    def _reader(self, opts: SyncOptions) -> LiveReader:
+        return LiveReader(
+            self.kube, self.discovery, workers=opts.workers, field_manager=opts.field_manager
+        )
+
+    def _seen(self, report: DiffReport) -> DiffReport:
+        self.stats = dict(report.stats)
+        return report
+
+    def diff(self, manifests: Sequence[Manifest], opts: SyncOptions) -> DiffReport:
+        """Read-only: server dry-run of every object and the ApplySet's extraneous members."""
+        return self.plan(manifests, opts)[1]
+
+    def plan(
+        self, manifests: Sequence[Manifest], opts: SyncOptions
+    ) -> tuple[list[Desired], DiffReport]:
+        """Resolve every object (raising before any request on unknown kinds) and evaluate."""
+        desired, report = planning.plan(self._reader(opts), manifests, opts)
+        return desired, self._seen(report)
+
+    def quick_check(self, opts: SyncOptions) -> DiffReport | None:
+        """In sync without rendering (see :func:`gitops_nb.engine.plan.quick_check`), or None."""
+        report = planning.quick_check(self._reader(opts), opts)
+        return None if report is None else self._seen(report)
+
+    def evaluate(self, desired: Sequence[Desired], opts: SyncOptions) -> DiffReport:
+        return self._seen(planning.evaluate(self._reader(opts), desired, opts))
+
+    def apply(self, manifests: Sequence[Manifest], opts: SyncOptions) -> ChangeSet:
+        """Apply Git to the cluster in order, then prune (if asked) in reverse order.
+
+        Everything is validated (kinds resolved, prune guards checked, dry-runs done) before
+        the first write. Per-object failures are recorded and do not stop the others.
+        """
+        desired, report = self.plan(manifests, opts)
+        return self.apply_report(report, desired, opts)
+
+    def apply_report(
+        self, report: DiffReport, desired: Sequence[Desired], opts: SyncOptions
+    ) -> ChangeSet:
+        """Act on an evaluated report (so callers can record the diff they acted on)."""
+        applier = Applier(self.kube, self.discovery, opts, on_object=self.on_object, stop=self.stop)
+        return applier.run(report, desired)

@@ -1,0 +1,65 @@
+"""What one diff/apply does: :class:`SyncOptions`, defined once for every caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gitops_nb.config import AppConfig
+from gitops_nb.engine.applyset import ApplySet
+from gitops_nb.engine.fingerprint import source_key
+from gitops_nb.model import Mode
+
+FIELD_MANAGER = "gitops-nb"
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """What one diff/apply does. Defaults are the safe ones for a human at a terminal."""
+
+    app: str
+    """Application name: names the ApplySet parent ``gitops-nb.<app>``."""
+    namespace: str = "default"
+    """Default namespace for namespaced objects and home of the ApplySet parent."""
+    prune: bool = False
+    """Delete ApplySet members that Git no longer has."""
+    dry_run: bool = False
+    """Validate with the server and report, write nothing."""
+    force_conflicts: bool = False
+    """Take over fields another manager owns (the reconciler's self-heal)."""
+    allow_mass_prune: bool = False
+    """Allow pruning more than ``max_prune_ratio`` of the inventory."""
+    max_prune_ratio: float = 0.5
+    """Largest share of the inventory one prune may delete without ``allow_mass_prune``."""
+    workers: int = 8
+    """Parallel requests for dry-runs and applies."""
+    field_manager: str = FIELD_MANAGER
+    fast: bool = True
+    """Skip the dry-run of objects whose fingerprint shows nobody touched them."""
+    record_fingerprints: bool = False
+    """Store fingerprints in the ApplySet parent (the reconciler does; one-off applies don't)."""
+    source_key: str = ""
+    """Identity of what the manifests were rendered from (see ``fingerprint.source_key``)."""
+
+    @property
+    def applyset(self) -> ApplySet:
+        return ApplySet(self.app, self.namespace)
+
+    @classmethod
+    def from_config(cls, cfg: AppConfig, commit: str) -> SyncOptions:
+        """The reconciler's options for one run of ``cfg`` at ``commit``.
+
+        ``correct`` mode prunes (unless the config says not to), takes over conflicting
+        fields (self-heal) and records fingerprints; ``detect`` mode writes nothing.
+        """
+        correct = cfg.mode is Mode.CORRECT
+        return cls(
+            app=cfg.app,
+            namespace=cfg.namespace,
+            prune=cfg.prune and correct,
+            force_conflicts=True,
+            allow_mass_prune=cfg.allow_mass_prune,
+            max_prune_ratio=cfg.max_prune_ratio,
+            workers=cfg.workers,
+            record_fingerprints=correct,
+            source_key=source_key(commit, cfg.path, cfg.app, cfg.namespace),
+        )

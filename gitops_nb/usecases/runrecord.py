@@ -1,0 +1,43 @@
+"""The sync-run record of one reconcile: per-object lines and counts."""
+
+from __future__ import annotations
+
+from gitops_nb.engine import DiffReport
+from gitops_nb.model import COUNT_KEYS, Action, ChangeSet, DiffStatus, ObjectRef, ObjectResult
+
+
+def merge_objects(report: DiffReport | None, changes: ChangeSet | None) -> tuple[ObjectResult, ...]:
+    """Per-object lines of the record: the diff we saw plus what we did about it."""
+    if report is None:
+        return ()
+    done: dict[ObjectRef, tuple[Action, str | None]] = {}
+    for e in changes.entries if changes else ():
+        done[e.ref] = (e.action, e.error)
+    out = []
+    for item in report.items:
+        d = item.diff
+        if item.ref in done:
+            action, error = done[item.ref]
+        elif d.status is DiffStatus.IN_SYNC:
+            action, error = Action.UNCHANGED, None
+        elif d.status is DiffStatus.ERROR:
+            action, error = Action.FAILED, d.error
+        else:  # detect mode, or a run that stopped before reaching this object
+            action, error = Action.SKIPPED, None
+        out.append(ObjectResult(item.ref, action, d.status, d.changes, error or d.error))
+    return tuple(out)
+
+
+def count(objects: tuple[ObjectResult, ...]) -> dict[str, int]:
+    """The record's counts (keys :data:`~gitops_nb.model.COUNT_KEYS`)."""
+    c = dict.fromkeys(COUNT_KEYS, 0)
+    for o in objects:
+        if o.status is not DiffStatus.EXTRANEOUS:
+            c["desired"] += 1
+        if o.status is DiffStatus.IN_SYNC:
+            c["in_sync"] += 1
+        elif o.status.is_drift:
+            c["drifted"] += 1
+        if o.action in (Action.CREATED, Action.CONFIGURED, Action.PRUNED, Action.FAILED):
+            c[str(o.action)] += 1
+    return c

@@ -1,0 +1,84 @@
+"""``diff_app`` and ``apply_app``: fetch, render, then diff or apply one app.
+
+Rendering happens before any API call, so bad input fails before the cluster is touched.
+``diff_app`` reads through :class:`ReadOnlyKube`: it cannot write, whoever calls it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitops_nb.engine import DiffReport, Engine, ObjectCallback, SyncOptions
+from gitops_nb.errors import ExitCode
+from gitops_nb.kube.client import Kube, ReadOnlyKube
+from gitops_nb.model import ChangeSet, Revision
+from gitops_nb.source import SourceSpec, fetch_and_render
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    """What Git renders at ``revision`` against what the cluster holds now."""
+
+    app: str
+    namespace: str
+    revision: Revision
+    report: DiffReport
+
+    @property
+    def exit_code(self) -> int:
+        """0 in sync, 1 drift, 2 an object could not be evaluated (as ``kubectl diff``)."""
+        if self.report.errors:
+            return ExitCode.ERROR
+        return ExitCode.DRIFT if self.report.drifted else ExitCode.OK
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """What one apply did, per object."""
+
+    app: str
+    revision: Revision
+    changes: ChangeSet
+
+    @property
+    def exit_code(self) -> int:
+        return ExitCode.ERROR if self.changes.failed else ExitCode.OK
+
+
+def diff_app(
+    spec: SourceSpec,
+    opts: SyncOptions,
+    *,
+    kubeconfig: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+) -> DiffResult:
+    """Fetch and render ``spec``, then diff it against the cluster by server dry-run."""
+    rendered = fetch_and_render(spec, Path(cache_dir) if cache_dir else None)
+    with closing(ReadOnlyKube.from_kubeconfig(kubeconfig)) as kube:
+        report = Engine(kube).diff(rendered.manifests, opts)
+    return DiffResult(opts.app, opts.namespace, rendered.revision, report)
+
+
+def apply_app(
+    spec: SourceSpec,
+    opts: SyncOptions,
+    *,
+    kubeconfig: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    on_object: ObjectCallback | None = None,
+    on_rendered: Callable[[int], None] | None = None,
+) -> ApplyResult:
+    """Fetch and render ``spec``, then apply it (and prune, if ``opts.prune``).
+
+    ``on_rendered(n)`` is told how many objects were rendered before the first request;
+    ``on_object`` is called as each object finishes.
+    """
+    rendered = fetch_and_render(spec, Path(cache_dir) if cache_dir else None)
+    if on_rendered is not None:
+        on_rendered(len(rendered.manifests))
+    with closing(Kube.from_kubeconfig(kubeconfig)) as kube:
+        changes = Engine(kube, on_object=on_object).apply(rendered.manifests, opts)
+    return ApplyResult(opts.app, rendered.revision, changes)
