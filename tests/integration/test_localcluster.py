@@ -175,7 +175,7 @@ def test_failed_start_names_the_component_and_stops_the_rest(tmp_path: Any) -> N
 def test_cli_local_cluster_up_detach_and_down(tmp_path: Any) -> None:
     import sys
 
-    from gitops_nb.localcluster import _is_ours
+    from gitops_nb.localcluster.controlplane import _is_ours
 
     workdir = tmp_path / "lc"
     up = subprocess.run(
