@@ -25,7 +25,7 @@ from gitops_nb.usecases.reconcile import reconcile_app
 
 APP = "shop"
 NAMESPACE = "prod"
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @dataclass
