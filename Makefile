@@ -28,6 +28,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check gitops_nb tests benchmarks examples
 	$(VENV)/bin/ruff format --check gitops_nb tests benchmarks examples
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 test: $(STAMP) controlplane browser lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS) tests
