@@ -27,7 +27,8 @@ import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
-from gitops_nb.history.gitlog import _FORMAT, iter_commits, resource_changes
+from gitops_nb.history.appchanges import resource_changes
+from gitops_nb.history.gitlog import _FORMAT, iter_commits
 
 FILES = 50
 PATH = "apps/web"

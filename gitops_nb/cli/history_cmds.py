@@ -88,10 +88,10 @@ def _emit(df: pd.DataFrame, fmt: str, out: str | None) -> None:
 def cmd_history(args: argparse.Namespace) -> int:
     from gitops_nb import history
 
-    if args.what == "commits":
+    if args.what in ("commits", "changes"):
         if not args.repo:
-            raise ConfigError("history commits needs --repo URL|PATH")
-        df = _commits(args)
+            raise ConfigError(f"history {args.what} needs --repo URL|PATH")
+        df = _git_history(args)
     else:
         runs = _runs(args)
         if args.what == "runs":
@@ -104,14 +104,20 @@ def cmd_history(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def _commits(args: argparse.Namespace) -> pd.DataFrame:
+def _git_history(args: argparse.Namespace) -> pd.DataFrame:
+    """``commits``: the commits that changed the app's render, with ``effect``;
+    ``changes``: one row per commit × object × change, with the changed field paths."""
     from gitops_nb import history
 
     repo = args.repo
     if not Path(repo).is_dir():  # a URL: use the cached mirror
         resolve(SourceSpec(repo, args.ref or "HEAD", args.path or "."), default_cache_dir())
         repo = str(mirror_path(repo, default_cache_dir()))
-    df = history.commits(repo, args.ref or "HEAD", args.path or ".")
+    ref, path = args.ref or "HEAD", args.path or "."
+    if args.what == "commits":
+        df = history.commits(repo, ref, path)
+    else:
+        df = _filter(history.resource_changes(repo, ref, path), args)
     if args.since is not None:
         df = df[df["time"] >= args.since]
     if args.until is not None:
@@ -137,11 +143,17 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     h = sub.add_parser("history", help="sync history, drift, drift timeline and Git history")
-    h.add_argument("what", choices=("runs", "drift", "timeline", "commits"))
+    h.add_argument("what", choices=("runs", "drift", "timeline", "commits", "changes"))
     add_record_source(h)
-    h.add_argument("--repo", default=None, help="commits: Git URL or local path")
-    h.add_argument("--ref", default=None, help="commits: ref to walk back from (default HEAD)")
-    h.add_argument("--path", default=None, help="commits: app directory (default the whole repo)")
+    h.add_argument("--repo", default=None, help="commits/changes: Git URL or local path")
+    h.add_argument(
+        "--ref", default=None, help="commits/changes: ref to walk back from (default HEAD)"
+    )
+    h.add_argument(
+        "--path",
+        default=None,
+        help="commits/changes: app directory, plain or Kustomize (default the whole repo)",
+    )
     h.add_argument("--kind", dest="filter_kind", default=None, help="only this object kind")
     h.add_argument("--name", dest="filter_name", default=None, help="only this object name")
     h.add_argument("--object-namespace", default=None, help="only objects in this namespace")

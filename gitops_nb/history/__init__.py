@@ -9,15 +9,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from gitops_nb.history.appchanges import commits, resource_changes
     from gitops_nb.history.frames import drift, resource_results, runs
-    from gitops_nb.history.gitlog import (
-        CommitInfo,
-        FileChange,
-        Renderer,
-        commits,
-        iter_commits,
-        resource_changes,
-    )
+    from gitops_nb.history.gitlog import CommitInfo, FileChange, Renderer, iter_commits
     from gitops_nb.history.gitrender import kustomize_renderer
     from gitops_nb.history.metrics import lead_times, summary
     from gitops_nb.history.timeline import drift_intervals
@@ -46,9 +40,9 @@ _WHERE = {
     "CommitInfo": "gitlog",
     "FileChange": "gitlog",
     "Renderer": "gitlog",
-    "commits": "gitlog",
+    "commits": "appchanges",
     "iter_commits": "gitlog",
-    "resource_changes": "gitlog",
+    "resource_changes": "appchanges",
     "kustomize_renderer": "gitrender",
     "load_runs": "gitops_nb.records.load",
     "lead_times": "metrics",

@@ -8,17 +8,18 @@ One streaming ``git log -z --raw`` process lists the commits (parsed as the byte
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 import git
-import pandas as pd
 
+from gitops_nb.engine.diff import field_changes
 from gitops_nb.errors import GitOpsError, RefNotFoundError, SourceError, UnsafeSourceError
-from gitops_nb.history.frames import OBJECT_COLUMNS, TIME_DTYPE, frame, to_utc
+from gitops_nb.history.frames import OBJECT_COLUMNS, TIME_DTYPE, to_utc
+from gitops_nb.kube.fields import format_path
 from gitops_nb.model import Manifest
 
 NULL_SHA = "0" * 40
@@ -46,6 +47,7 @@ COMMIT_COLUMNS: dict[str, str] = {
     "n_files": "int64",
     "is_revert": "bool",
     "reverts": "object",
+    "effect": "str",
 }
 
 CHANGE_COLUMNS: dict[str, str] = {
@@ -55,6 +57,7 @@ CHANGE_COLUMNS: dict[str, str] = {
     **OBJECT_COLUMNS,
     "change": "str",
     "file": "str",
+    "fields": "object",
     "error": "object",
 }
 
@@ -157,10 +160,13 @@ def _parse_log(tokens: Iterator[bytes]) -> Iterator[CommitInfo]:
         )
 
 
-def _iter(repo: git.Repo, ref: str, path: str) -> Iterator[CommitInfo]:
+def _iter(repo: git.Repo, ref: str, paths: str | Sequence[str]) -> Iterator[CommitInfo]:
+    """``git log REF -- PATHS``: the commits touching any of ``paths``, newest first."""
     _check_ref(ref)
+    pathspec = [paths] if isinstance(paths, str) else list(paths)
+    path = " ".join(pathspec)
     args = ["--no-color", "--no-show-signature", "-z", "--raw", "--no-abbrev", "-M", "--root"]
-    proc = repo.git.log(*args, _FORMAT, "--end-of-options", ref, "--", path, as_process=True)
+    proc = repo.git.log(*args, _FORMAT, "--end-of-options", ref, "--", *pathspec, as_process=True)
     finished = False
     try:
         yield from _parse_log(_tokens(proc.stdout))
@@ -196,29 +202,6 @@ def reverted_commit(message: str) -> str | None:
     """The commit a ``git revert`` message names, if any."""
     m = _REVERTS.search(message)
     return m.group(1) if m else None
-
-
-def commits(repo: Path | str, ref: str = "HEAD", path: str = ".") -> pd.DataFrame:
-    """One row per commit of the path (newest first); ``reverts`` is the reverted commit."""
-    rows = []
-    for c in iter_commits(repo, ref, path):
-        reverts = reverted_commit(c.message)
-        rows.append(
-            {
-                "commit": c.commit,
-                "short": c.commit[:7],
-                "author": c.author,
-                "email": c.email,
-                "time": to_utc(c.time),
-                "message": c.message,
-                "subject": c.subject,
-                "files": list(c.files),
-                "n_files": len(c.files),
-                "is_revert": reverts is not None or c.subject.startswith('Revert "'),
-                "reverts": reverts,
-            }
-        )
-    return frame(rows, COMMIT_COLUMNS)
 
 
 # --- object changes -----------------------------------------------------------------------
@@ -274,9 +257,22 @@ class _Objects:
             i = nul + 21
 
 
+# Kustomize's own documents: transformer and generator configs (``apiVersion: builtin``,
+# ``kind: LabelTransformer``), kustomizations, components, function configs.
+_KUSTOMIZE_API = ("builtin", "kustomize.config.k8s.io/", "config.kubernetes.io/")
+_KUSTOMIZE_KINDS = ("Kustomization", "Component")
+
+
+def is_object(m: Manifest) -> bool:
+    """A Kubernetes object a cluster would hold; not a values file or a Kustomize config."""
+    api = str(m.obj.get("apiVersion") or "")
+    if not (m.ref.kind and m.ref.name) or m.ref.kind in _KUSTOMIZE_KINDS:
+        return False
+    return not (api == "builtin" or api.startswith(_KUSTOMIZE_API))
+
+
 def _state(manifests: Iterable[Manifest]) -> _State:
-    # documents without kind or name (values files, configs) are not Kubernetes objects
-    return {m.ref.key: m for m in manifests if m.ref.kind and m.ref.name}
+    return {m.ref.key: m for m in manifests if is_object(m)}
 
 
 def _row(
@@ -294,8 +290,14 @@ def _row(
         "object": str(ref) if ref else "",
         "change": change,
         "file": file,
+        "fields": [],
         "error": error,
     }
+
+
+def changed_paths(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The field paths (as the diff prints them) whose values differ between two versions."""
+    return [format_path(p) for p, _, _ in field_changes(before, after)]
 
 
 def _compare(c: CommitInfo, old: _State, new: _State) -> list[dict[str, Any]]:
@@ -307,7 +309,9 @@ def _compare(c: CommitInfo, old: _State, new: _State) -> list[dict[str, Any]]:
         elif after is None and before is not None:
             rows.append(_row(c, "removed", before.source, before))
         elif before is not None and after is not None and before.obj != after.obj:
-            rows.append(_row(c, "modified", after.source, after))
+            row = _row(c, "modified", after.source, after)
+            row["fields"] = changed_paths(before.obj, after.obj)
+            rows.append(row)
     return rows
 
 
@@ -342,83 +346,6 @@ def _file_changes(c: CommitInfo, objects: _Objects) -> list[dict[str, Any]]:
     return errors + _compare(c, old, new)
 
 
-class _TreeStates:
-    """Object state of the app path per tree id (cached: most commits share trees)."""
-
-    def __init__(self, objects: _Objects, path: str, renderer: Renderer) -> None:
-        self._objects, self._path, self._renderer = objects, path, renderer
-        self._cache: dict[str, _State | GitOpsError] = {}
-
-    def at(self, commit: str) -> _State | GitOpsError:
-        found = self._objects.data(f"{commit}:{self._path}")
-        if found is None or found[1] != "tree":
-            return {}  # the path doesn't exist at this commit
-        tree_id = found[0]
-        if tree_id not in self._cache:
-            self._cache[tree_id] = self._render(commit, tree_id)
-        return self._cache[tree_id]
-
-    def _render(self, commit: str, tree_id: str) -> _State | GitOpsError:
-        names = {name for _, name, _ in self._objects.tree(tree_id)}
-        try:
-            if names & set(KUSTOMIZATION_NAMES):
-                return _state(self._renderer(commit, tree_id))
-            return _state(self._walk(tree_id, self._path))
-        except GitOpsError as e:
-            return e
-
-    def _walk(self, tree_id: str, prefix: str) -> Iterator[Manifest]:
-        for mode, name, sha in self._objects.tree(tree_id):
-            full = f"{prefix}/{name}" if prefix else name
-            if mode == "40000":
-                yield from self._walk(sha, full)
-            elif mode.startswith("100") and _is_manifest(full):
-                yield from self._objects.manifests(sha, full)
-
-
-def _rendered_changes(c: CommitInfo, states: _TreeStates) -> list[dict[str, Any]]:
-    new = states.at(c.commit)
-    if isinstance(new, GitOpsError):
-        return [_row(c, "error", "", None, str(new))]
-    old = states.at(c.parents[0]) if c.parents else {}
-    if isinstance(old, GitOpsError):
-        return []  # reported at the commit that broke it
-    return _compare(c, old, new)
-
-
 def _norm(path: str) -> str:
     p = path.strip().removeprefix("./").strip("/")
     return "" if p == "." else p
-
-
-def resource_changes(
-    repo: Path | str,
-    ref: str = "HEAD",
-    path: str = ".",
-    renderer: Renderer | None = None,
-) -> pd.DataFrame:
-    """One row per commit × object added / modified / removed under ``path``.
-
-    Without ``renderer`` the changed manifest files of each commit are parsed (old and new
-    blob) and compared commit-wide by object identity (group, kind, namespace, name). With a
-    ``renderer`` the whole path is rendered at each commit and at its first parent: by the
-    renderer where the path has a ``kustomization.yaml`` at that commit, else by parsing its
-    files; results are cached by tree id.
-
-    A file (or render) that fails gives one row with ``change == "error"`` and the message
-    in ``error``, at the commit that broke it; its objects are left out of that commit's
-    comparison and of the fixing commit's, so a breakage never shows as removals and its
-    fix never as additions.
-    """
-    r = _open(repo)
-    objects = _Objects(r)
-    states = _TreeStates(objects, _norm(path), renderer) if renderer is not None else None
-    rows: list[dict[str, Any]] = []
-    try:
-        for c in _iter(r, ref, path):
-            rows.extend(
-                _rendered_changes(c, states) if states is not None else _file_changes(c, objects)
-            )
-    finally:
-        r.close()
-    return frame(rows, CHANGE_COLUMNS)

@@ -14,8 +14,12 @@ from gitops_nb.model import Manifest
 from gitops_nb.source.render import render
 
 
-def kustomize_renderer(repo: Path | str, path: str = ".") -> Renderer:
+def kustomize_renderer(repo: Path | str, path: str) -> Renderer:
     """``renderer(commit, tree_id)``: extract the commit with ``git archive``, render ``path``.
+
+    ``resource_changes`` and ``commits`` render Kustomize apps themselves (from the app's
+    closure only); this renderer is for callers that want the whole commit extracted. The
+    path is required: a default would render the repository root, not the app.
 
     The whole commit is extracted so overlays that reach outside the app path
     (``../../base``) render as they did in the cluster.

@@ -128,7 +128,6 @@ def test_git_history(demo: DemoResult, run_notebook: RunNotebook) -> None:
         "REF": "main",
         "APP_PATH": ".",
         **history_params(demo),
-        "RENDER": True,
     }
     nb = run_notebook("03_git_history.ipynb", params)
     no_stderr(nb)

@@ -67,6 +67,26 @@ def test_history_commits_lists_exactly_git_log(
     assert len(listed) == 6  # the commit outside app/ is not there
 
 
+def test_history_commits_effect_and_changes_with_fields(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["history", "commits", "--repo", str(repo), "--path", "app", "-o", "json"]) == 0
+    effects = {c["subject"]: c["effect"] for c in json.loads(capsys.readouterr().out)}
+    assert effects["rename"] == "none"  # the file moved, the object did not change
+    assert effects["change a"] == effects["kustomize"] == effects["delete a"] == "changed"
+    args = ["history", "changes", "--repo", str(repo), "--path", "app", "-o", "json"]
+    assert main(args) == 0
+    rows = json.loads(capsys.readouterr().out)
+    change_a = git(repo, "log", "--format=%H", "--grep", "^change a", "main")
+    modified = [r for r in rows if r["commit"] == change_a]
+    assert [(r["object"], r["change"], r["fields"]) for r in modified] == [
+        ("ConfigMap/a", "modified", ["data.k"])
+    ]
+    assert main([*args[:-2], "--kind", "ConfigMap", "--name", "x-a", "-o", "csv"]) == 0
+    csv = capsys.readouterr().out.splitlines()
+    assert len(csv) == 3 and all("x-a" in line for line in csv[1:])  # added, then removed
+
+
 def test_resource_changes_with_kustomize_renderer(repo: Path) -> None:
     df = resource_changes(repo, "main", "app", renderer=kustomize_renderer(repo, "app"))
     by_commit = df.groupby("commit")["change"].apply(list)

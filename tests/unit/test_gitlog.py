@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from gitops_nb.errors import RefNotFoundError, SourceError, UnsafeSourceError
-from gitops_nb.history.gitlog import commits, iter_commits, resource_changes
+from gitops_nb.history.appchanges import commits, resource_changes
+from gitops_nb.history.gitlog import iter_commits
 from gitops_nb.model import Manifest
 from gitops_nb.source.render import parse_documents
 
@@ -156,6 +157,8 @@ def test_resource_changes_added_modified_removed(repo: Repo) -> None:
     c2 = repo.commit("modify a")
     repo.write("app/a.yaml", cm("a", "2"))
     repo.write("app/c.yaml", cm("c"))
+    # a Kustomize app renders what its kustomization lists: c.yaml counts once listed
+    repo.write("app/kustomization.yaml", "resources: [a.yaml, c.yaml]\n")
     c3 = repo.commit("remove b, add c")
     repo.write("other/x.yaml", cm("x"))
     repo.commit("outside the path")
