@@ -299,3 +299,34 @@ def test_closure_on_disk_reports_paths_outside(tmp_path: Path) -> None:
     assert cl.files == {"app/kustomization.yaml", "app/a.yaml", "app/gone.yaml"}
     assert cl.outside == [("app/kustomization.yaml", "../../etc")]
     assert cl.missing == [("app/kustomization.yaml", "gone.yaml")]
+
+
+def test_a_base_commit_has_a_lead_time_for_the_overlay(story: dict[str, Any]) -> None:
+    from gitops_nb.history import lead_times
+    from gitops_nb.history import runs as runs_frame
+    from gitops_nb.model import Mode, Outcome, Revision, SyncRun
+
+    repo: Repo = story["repo"]
+    bump = story["bump"]
+    when = repo.git("show", "-s", "--format=%cI", story["component"]).strip()
+    import datetime as dt
+
+    later = dt.datetime.fromisoformat(when) + dt.timedelta(hours=1)
+    started = later.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    applied = SyncRun(
+        run_id="r1",
+        app="prod",
+        started=started,
+        finished=started,
+        duration_s=5.0,
+        trigger="schedule",
+        mode=Mode.CORRECT,
+        revision=Revision(story["component"], when, "Dev One", "prod: monitoring component"),
+        outcome=Outcome.SUCCEEDED,
+        counts={},
+    )
+    lead = lead_times(commits(repo.root, "main", APP), runs_frame([applied]))
+    row = lead[lead["commit"] == bump].iloc[0]  # a base commit, applied through the overlay
+    assert row["run_id"] == "r1"
+    assert row["lead_time"] > pd.Timedelta(0)
+    assert story["staging"] not in set(lead["commit"])
