@@ -3,7 +3,7 @@
 # Build:  docker build -t ghcr.io/gitops-nb/gitops-nb:0.1.0 .
 # Not built in CI (no container engine there); the manifests are tested instead.
 
-# kustomize, for apps whose path holds a kustomization.yaml (gitops_nb.render runs
+# kustomize, for apps whose path holds a kustomization.yaml (gitops_nb.source.render runs
 # `kustomize build`; kubectl is not needed: the API client speaks HTTP itself). Copied from
 # the official SIG-CLI image, pinned by tag, so no curl and no checksum list to maintain;
 # add @sha256:<digest> for byte-for-byte reproducible builds. Plain-YAML apps never use it.
