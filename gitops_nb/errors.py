@@ -67,7 +67,8 @@ class SourceUnreachableError(SourceError):
 
 
 class RenderError(GitOpsError):
-    """A manifest is invalid. ``location`` is ``file:line`` (relative to the repo path)."""
+    """A manifest is invalid. ``location`` is ``file:line`` (relative to the repo path), or the
+    path alone where no line applies (a missing app directory)."""
 
     def __init__(self, location: str, message: str) -> None:
         self.location = location

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from gitops_nb.cli.helptext import add_command
 from gitops_nb.errors import ExitCode
 from gitops_nb.localcluster import LocalCluster, stop_detached
 
@@ -48,7 +49,7 @@ def cmd_cluster_down(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    lc = sub.add_parser("local-cluster", help="a local etcd + kube-apiserver + controller-manager")
+    lc = add_command(sub, "local-cluster", "a local etcd + kube-apiserver + controller-manager")
     lcs = lc.add_subparsers(dest="action", required=True)
     up = lcs.add_parser("up", help="start it and print the kubeconfig")
     up.add_argument("--detach", action="store_true", help="return once ready, leave it running")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -28,12 +29,22 @@ def err_console() -> Console:
     return Console(stderr=True, soft_wrap=True, width=_width())
 
 
-def iso_time(value: str) -> dt.datetime:
-    """argparse type: an ISO 8601 time (naive means UTC)."""
+_RELATIVE = re.compile(r"^(\d+)\s*([smhdw])$")
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def iso_time(value: str, *, now: dt.datetime | None = None) -> dt.datetime:
+    """argparse type: an ISO 8601 time (naive means UTC), or a time ago (``90m``, ``7d``)."""
+    rel = _RELATIVE.match(value.strip().lower())
+    if rel:
+        ago = dt.timedelta(seconds=int(rel.group(1)) * _UNIT_S[rel.group(2)])
+        return (now or dt.datetime.now(dt.UTC)) - ago
     try:
         t = parse_time(value)
     except ValueError as e:
-        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO 8601 time") from e
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is neither an ISO 8601 time nor a duration such as 24h or 7d"
+        ) from e
     if t is None:
         raise argparse.ArgumentTypeError("an empty time is not an ISO 8601 time")
     return t

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gitops_nb.cli.common import add_source_flags, iso_time, source_spec
+from gitops_nb.cli.helptext import add_command
 from gitops_nb.cli.sync_cmds import sync_options
 from gitops_nb.errors import ConfigError, ExitCode
 from gitops_nb.records.load import load_runs
@@ -27,8 +28,18 @@ def add_record_source(p: argparse.ArgumentParser) -> None:
     g.add_argument("--app", default=None, help="only this app")
     g.add_argument("--namespace", "-n", default=None, help="cluster records: the app's namespace")
     g.add_argument("--kubeconfig", default=None)
-    g.add_argument("--since", type=iso_time, default=None, help="ISO 8601 start of the period")
-    g.add_argument("--until", type=iso_time, default=None, help="ISO 8601 end of the period")
+    g.add_argument(
+        "--since",
+        type=iso_time,
+        default=None,
+        help="start of the period: ISO 8601 or a time ago (24h, 7d)",
+    )
+    g.add_argument(
+        "--until",
+        type=iso_time,
+        default=None,
+        help="end of the period: ISO 8601 or a time ago (1h)",
+    )
 
 
 def _runs(args: argparse.Namespace) -> list[Any]:
@@ -136,13 +147,16 @@ def cmd_report(args: argparse.Namespace) -> int:
         rep = report.from_diff(opts.app, result.revision, result.report.diffs)
     else:
         rep = report.from_history(_runs(args), start=args.since, end=args.until, app=args.app)
+    if args.out == "-":  # the report itself on stdout, e.g. for a PR comment
+        sys.stdout.write(report.render(rep, args.format))
+        return ExitCode.OK
     path = report.write(rep, args.format, Path(args.out))
     print(json.dumps({"report": str(path), "format": args.format, "objects": len(rep.objects)}))
     return ExitCode.OK
 
 
 def register(sub: Any) -> None:
-    h = sub.add_parser("history", help="sync history, drift, drift timeline and Git history")
+    h = add_command(sub, "history", "sync history, drift, drift timeline and Git history")
     h.add_argument("what", choices=("runs", "drift", "timeline", "commits", "changes"))
     add_record_source(h)
     h.add_argument("--repo", default=None, help="commits/changes: Git URL or local path")
@@ -161,12 +175,12 @@ def register(sub: Any) -> None:
     h.add_argument("--out", default=None, help="write to this file instead of stdout")
     h.set_defaults(func=cmd_history)
 
-    r = sub.add_parser("report", help="drift report from a live diff (--repo) or from history")
+    r = add_command(sub, "report", "drift report from a live diff (--repo) or from history")
     add_source_flags(r, repo_required=False)
     r.add_argument("--history-dir", default=None)
     r.add_argument("--file", default=None)
     r.add_argument("--since", type=iso_time, default=None)
     r.add_argument("--until", type=iso_time, default=None)
     r.add_argument("--format", choices=("html", "markdown", "json", "csv"), default="html")
-    r.add_argument("-o", "--out", required=True, help="report file to write")
+    r.add_argument("-o", "--out", required=True, help="report file to write (- for stdout)")
     r.set_defaults(func=cmd_report)

@@ -12,17 +12,21 @@ import os
 import sys
 from collections.abc import Sequence
 
+from gitops_nb import __version__
 from gitops_nb.cli import cluster_cmds, history_cmds, reconcile_cmd, sync_cmds
 from gitops_nb.cli.common import err_console
+from gitops_nb.cli.helptext import Parser
 from gitops_nb.errors import ExitCode, GitOpsError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="gitops-nb",
         description="GitOps for Kubernetes: reconcile from Git, attribute drift, audit history.",
+        epilog="Run gitops-nb COMMAND --help for a command's flags, examples and exit codes.",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"gitops-nb {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for module in (sync_cmds, reconcile_cmd, history_cmds, cluster_cmds):
         module.register(sub)
     return parser
@@ -30,7 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # name the sub-command's usage, not the top level's
+        command = _subparsers(parser).get(args.command, parser)
+        command.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return _run(args)
     finally:
@@ -38,6 +45,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             from gitops_nb.kube.client import Kube
 
             print(json.dumps({"event": "requests", "count": Kube.total_requests}), file=sys.stderr)
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
 
 
 def _run(args: argparse.Namespace) -> int:

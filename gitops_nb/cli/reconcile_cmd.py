@@ -10,6 +10,7 @@ from typing import Any
 
 from gitops_nb import config
 from gitops_nb.cli.common import add_source_flags, credentials
+from gitops_nb.cli.helptext import add_command
 from gitops_nb.usecases.jsonlog import json_logger
 from gitops_nb.usecases.reconcile import reconcile_app
 
@@ -45,9 +46,10 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    rc = sub.add_parser(
+    rc = add_command(
+        sub,
         "reconcile",
-        help="one headless reconcile run (the CronJob's command); JSON logs, exit code per outcome",
+        "one headless reconcile run (the CronJob's command); JSON logs, exit code per outcome",
     )
     add_source_flags(rc, repo_required=False)
     rc.add_argument("--config", default=None, help="YAML config file (AppConfig keys)")

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from gitops_nb.cli.common import add_source_flags, console, err_console, source_spec
+from gitops_nb.cli.helptext import add_command
 from gitops_nb.cli.output import render_changeset, render_diff
 from gitops_nb.engine import SyncOptions
 from gitops_nb.model import Action, ObjectRef
@@ -85,7 +86,7 @@ class _Progress:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("diff", help="diff Git against the live cluster (read-only)")
+    p = add_command(sub, "diff", "diff Git against the live cluster (read-only)")
     add_source_flags(p)
     p.add_argument(
         "--precise",
@@ -95,7 +96,7 @@ def register(sub: Any) -> None:
     p.add_argument("-o", "--output", choices=("table", "json", "yaml", "markdown"), default="table")
     p.set_defaults(func=cmd_diff)
 
-    p = sub.add_parser("apply", help="server-side apply Git to the cluster (and prune)")
+    p = add_command(sub, "apply", "server-side apply Git to the cluster (and prune)")
     add_source_flags(p)
     p.add_argument(
         "--precise",

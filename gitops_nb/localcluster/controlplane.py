@@ -453,7 +453,11 @@ class LocalCluster:
 
 
 def stop_detached(workdir: Path, timeout: float = 10.0) -> list[str]:
-    """Stop the processes a detached cluster in ``workdir`` recorded; return their names."""
+    """Stop the processes a detached cluster in ``workdir`` recorded; return their names.
+
+    Returns only once each process has exited (its ports and etcd's data directory are
+    free), not when it merely stopped looking like itself.
+    """
     state_file = workdir / "state.json"
     if not state_file.is_file():
         return []
@@ -463,22 +467,49 @@ def stop_detached(workdir: Path, timeout: float = 10.0) -> list[str]:
         pid = pids.get(name)
         if pid is None or not _is_ours(pid, name):
             continue
+        started = _start_time(pid)  # identity from here on, even once cmdline is gone
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _is_ours(pid, name):
-            time.sleep(0.1)
-        if _is_ours(pid, name):
+        while time.monotonic() < deadline and _running(pid, started):
+            time.sleep(0.05)
+        if _running(pid, started):
             os.kill(pid, signal.SIGKILL)
+            while _running(pid, started):
+                time.sleep(0.05)
         stopped.append(name)
     state_file.unlink()
     return stopped
+
+
+def _stat(pid: int) -> list[str] | None:
+    """Fields of ``/proc/<pid>/stat`` after the command name (state first), or None."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return raw.rsplit(")", 1)[1].split()
+
+
+def _start_time(pid: int) -> str:
+    fields = _stat(pid)
+    return fields[19] if fields else ""  # field 22 of stat: start time in clock ticks
+
+
+def _running(pid: int, started: str) -> bool:
+    """True until ``pid`` (the process that started at ``started``) has exited.
+
+    A zombie has exited: its memory, files and sockets are released; only its parent
+    (init, for a detached cluster) has yet to reap it.
+    """
+    fields = _stat(pid)
+    return fields is not None and fields[19] == started and fields[0] not in ("Z", "X")
 
 
 def _is_ours(pid: int, name: str) -> bool:
     """True if ``pid`` is alive and runs the named binary (guards against pid reuse)."""
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
-        stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return False
-    return Path(cmdline).name == name and ") Z " not in stat
+    fields = _stat(pid)
+    return Path(cmdline).name == name and fields is not None and fields[0] not in ("Z", "X")

@@ -28,6 +28,8 @@ def load_runs(
     if history_dir and file:
         raise ConfigError("give either a history directory or an exported file, not both")
     if history_dir:
+        if not Path(history_dir).is_dir():  # a typo must not read as "no history"
+            raise ConfigError(f"{history_dir}: no such history directory")
         runs = read_dir(Path(history_dir), app)
     elif file:
         runs = [r for r in load_file(Path(file)) if app is None or r.app == app]

@@ -22,12 +22,17 @@ FORMATS: dict[str, Callable[[Report], str]] = {
 }
 
 
-def write(report: Report, fmt: str, path: Path) -> Path:
-    """Export ``report`` as ``fmt`` (html, markdown, json, csv) to ``path``, atomically."""
+def render(report: Report, fmt: str) -> str:
+    """``report`` as ``fmt`` (html, markdown, json, csv) text."""
     export = FORMATS.get(fmt)
     if export is None:
         raise ConfigError(f"unknown report format {fmt!r}: use one of {', '.join(FORMATS)}")
-    text = export(report)
+    return export(report)
+
+
+def write(report: Report, fmt: str, path: Path) -> Path:
+    """Export ``report`` as ``fmt`` (html, markdown, json, csv) to ``path``, atomically."""
+    text = render(report, fmt)
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -52,6 +57,7 @@ __all__ = [
     "ReportObject",
     "from_diff",
     "from_history",
+    "render",
     "to_csv",
     "to_html",
     "to_json",

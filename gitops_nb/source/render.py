@@ -128,13 +128,13 @@ def _inside(root: Path, p: Path) -> bool:
 def _app_dir(root: Path, path: str) -> Path:
     pure = PurePosixPath(path)
     if pure.is_absolute() or ".." in pure.parts:
-        raise RenderError(f"{path}:1", "app path must be relative and stay inside the repository")
+        raise RenderError(path, "app path must be relative and stay inside the repository")
     target = root / path
     resolved = target.resolve()
     if not _inside(root, resolved):
         raise RenderError(f"{_rel(root, target)}:1", "symlink escapes the repository")
     if not resolved.is_dir():
-        raise RenderError(f"{_rel(root, target)}:1", "app directory does not exist in the checkout")
+        raise RenderError(_rel(root, target), "app directory does not exist in the checkout")
     return resolved
 
 

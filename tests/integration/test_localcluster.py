@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import socket
 import subprocess
 import time
 from typing import Any
@@ -175,7 +176,7 @@ def test_failed_start_names_the_component_and_stops_the_rest(tmp_path: Any) -> N
 def test_cli_local_cluster_up_detach_and_down(tmp_path: Any) -> None:
     import sys
 
-    from gitops_nb.localcluster.controlplane import _is_ours
+    from gitops_nb.localcluster.controlplane import _is_ours, _running, _start_time
 
     workdir = tmp_path / "lc"
     up = subprocess.run(
@@ -196,7 +197,10 @@ def test_cli_local_cluster_up_detach_and_down(tmp_path: Any) -> None:
     assert up.returncode == 0, up.stderr
     kubeconfig = workdir / "kubeconfig"
     assert f"export KUBECONFIG={kubeconfig}" in up.stdout
-    pids = json.loads((workdir / "state.json").read_text())["pids"]
+    state = json.loads((workdir / "state.json").read_text())
+    pids = state["pids"]
+    started = {name: _start_time(pid) for name, pid in pids.items()}
+    api_port = int(state["server"].rsplit(":", 1)[1])
     try:
         out = subprocess.run(
             [
@@ -230,7 +234,11 @@ def test_cli_local_cluster_up_detach_and_down(tmp_path: Any) -> None:
             timeout=60,
         )
     assert down.returncode == 0 and "kube-apiserver" in down.stdout
+    # `down` returns once every process has exited, not when it stopped looking like itself
+    assert not any(_running(pid, started[name]) for name, pid in pids.items())
     assert not any(_is_ours(pid, name) for name, pid in pids.items())
+    with socket.socket() as s, pytest.raises(ConnectionRefusedError):
+        s.connect(("127.0.0.1", api_port))
 
 
 _IPV4 = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")

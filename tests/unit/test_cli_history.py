@@ -203,3 +203,25 @@ def test_report_from_history(
     assert json.loads(capsys.readouterr().out)["objects"] >= 1
     text = out.read_text()
     assert "kubectl-set" in text
+
+
+def test_missing_history_directory_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["history", "runs", "--history-dir", str(tmp_path / "nope")]) == 2
+    assert "no such history directory" in capsys.readouterr().err
+
+
+def test_relative_since_filters_runs(history: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["history", "runs", "--history-dir", str(history), "-o", "json"]
+    assert main(args) == 0
+    everything = json.loads(capsys.readouterr().out)
+    assert main([*args, "--since", "1h"]) == 0  # the fixture's runs are years old
+    assert everything and json.loads(capsys.readouterr().out) == []
+
+
+def test_report_to_stdout(history: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["report", "--history-dir", str(history), "--format", "markdown", "-o", "-"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# ") and "kubectl-scale" in out

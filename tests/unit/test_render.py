@@ -290,3 +290,9 @@ def test_find_kustomize_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("GITOPS_NB_KUBECTL", str(tmp_path / "no-kubectl"))
     with pytest.raises(ToolMissingError, match="GITOPS_NB_KUBECTL"):
         find_kustomize()
+
+
+def test_missing_app_directory_names_the_path_without_a_line(tmp_path: Path) -> None:
+    with pytest.raises(RenderError) as err:
+        render(tmp_path, "apps/nope")
+    assert str(err.value) == "apps/nope: app directory does not exist in the checkout"

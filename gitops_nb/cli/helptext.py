@@ -1,0 +1,93 @@
+"""What ``gitops-nb <command> --help`` says: a description, examples and the exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+from typing import Any, NoReturn
+
+EXIT_CODES = {
+    "diff": "0 in sync · 1 drift found · 2 error (bad input, unknown kind, forbidden, API error)",
+    "apply": "0 applied without failure · 2 error or failed objects (named on stderr)",
+    "reconcile": (
+        "0 in sync or corrected · 1 drift found (detect mode) · 2 permanent failure · "
+        "3 transient failure (retry next schedule) · 4 another run holds the Lease · "
+        "5 interrupted by SIGTERM/SIGINT"
+    ),
+    "history": "0 table written · 2 bad flags, unreadable records or repository",
+    "report": "0 report written · 2 bad flags, unreadable records or repository",
+    "local-cluster": "0 started / stopped · 2 a component failed to start (its log is named)",
+}
+
+EXAMPLES = {
+    "diff": [
+        "gitops-nb diff --repo ./deploy --path apps/web -n prod",
+        "gitops-nb diff --repo https://git.example.com/deploy.git --ref main -o json",
+    ],
+    "apply": [
+        "gitops-nb apply --repo ./deploy --path apps/web -n prod --dry-run",
+        "gitops-nb apply --repo ./deploy --path apps/web -n prod --prune --force-conflicts",
+    ],
+    "reconcile": [
+        "gitops-nb reconcile --config /etc/gitops-nb/config.yaml",
+        "gitops-nb reconcile --repo ./deploy --path apps/web --app web -n prod --mode detect "
+        "--history-dir history/",
+    ],
+    "history": [
+        "gitops-nb history runs --history-dir history/ --since 7d",
+        "gitops-nb history timeline --app web -n prod --kind Deployment -o csv",
+        "gitops-nb history commits --repo ./deploy --path overlays/prod",
+        "gitops-nb history changes --repo ./deploy --path overlays/prod -o json",
+    ],
+    "report": [
+        "gitops-nb report --history-dir history/ --since 24h --format html -o drift.html",
+        "gitops-nb report --repo ./deploy --path apps/web -n prod --format markdown -o -",
+    ],
+    "local-cluster": [
+        "gitops-nb local-cluster up --detach && export KUBECONFIG=...",
+        "gitops-nb local-cluster down",
+    ],
+}
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors suggest the nearest flag or command."""
+
+    def error(self, message: str) -> NoReturn:
+        hint = suggestion(message, self._choices())
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}{hint}\n")
+
+    def _choices(self) -> list[str]:
+        out: list[str] = []
+        for action in self._actions:
+            out.extend(action.option_strings)
+            if isinstance(action, argparse._SubParsersAction):
+                out.extend(action.choices)
+        return out
+
+
+def suggestion(message: str, choices: list[str]) -> str:
+    """``; did you mean --x?`` for an unknown flag or an invalid choice, else ''."""
+    word = ""
+    if "unrecognized arguments:" in message:
+        word = message.split("unrecognized arguments:", 1)[1].split()[0].split("=")[0]
+    elif "invalid choice:" in message:
+        word = message.split("invalid choice:", 1)[1].split("'")[1]
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6) if word else []
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def add_command(sub: Any, name: str, summary: str) -> argparse.ArgumentParser:
+    """A sub-command parser with its description, examples and exit codes in ``--help``."""
+    examples = "\n".join(f"  {e}" for e in EXAMPLES.get(name, []))
+    epilog = f"examples:\n{examples}\n\nexit codes: {EXIT_CODES.get(name, '0 ok · 2 error')}"
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=summary,
+        description=summary[:1].upper() + summary[1:] + ".",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
