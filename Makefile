@@ -18,11 +18,12 @@ $(STAMP): pyproject.toml
 controlplane:
 	tools/controlplane/build.sh
 
-# Headless Chromium opens the HTML report in the tests (Debian package; CI runs as root).
+# Headless Chromium opens the HTML report and the notebooks in JupyterLab in the tests
+# (Debian's chromium and the matching chromium-driver; CI runs as root).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver; }
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check gitops_nb tests benchmarks examples
@@ -37,7 +38,7 @@ demo: $(STAMP) controlplane
 	$(PY) examples/demo.py
 
 notebooks: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(PY) -m gitops_nb.notebook.server notebooks/
 
 bench: $(STAMP) controlplane
 	$(PY) benchmarks/run.py
