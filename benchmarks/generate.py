@@ -226,6 +226,22 @@ def drift_set(
     return out
 
 
+def addition_set(
+    objs: Sequence[Obj], share: float = 0.01, avoid: set[int] | None = None
+) -> list[Drift]:
+    """About ``share`` of the objects given a label Git does not set (a foreign addition).
+
+    A server-side dry-run keeps fields other managers own, so ``kubectl diff --server-side``
+    cannot see these; only reading ``managedFields`` can.
+    """
+    out = []
+    for d in drift_set(objs, share, avoid):
+        ref = f"{d.kind.lower()}/{d.name}"
+        args = ("-n", d.namespace, "label", ref, "handmade=yes")
+        out.append(Drift(d.kind, d.namespace, d.name, args))
+    return out
+
+
 def with_prefix(d: Drift, old: str, new: str) -> Drift:
     """The same change aimed at the other tool's copy (namespace ``old…`` → ``new…``)."""
     ns = new + d.namespace.removeprefix(old)

@@ -5,7 +5,8 @@ For each size N: generate N objects twice (namespaces ``bench-g-*`` for gitops-n
 
 1. the first apply,
 2. a no-op reconcile of the unchanged cluster (and a no-op diff),
-3. drift detection after 1 % of the objects were changed with kubectl,
+3. drift detection after 1 % of the objects were changed with kubectl, then after another
+   1 % were given a label Git does not set (an addition ``kubectl diff`` cannot see),
 4. an apply that prunes the 10 % of objects removed from Git (and corrects the drift).
 
 Each row: wall time, API requests sent, peak RSS of the tool process. Every step checks exit
@@ -34,6 +35,7 @@ from typing import Any
 
 from generate import (
     Obj,
+    addition_set,
     drift_set,
     generate,
     prune_set,
@@ -97,6 +99,7 @@ PAIRS = (
     ("2 no-op", "kubectl apply", "gitops-nb reconcile"),
     ("2 no-op", "kubectl diff", "gitops-nb diff"),
     ("3 drift 1%", "kubectl diff", "gitops-nb diff"),
+    ("3b +1% added", "kubectl diff", "gitops-nb diff"),
     ("4 prune 10%", "kubectl apply", "gitops-nb apply"),
 )
 
@@ -106,6 +109,7 @@ class SizeResult:
     n: int
     measurements: list[Measurement] = field(default_factory=list)
     drifted: int = 0
+    added: int = 0
     pruned: int = 0
     cluster: dict[str, float] = field(default_factory=dict)
     error: str | None = None
@@ -114,6 +118,7 @@ class SizeResult:
         return {
             "objects": self.n,
             "drifted": self.drifted,
+            "added": self.added,
             "pruned": self.pruned,
             "cluster": self.cluster,
             "error": self.error,
@@ -139,6 +144,7 @@ class SizeBench:
         self.logs = workdir / "logs"  # each measured run's stdout/stderr (kept with --keep)
         self.kubeconfig = ""
         self.result = SizeResult(n)
+        self._changed: set[tuple[str, str, str]] = set()
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -346,6 +352,26 @@ class SizeBench:
         n = kubectl_diff_objects(done.stdout)
         _check(s, n == len(drifts), f"kubectl diff shows {n} objects, {len(drifts)} drifted")
         self._record(s, "kubectl diff", done, f"{n} differ")
+        self._changed = {(d.kind, d.namespace, d.name) for d in drifts}
+
+    def step3b(self, g: list[Obj], avoid: set[int]) -> None:
+        s = "3b +1% added"
+        taken = {o.index for o in g if (o.kind, o.namespace, o.name) in self._changed}
+        adds = addition_set(g, avoid=avoid | taken)
+        for d in adds:
+            self._kubectl_plain(*d.args)
+            self._kubectl_plain(*with_prefix(d, G, K).args)
+        self.result.added = len(adds)
+        self.settle()
+        want = {(ns, name) for _k, ns, name in self._changed} | {
+            (d.namespace, d.name) for d in adds
+        }
+        done = self._gitops(s, "gitops-nb diff", "diff", "-o", "json", expect=1)
+        self._record(s, "gitops-nb diff", done, f"{self._diff_check(s, done, want)} drifted")
+        done = self.kubectl_diff(s, expect=1)
+        n = kubectl_diff_objects(done.stdout)
+        _check(s, n == len(self._changed), f"kubectl diff shows {n}, {len(self._changed)} changed")
+        self._record(s, "kubectl diff", done, f"{n} differ; sees none of the {len(adds)} added")
 
     def step4(self, g: list[Obj], k: list[Obj], drop: set[int]) -> None:
         s = "4 prune 10%"
@@ -359,7 +385,8 @@ class SizeBench:
         done = self._gitops(s, "gitops-nb apply", "apply", *flags, expect=0)
         counts = json.loads(done.stdout)["counts"]
         ok = counts["failed"] == 0 and counts["pruned"] == len(drop)
-        _check(s, ok and counts["configured"] >= self.result.drifted, f"counts {counts}")
+        fixed = self.result.drifted + self.result.added
+        _check(s, ok and counts["configured"] >= fixed, f"counts {counts}")
         self._record(s, "gitops-nb apply", done, f"{counts['pruned']} pruned")
         self.settle()
         done = self.kubectl_apply(s, force=True)
@@ -390,6 +417,7 @@ class SizeBench:
             self.step1()
             self.step2()
             self.step3(g, drop)
+            self.step3b(g, drop)
             self.step4(g, k, drop)
         except BenchError as e:
             self.result.error = str(e)
@@ -490,7 +518,7 @@ def markdown(info: dict[str, Any], results: Sequence[SizeResult]) -> str:
     ]
     for r in results:
         lines += [
-            f"## N = {r.n} objects ({r.drifted} drifted, {r.pruned} pruned)",
+            f"## N = {r.n} objects ({r.drifted} drifted, {r.added} added, {r.pruned} pruned)",
             "",
             "| step | tool | wall s | requests | peak MB | verified |",
             "|---|---|---:|---:|---:|---|",
@@ -513,6 +541,12 @@ def markdown(info: dict[str, Any], results: Sequence[SizeResult]) -> str:
                 lines.append(
                     f"| {x['step']} | {x['kubectl']} / {x['gitops_nb']} | {wall} | {req} |"
                 )
+        if r.added:
+            lines += [
+                "",
+                "Step 3b: `kubectl diff --server-side` does not see added fields at all (the "
+                "dry-run keeps what other managers own); its row counts only step 3's changes.",
+            ]
         apiserver = r.cluster.get("kube-apiserver_peak_mb")
         lines += [
             "",

@@ -18,13 +18,17 @@ BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kubectl")
 BUILD_COMMAND = "make controlplane  (runs tools/controlplane/build.sh)"
 
 
+def cache_home() -> Path:
+    """``$XDG_CACHE_HOME/gitops-nb`` (default ``~/.cache/gitops-nb``): every cache is below it."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gitops-nb"
+
+
 def binary_dir() -> Path:
     """Where the control-plane binaries live (``$GITOPS_NB_CONTROLPLANE_DIR`` overrides)."""
     override = os.environ.get("GITOPS_NB_CONTROLPLANE_DIR")
     if override:
         return Path(override)
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "gitops-nb" / "controlplane" / f"k8s-{KUBERNETES_VERSION}_etcd-{ETCD_VERSION}"
+    return cache_home() / "controlplane" / f"k8s-{KUBERNETES_VERSION}_etcd-{ETCD_VERSION}"
 
 
 def find_binary(name: str) -> Path:

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from gitops_nb.errors import ConfigError
+from gitops_nb.ignore import IgnoreRule
 from gitops_nb.model import Mode
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -57,6 +58,11 @@ class AppConfig:
     """Git mirror cache (an emptyDir in the pod); default ~/.cache/gitops-nb/git."""
     kubeconfig: str = ""
     """Explicit kubeconfig; empty means in-cluster when in a pod, else the default."""
+    ignore: tuple[str, ...] = ()
+    """Ignore rules (``manager=…;path=…;kind=…;name=…;namespace=…``): not drift, never
+    corrected; used by diff, apply, reconcile, fingerprints and records alike."""
+    ignore_defaults: bool = True
+    """Also apply the shipped rules (system managers, ``restartedAt``…; see README)."""
 
     def validate(self) -> AppConfig:
         if not self.app or not _DNS_LABEL.match(self.app):
@@ -75,6 +81,11 @@ class AppConfig:
             raise ConfigError(f"workers: {self.workers} must be between 1 and 64")
         if not _DURATION.match(self.interval):
             raise ConfigError(f"interval: {self.interval!r} must look like 30s, 5m or 1h")
+        for rule in self.ignore:
+            try:
+                IgnoreRule.parse(rule)
+            except ValueError as e:
+                raise ConfigError(f"ignore: {e}") from e
         return self
 
 
@@ -96,6 +107,8 @@ _KEYS: dict[str, str] = {
     "workers": "workers",
     "cacheDir": "cache_dir",
     "kubeconfig": "kubeconfig",
+    "ignore": "ignore",
+    "ignoreDefaults": "ignore_defaults",
 }
 
 
@@ -112,6 +125,8 @@ def _coerce(name: str, value: Any, source: str) -> Any:
     try:
         if name == "mode":
             return Mode(str(value))
+        if name == "ignore":
+            return _rules(value)
         if t == "bool":
             if isinstance(value, bool):
                 return value
@@ -127,6 +142,18 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         return str(value)
     except ValueError as e:
         raise ConfigError(f"{source}: {value!r} is not a valid value for {name}") from e
+
+
+def _rules(value: Any) -> tuple[str, ...]:
+    """A list of rules (strings or mappings of selectors), or one rule per line."""
+    items = value.splitlines() if isinstance(value, str) else list(value or ())
+    out = []
+    for item in items:
+        if isinstance(item, Mapping):
+            out.append(";".join(f"{k}={v}" for k, v in item.items()))
+        elif str(item).strip():
+            out.append(str(item).strip())
+    return tuple(out)
 
 
 def from_mapping(data: Mapping[str, Any], source: str) -> dict[str, Any]:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from gitops_nb.model import FieldChange, ObjectRef
 
@@ -24,6 +25,8 @@ MASKS = frozenset({MASK, MASK_LIVE, MASK_DESIRED})
 
 SECRET_FIELDS = ("data", "stringData")
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+E = TypeVar("E", bound=BaseException)
 
 
 def is_secret(obj_or_ref: ObjectRef | Mapping[str, Any] | None) -> bool:
@@ -98,7 +101,8 @@ def mask_pair(
     return live_out, desired_out
 
 
-def _is_secret_path(path: str) -> bool:
+def is_secret_path(path: str) -> bool:
+    """True for a field path inside a Secret's ``data``/``stringData`` (or the block itself)."""
     return any(path == f or path.startswith((f"{f}.", f"{f}[")) for f in SECRET_FIELDS)
 
 
@@ -115,7 +119,7 @@ def _mask_value(value: Any, other: Any, side_mask: str) -> Any:
 
 def mask_change(ref: ObjectRef, change: FieldChange) -> FieldChange:
     """Mask the values of a change to a Secret's ``data``/``stringData``; others unchanged."""
-    if not is_secret(ref) or not _is_secret_path(change.path):
+    if not is_secret(ref) or not is_secret_path(change.path):
         return change
     return replace(
         change,
@@ -125,15 +129,41 @@ def mask_change(ref: ObjectRef, change: FieldChange) -> FieldChange:
 
 
 def secret_values(obj: Mapping[str, Any] | None) -> list[str]:
-    """Raw values of a Secret's ``data`` (base64) and ``stringData``, for :func:`scrub_text`."""
+    """Every scalar leaf of a Secret's ``data`` and ``stringData``, for :func:`scrub_text`.
+
+    Values should be strings, but a nested mapping or list (``token: {nested: S3CR3T}``) is
+    echoed by the API server's error text, so each leaf is collected, in the spellings a
+    Go or JSON message would use (``12345``, ``true``/``True``).
+    """
     if not is_secret(obj) or obj is None:
         return []
     out: list[str] = []
     for name in SECRET_FIELDS:
         values = obj.get(name)
-        if isinstance(values, Mapping):
-            out.extend(str(v) for v in values.values() if v is not None)
+        if values is not None:
+            _leaves(values, out)
     return out
+
+
+def _leaves(value: Any, out: list[str]) -> None:
+    if isinstance(value, Mapping):
+        for v in value.values():
+            _leaves(v, out)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _leaves(v, out)
+    elif isinstance(value, str):
+        out.append(value)
+    elif value is not None:
+        out.extend({str(value), json.dumps(value)})
+
+
+def scrub_error(err: E, secrets: Iterable[str]) -> E:
+    """``err`` with the known secret values scrubbed from its message, for re-raising."""
+    values = list(secrets)
+    if values:
+        err.args = tuple(scrub_text(a, values) if isinstance(a, str) else a for a in err.args)
+    return err
 
 
 def _forms(secret: str) -> set[str]:

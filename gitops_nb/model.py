@@ -7,23 +7,44 @@ Enums are ``str`` so records serialise to JSON / Parquet unchanged.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""Record schema. 2 adds ``cause`` to field changes and objects; 1 still loads."""
+
+SUPPORTED_SCHEMAS = (1, 2)
+
+FIELD_MANAGER = "gitops-nb"
+"""Our server-side apply field manager (the default of ``SyncOptions.field_manager``)."""
 
 
 APP_LABEL = "gitops-nb.io/app"
 """Label naming the app on everything gitops-nb writes for it (parent, records)."""
 
 
+_EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
 def parse_time(value: str | None) -> dt.datetime | None:
-    """An ISO 8601 timestamp as an aware UTC datetime (naive means UTC); None if empty."""
+    """An ISO 8601 timestamp as an aware UTC datetime (naive means UTC); None if empty.
+
+    The one time parser: records, history frames (``history.frames.to_utc``), reports, the
+    notebooks and the CLI all read times through it.
+    """
     if not value:
         return None
     t = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
+
+
+def format_time(t: dt.datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SSZ`` in UTC (naive means UTC): how records, Events and reports
+    write a time to the second."""
+    t = t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class DiffStatus(StrEnum):
@@ -39,6 +60,51 @@ class DiffStatus(StrEnum):
     def is_drift(self) -> bool:
         """True when the cluster differs from Git for this object."""
         return self in (DiffStatus.DRIFTED, DiffStatus.MISSING, DiffStatus.EXTRANEOUS)
+
+
+class Cause(StrEnum):
+    """Why Git and the cluster differ (see DESIGN.md, "What the record must mean")."""
+
+    GIT = "git"
+    """Git moved: a commit changed the desired state, or the object is new."""
+    CLUSTER = "cluster"
+    """The cluster moved: another manager wrote the value, or deleted our object."""
+    BOTH = "both"
+    """Both at once: another manager's value, and Git changed the desired value too."""
+    UNKNOWN = "unknown"
+    """Not recorded (schema 1 records where it cannot be inferred)."""
+
+    @property
+    def is_drift(self) -> bool:
+        """True when someone other than us moved the cluster."""
+        return self in (Cause.CLUSTER, Cause.BOTH)
+
+    @property
+    def is_deployment(self) -> bool:
+        """True when Git moved."""
+        return self in (Cause.GIT, Cause.BOTH)
+
+    @classmethod
+    def parse(cls, value: Any) -> Cause | None:
+        """A recorded cause; None when absent, UNKNOWN when not one we know."""
+        if value is None or value == "":
+            return None
+        try:
+            return cls(str(value))
+        except ValueError:
+            return cls.UNKNOWN
+
+    @classmethod
+    def combine(cls, causes: Iterable[Cause | None]) -> Cause | None:
+        """The object-level cause of several field causes."""
+        found = {c for c in causes if c is not None}
+        if not found:
+            return None
+        if len(found) == 1:
+            return next(iter(found))
+        if Cause.UNKNOWN in found:
+            return Cause.UNKNOWN
+        return Cause.BOTH
 
 
 class Action(StrEnum):
@@ -148,7 +214,12 @@ class Manifest:
 
 @dataclass(frozen=True)
 class FieldChange:
-    """One drifted field: its path, both values, and who owns the live value."""
+    """One differing field: its path, both values, who owns the live value, and why.
+
+    ``op`` says what kind of difference it is: ``changed`` (Git sets another value),
+    ``added`` (another manager set a field Git does not set) or ``removed`` (Git sets a
+    field the cluster lacks). ``cause`` says who moved: Git, the cluster, or both.
+    """
 
     path: str
     live: Any
@@ -156,9 +227,23 @@ class FieldChange:
     manager: str | None = None
     operation: str | None = None
     time: str | None = None
+    cause: Cause | None = None
+    """Git moved, the cluster moved, or both (None: not classified yet)."""
+    op: str = "changed"
+
+    @property
+    def changed_by(self) -> str:
+        """The "changed by" cell of every table: ``added by kubectl-label`` for an addition."""
+        who = self.manager or "(unknown)"
+        return f"added by {who}" if self.op == OP_ADDED else who
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        if self.cause is None:
+            del d["cause"]
+        else:
+            d["cause"] = str(self.cause)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FieldChange:
@@ -169,7 +254,12 @@ class FieldChange:
             manager=d.get("manager"),
             operation=d.get("operation"),
             time=d.get("time"),
+            cause=Cause.parse(d.get("cause")),
+            op=str(d.get("op") or "changed"),  # records before ``op`` existed
         )
+
+
+OP_CHANGED, OP_ADDED, OP_REMOVED = "changed", "added", "removed"
 
 
 @dataclass(frozen=True)
@@ -181,10 +271,14 @@ class ResourceDiff:
     changes: tuple[FieldChange, ...] = ()
     diff_text: str = ""
     error: str | None = None
+    cause: Cause | None = None
+    """Why the object differs (None when in sync, failed or not classified)."""
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {**self.ref.to_dict(), "status": str(self.status)}
         d["changes"] = [c.to_dict() for c in self.changes]
+        if self.cause is not None:
+            d["cause"] = str(self.cause)
         if self.error:
             d["error"] = self.error
         return d
@@ -263,25 +357,61 @@ class ObjectResult:
     status: DiffStatus
     changes: tuple[FieldChange, ...] = ()
     error: str | None = None
+    cause: Cause | None = None
+    """Why the object differed from Git (None when in sync or not evaluated)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             **self.ref.to_dict(),
             "action": str(self.action),
             "status": str(self.status),
+            "cause": str(self.cause) if self.cause is not None else None,
             "changes": [c.to_dict() for c in self.changes],
             "error": self.error,
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ObjectResult:
-        return cls(
+    def from_dict(cls, d: dict[str, Any], schema: int = SCHEMA_VERSION) -> ObjectResult:
+        result = cls(
             ref=ObjectRef.from_dict(d),
             action=Action(d["action"]),
             status=DiffStatus(d["status"]),
             changes=tuple(FieldChange.from_dict(c) for c in d.get("changes") or ()),
             error=d.get("error"),
+            cause=Cause.parse(d.get("cause")),
         )
+        return infer_causes(result) if schema < 2 else result
+
+
+def _inferred(change: FieldChange) -> FieldChange:
+    if change.cause is not None:
+        return change
+    if change.manager == FIELD_MANAGER:
+        cause = Cause.GIT
+    elif change.manager:
+        cause = Cause.CLUSTER
+    else:
+        cause = Cause.UNKNOWN
+    return replace(change, cause=cause)
+
+
+def infer_causes(result: ObjectResult) -> ObjectResult:
+    """A schema-1 line with causes inferred from what it holds; UNKNOWN where it can't say.
+
+    Schema 1 recorded the owner of each live value but not the cause: our default field
+    manager means Git moved, another manager the cluster. Whether a Missing object was new
+    or deleted by hand was not recorded (UNKNOWN); an Extraneous one had left Git (GIT).
+    """
+    if not result.status.is_drift or result.cause is not None:
+        return result
+    changes = tuple(_inferred(c) for c in result.changes)
+    if result.status is DiffStatus.EXTRANEOUS:
+        cause: Cause | None = Cause.GIT
+    elif result.status is DiffStatus.MISSING:
+        cause = Cause.UNKNOWN
+    else:
+        cause = Cause.combine(c.cause for c in changes) or Cause.UNKNOWN
+    return replace(result, changes=changes, cause=cause)
 
 
 COUNT_KEYS = ("desired", "in_sync", "drifted", "created", "configured", "pruned", "failed")
@@ -289,7 +419,7 @@ COUNT_KEYS = ("desired", "in_sync", "drifted", "created", "configured", "pruned"
 
 @dataclass(frozen=True)
 class SyncRun:
-    """One reconciliation, exactly the row history analysis reads later (schema 1)."""
+    """One reconciliation, exactly the row history analysis reads later (schema 2)."""
 
     run_id: str
     app: str
@@ -304,6 +434,13 @@ class SyncRun:
     objects: tuple[ObjectResult, ...] = ()
     error: str | None = None
     schema: int = SCHEMA_VERSION
+    ignore: tuple[str, ...] = ()
+    """The ignore rules in force for this run, as written in the config (defaults first)."""
+
+    @property
+    def order(self) -> tuple[dt.datetime, str]:
+        """Start time, then run id (for determinism): the order runs happened in."""
+        return (parse_time(self.started) or _EPOCH, self.run_id)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -320,12 +457,13 @@ class SyncRun:
             "counts": dict(self.counts),
             "objects": [o.to_dict() for o in self.objects],
             "error": self.error,
+            "ignore": list(self.ignore),
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SyncRun:
         schema = int(d.get("schema", 0))
-        if schema != SCHEMA_VERSION:
+        if schema not in SUPPORTED_SCHEMAS:
             raise ValueError(
                 f"unsupported sync-run record schema {schema!r} (run {d.get('run_id')})"
             )
@@ -341,7 +479,13 @@ class SyncRun:
             revision=Revision.from_dict(rev) if rev else None,
             outcome=Outcome(d["outcome"]),
             counts={k: int(v) for k, v in (d.get("counts") or {}).items()},
-            objects=tuple(ObjectResult.from_dict(o) for o in d.get("objects") or ()),
+            objects=tuple(ObjectResult.from_dict(o, schema) for o in d.get("objects") or ()),
             error=d.get("error"),
             schema=schema,
+            ignore=tuple(str(r) for r in d.get("ignore") or ()),  # absent before rules existed
         )
+
+
+def sort_runs(records: Iterable[SyncRun]) -> list[SyncRun]:
+    """Runs in the order they started (ties broken by run id)."""
+    return sorted(records, key=lambda r: r.order)

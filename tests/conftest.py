@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster import LocalCluster
+from gitops_nb.localcluster.demo import DemoResult, build_demo
+
+CLUSTER_FIXTURES = frozenset({"cluster", "kube", "namespace"})
+"""Fixtures that start (or need) the session's control plane."""
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Mark every test that uses the control plane, directly or through another fixture,
+    with ``cluster``: ``pytest -m "not cluster"`` then never starts one. Tests that start
+    a control plane of their own carry the marker explicitly."""
+    if CLUSTER_FIXTURES & fixtures_of(item):
+        item.add_marker(pytest.mark.cluster)
+
+
+def fixtures_of(item: pytest.Item) -> set[str]:
+    """The fixtures a test uses, transitively; a parametrized argument that happens to be
+    called ``namespace`` is not the fixture."""
+    callspec = getattr(item, "callspec", None)
+    direct = set(callspec.params) if callspec is not None else set()
+    return set(getattr(item, "fixturenames", ())) - direct
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +50,14 @@ def kube(cluster: LocalCluster) -> Iterator[Kube]:
     k.close()
 
 
+@pytest.fixture(scope="session")
+def demo(cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
+    """The audit demo (repo, reconcile story with drift and a revert, history) on the session
+    cluster, shared by the notebook and story tests. It owns namespace ``prod`` and app
+    ``shop``; no other test uses them, and those tests only read it."""
+    return build_demo(tmp_path_factory.mktemp("demo"), cluster)
+
+
 @pytest.fixture
 def namespace(kube: Kube) -> Iterator[str]:
     """A fresh namespace per test, deleted afterwards."""
@@ -42,20 +68,3 @@ def namespace(kube: Kube) -> Iterator[str]:
     )
     yield name
     kube.delete(f"/api/v1/namespaces/{name}")
-
-
-@pytest.fixture
-def kubectl_env(cluster: LocalCluster) -> dict[str, str]:
-    """Environment for running the real kubectl against the test cluster."""
-    return {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}
-
-
-def git_init(path: Path) -> Path:
-    """A real repository on disk with an identity set (for Git tests)."""
-    import subprocess
-
-    path.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
-    subprocess.run(["git", "-C", str(path), "config", "user.name", "Test User"], check=True)
-    subprocess.run(["git", "-C", str(path), "config", "user.email", "test@example.com"], check=True)
-    return path

@@ -12,8 +12,11 @@ from pathlib import Path
 
 from rich.console import Console
 
+from gitops_nb.errors import ConfigError
+from gitops_nb.ignore import IgnoreRules
 from gitops_nb.model import parse_time
-from gitops_nb.source.git import Credentials, SourceSpec
+from gitops_nb.source.credentials import Credentials
+from gitops_nb.source.git import SourceSpec
 
 
 def _width() -> int | None:
@@ -68,6 +71,28 @@ def add_source_flags(p: argparse.ArgumentParser, *, repo_required: bool = True) 
     g.add_argument("--git-password-file", type=Path, default=None)
     g.add_argument("--git-ssh-key-file", type=Path, default=None)
     g.add_argument("--git-known-hosts-file", type=Path, default=None)
+    i = p.add_argument_group("ignore rules")
+    i.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="RULE",
+        help="not drift, never corrected: manager=GLOB;path=PATH;kind=;name=;namespace= "
+        "(repeatable; adds to the config's rules)",
+    )
+    i.add_argument(
+        "--no-default-ignores",
+        action="store_true",
+        help="drop the shipped rules (system managers, restartedAt…)",
+    )
+
+
+def ignore_rules(args: argparse.Namespace) -> IgnoreRules:
+    """The rules from ``--ignore`` and ``--no-default-ignores``."""
+    try:
+        return IgnoreRules.of(args.ignore, defaults=not args.no_default_ignores)
+    except ValueError as e:
+        raise ConfigError(f"--ignore: {e}") from e
 
 
 def credentials(args: argparse.Namespace) -> Credentials:

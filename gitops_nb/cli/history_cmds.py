@@ -66,38 +66,57 @@ def _filter(df: pd.DataFrame, args: argparse.Namespace) -> pd.DataFrame:
     return df
 
 
-def _emit(df: pd.DataFrame, fmt: str, out: str | None) -> None:
+def _table(df: pd.DataFrame) -> str:
     import pandas as pd
 
+    with pd.option_context(
+        "display.max_rows",
+        500,
+        "display.max_columns",
+        50,
+        "display.width",
+        200,
+        "display.max_colwidth",
+        60,
+    ):
+        return df.to_string(index=False) if len(df) else "(no rows)"
+
+
+def _emit(df: pd.DataFrame, fmt: str, out: str | None) -> None:
     if fmt == "parquet":
         if not out:
             raise ConfigError("-o parquet writes a binary file: give --out FILE")
         df.to_parquet(out, index=False)
         return
     if fmt == "csv":
-        text = df.to_csv(index=False)
+        from gitops_nb.report.csvexport import csv_text
+
+        text = csv_text(df)
     elif fmt == "json":
         text = df.to_json(orient="records", date_format="iso", indent=2) or "[]"
     else:
-        with pd.option_context(
-            "display.max_rows",
-            500,
-            "display.max_columns",
-            50,
-            "display.width",
-            200,
-            "display.max_colwidth",
-            60,
-        ):
-            text = df.to_string(index=False) if len(df) else "(no rows)"
+        text = _table(df)
     if out:
         Path(out).write_text(text + ("" if text.endswith("\n") else "\n"))
     else:
         sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
 
 
+def _sections(drift: pd.DataFrame, deployments: pd.DataFrame, args: argparse.Namespace) -> int:
+    """Drift first, then deployments, as two titled tables (``-o table``)."""
+    drift_text = _table(drift)
+    deploy_text = _table(deployments)
+    text = f"Drift (open first):\n{drift_text}\n\nDeployments (Git changes):\n{deploy_text}\n"
+    if args.out:
+        Path(args.out).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return ExitCode.OK
+
+
 def cmd_history(args: argparse.Namespace) -> int:
     from gitops_nb import history
+    from gitops_nb.history.views import drift_rows, episodes_view, git_rows
 
     if args.what in ("commits", "changes"):
         if not args.repo:
@@ -107,10 +126,17 @@ def cmd_history(args: argparse.Namespace) -> int:
         runs = _runs(args)
         if args.what == "runs":
             df = history.runs(runs)
+        elif args.what == "deployments":
+            df = history.deployments(runs)
         elif args.what == "drift":
-            df = _filter(history.drift(runs), args)
+            rows = _filter(history.drift(runs), args)
+            if args.output == "table":
+                return _sections(drift_rows(rows), git_rows(rows), args)
+            df = rows
         else:
-            df = _filter(history.drift_intervals(runs), args)
+            df = episodes_view(_filter(history.drift_intervals(runs), args))
+            if args.output == "table":
+                return _sections(df, history.deployments(runs), args)
     _emit(df, args.output, args.out)
     return ExitCode.OK
 
@@ -156,8 +182,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    h = add_command(sub, "history", "sync history, drift, drift timeline and Git history")
-    h.add_argument("what", choices=("runs", "drift", "timeline", "commits", "changes"))
+    h = add_command(
+        sub, "history", "sync history, drift, drift timeline, deployments and Git history"
+    )
+    h.add_argument(
+        "what", choices=("runs", "drift", "timeline", "deployments", "commits", "changes")
+    )
     add_record_source(h)
     h.add_argument("--repo", default=None, help="commits/changes: Git URL or local path")
     h.add_argument(

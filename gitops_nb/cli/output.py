@@ -1,4 +1,9 @@
-"""Formatting of records for the terminal: table, JSON, YAML, Markdown. No logic here."""
+"""Formatting of records for the terminal: table, JSON, YAML, Markdown. No logic here.
+
+Values come from the cluster and may be hostile: table cells are :class:`~rich.text.Text`
+(never read as Rich markup) and Markdown goes through :mod:`gitops_nb.escaping`, like the
+Markdown report.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,19 @@ from typing import Any
 import yaml
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from gitops_nb.model import ChangeSet, ResourceDiff, Revision
+from gitops_nb.escaping import markdown, markdown_table
+from gitops_nb.model import Cause, ChangeSet, ResourceDiff, Revision
 
 
 def _short(value: Any, limit: int = 60) -> str:
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _cause(cause: Cause | None) -> str:
+    return str(cause) if cause is not None else ""
 
 
 def diff_document(
@@ -52,38 +63,58 @@ def render_diff(
 
 def diff_table(app: str, revision: Revision | None, diffs: Sequence[ResourceDiff]) -> Table:
     rev = revision.commit[:12] if revision else "-"
-    table = Table(title=f"{app} @ {rev}", title_justify="left")
-    for col in ("STATUS", "OBJECT", "FIELD", "LIVE", "GIT", "CHANGED BY"):
+    table = Table(title=Text(f"{app} @ {rev}"), title_justify="left")
+    for col in ("STATUS", "CAUSE", "OBJECT", "FIELD", "LIVE", "GIT", "CHANGED BY"):
         table.add_column(col, overflow="fold")
     for d in diffs:
         if not d.changes:
-            table.add_row(str(d.status), str(d.ref), "", "", "", d.error or "")
+            _row(table, str(d.status), _cause(d.cause), str(d.ref), "", "", "", d.error or "")
         for c in d.changes:
-            who = f"{c.manager} ({c.operation}, {c.time})" if c.manager else "?"
-            table.add_row(str(d.status), str(d.ref), c.path, _short(c.live), _short(c.desired), who)
+            who = f"{c.changed_by} ({c.operation}, {c.time})" if c.manager else c.changed_by
+            _row(
+                table,
+                str(d.status),
+                _cause(c.cause or d.cause),
+                str(d.ref),
+                c.path,
+                _short(c.live),
+                _short(c.desired),
+                who,
+            )
     return table
 
 
+def _row(table: Table, *cells: str) -> None:
+    """Cells as plain text: a value like ``[/x]`` or ``[red]`` is shown, never interpreted."""
+    table.add_row(*(Text(cell) for cell in cells))
+
+
 def diff_markdown(app: str, revision: Revision | None, diffs: Sequence[ResourceDiff]) -> str:
+    """A GitHub-flavoured Markdown table; every cell escaped as ``report --format markdown``
+    escapes it (so ``</td><script>`` in a value stays text)."""
     rev = revision.commit[:12] if revision else "-"
-    lines = [
-        f"### gitops-nb diff: `{app}` @ `{rev}`",
-        "",
-        "| status | object | field | live | git | changed by |",
-        "|---|---|---|---|---|---|",
-    ]
-
-    def cell(v: Any) -> str:
-        return _short(v).replace("|", "\\|").replace("\n", " ")
-
+    rows: list[tuple[str, ...]] = []
     for d in diffs:
         if not d.changes:
-            lines.append(f"| {d.status} | `{d.ref}` |  |  |  | {cell(d.error or '')} |")
+            rows.append(
+                (str(d.status), _cause(d.cause), str(d.ref), "", "", "", _short(d.error or ""))
+            )
         for c in d.changes:
-            who = f"{c.manager} ({c.operation})" if c.manager else "?"
-            live, git = cell(c.live), cell(c.desired)
-            lines.append(f"| {d.status} | `{d.ref}` | `{c.path}` | {live} | {git} | {who} |")
-    return "\n".join(lines) + "\n"
+            who = f"{c.changed_by} ({c.operation})" if c.manager else c.changed_by
+            rows.append(
+                (
+                    str(d.status),
+                    _cause(c.cause or d.cause),
+                    str(d.ref),
+                    c.path,
+                    _short(c.live),
+                    _short(c.desired),
+                    who,
+                )
+            )
+    header = ("status", "cause", "object", "field", "live", "git", "changed by")
+    lines = [f"### gitops-nb diff: {markdown(app)} @ {markdown(rev)}", ""]
+    return "\n".join([*lines, *markdown_table(header, rows)]) + "\n"
 
 
 def render_changeset(changes: ChangeSet, fmt: str, console: Console, *, dry_run: bool) -> None:
@@ -96,7 +127,7 @@ def render_changeset(changes: ChangeSet, fmt: str, console: Console, *, dry_run:
     for col in ("ACTION", "OBJECT", "ERROR"):
         table.add_column(col, overflow="fold")
     for e in changes.entries:
-        table.add_row(str(e.action), str(e.ref), e.error or "")
+        _row(table, str(e.action), str(e.ref), e.error or "")
     console.print(table)
     counts = ", ".join(f"{k} {v}" for k, v in changes.counts().items() if v)
     console.print(counts or "nothing to do", markup=False, highlight=False)

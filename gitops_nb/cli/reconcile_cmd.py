@@ -3,35 +3,47 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import threading
+from dataclasses import replace
 from typing import Any
 
 from gitops_nb import config
 from gitops_nb.cli.common import add_source_flags, credentials
 from gitops_nb.cli.helptext import add_command
-from gitops_nb.usecases.jsonlog import json_logger
+from gitops_nb.errors import GitOpsError
+from gitops_nb.usecases.jsonlog import capture_stray_output, event, json_logger
 from gitops_nb.usecases.reconcile import reconcile_app
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    cfg = config.load(
-        args.config,
-        os.environ,
-        {
-            "app": args.app,
-            "repo": args.repo,
-            "ref": args.ref,
-            "path": args.path,
-            "namespace": args.namespace,
-            "mode": args.mode,
-            "history_dir": args.history_dir,
-            "kubeconfig": args.kubeconfig,
-            "cache_dir": args.cache_dir,
-            "prune": False if args.no_prune else None,
-        },
-    )
+    log = json_logger()
+    capture_stray_output(log)
+    try:  # every line the job writes is JSON, a bad config included
+        cfg = config.load(
+            args.config,
+            os.environ,
+            {
+                "app": args.app,
+                "repo": args.repo,
+                "ref": args.ref,
+                "path": args.path,
+                "namespace": args.namespace,
+                "mode": args.mode,
+                "history_dir": args.history_dir,
+                "kubeconfig": args.kubeconfig,
+                "cache_dir": args.cache_dir,
+                "prune": False if args.no_prune else None,
+                "ignore_defaults": False if args.no_default_ignores else None,
+            },
+        )
+        if args.ignore:  # flags add to the config's rules
+            cfg = replace(cfg, ignore=(*cfg.ignore, *args.ignore)).validate()
+    except GitOpsError as e:
+        event(log, "config-invalid", logging.ERROR, error=str(e))
+        return e.exit_code
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -39,9 +51,13 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    result = reconcile_app(
-        cfg, json_logger(), trigger=args.trigger, stop=stop, credentials=credentials(args)
-    )
+    try:
+        result = reconcile_app(
+            cfg, log, trigger=args.trigger, stop=stop, credentials=credentials(args)
+        )
+    except GitOpsError as e:  # before the run could start: no kubeconfig, bad credentials
+        event(log, "run-not-started", logging.ERROR, app=cfg.app, error=str(e))
+        return e.exit_code
     return result.exit_code
 
 

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
-from gitops_nb.cli.common import add_source_flags, console, err_console, source_spec
+from gitops_nb.cli.common import (
+    add_source_flags,
+    console,
+    err_console,
+    ignore_rules,
+    source_spec,
+)
 from gitops_nb.cli.helptext import add_command
 from gitops_nb.cli.output import render_changeset, render_diff
 from gitops_nb.engine import SyncOptions
@@ -21,6 +29,7 @@ def sync_options(args: argparse.Namespace) -> SyncOptions:
         app=args.app or default_app_name(source_spec(args)),
         namespace=args.namespace or "default",
         fast=not getattr(args, "precise", False),
+        ignore=ignore_rules(args),
     )
 
 
@@ -28,19 +37,24 @@ def cmd_diff(args: argparse.Namespace) -> int:
     opts = sync_options(args)
     result = diff_app(source_spec(args), opts, kubeconfig=args.kubeconfig, cache_dir=args.cache_dir)
     render_diff(opts.app, result.revision, result.report.diffs, args.output, console())
+    _warn(result.report.warnings)
     return result.exit_code
 
 
+def _warn(warnings: Sequence[str]) -> None:
+    for w in warnings:
+        err_console().print(f"warning: {w}", markup=False, highlight=False)
+
+
 def cmd_apply(args: argparse.Namespace) -> int:
-    opts = SyncOptions(
-        app=args.app or default_app_name(source_spec(args)),
-        namespace=args.namespace or "default",
-        fast=not args.precise,
+    opts = replace(
+        sync_options(args),
         prune=args.prune,
         dry_run=args.dry_run,
         force_conflicts=args.force_conflicts,
         allow_mass_prune=args.allow_mass_prune,
         max_prune_ratio=args.max_prune_ratio,
+        ignore=ignore_rules(args),
     )
     progress = _Progress()
     try:
@@ -55,6 +69,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     finally:
         progress.stop()
     render_changeset(result.changes, args.output, console(), dry_run=args.dry_run)
+    _warn(result.warnings)
     for e in result.changes.failed:
         err_console().print(f"failed: {e.ref}: {e.error}", markup=False, highlight=False)
     return result.exit_code
@@ -105,7 +120,11 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--prune", action="store_true", help="delete ApplySet members Git dropped")
     p.add_argument("--dry-run", action="store_true", help="validate with the server, write nothing")
-    p.add_argument("--force-conflicts", action="store_true", help="take over conflicting fields")
+    p.add_argument(
+        "--force-conflicts",
+        action="store_true",
+        help="take over conflicting fields and remove fields other managers added",
+    )
     p.add_argument(
         "--allow-mass-prune",
         action="store_true",

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from gitops_nb.engine import ordering
+from gitops_nb.engine import correct, foreign, ordering
 from gitops_nb.engine import prune as pruning
 from gitops_nb.engine.evaluate import Desired, Evaluated, LiveReader, resolve_pending
 from gitops_nb.engine.options import SyncOptions
@@ -20,7 +20,7 @@ from gitops_nb.errors import ConflictError, GitOpsError, InterruptedRun
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.discovery import Discovery
 from gitops_nb.kube.resources import CRDS
-from gitops_nb.masking import scrub_text, secret_values
+from gitops_nb.masking import scrub_error, scrub_text, secret_values
 from gitops_nb.model import Action, ChangeSet, DiffStatus, ObjectRef
 
 CRD_ESTABLISH_TIMEOUT_S = 60.0
@@ -45,7 +45,11 @@ class Applier:
         self.stop = stop
         self.changes = ChangeSet()
         self.reader = LiveReader(
-            kube, discovery, workers=opts.workers, field_manager=opts.field_manager
+            kube,
+            discovery,
+            workers=opts.workers,
+            field_manager=opts.field_manager,
+            ignore=opts.ignore,
         )
         self._lock = threading.Lock()
 
@@ -120,28 +124,49 @@ class Applier:
         assert d is not None
         if d.resource is None:
             return Action.FAILED, f"{d.ref}: kind not served after its CRD was applied"
+        note = None
+        if e.additions and not opts.force_conflicts:
+            paths = ", ".join(a.change.path for a in e.additions)
+            note = (
+                f"{d.ref}: {len(e.additions)} field(s) other managers added are left in place "
+                f"({paths}); rerun with --force-conflicts to remove them"
+            )
+            if len(e.diff.changes) == len(e.additions):
+                return Action.SKIPPED, note
         if opts.dry_run:
             if e.status is DiffStatus.ERROR:
                 return Action.FAILED, e.diff.error
-            return (Action.CREATED if e.live is None else Action.CONFIGURED), None
+            return (Action.CREATED if e.live is None else Action.CONFIGURED), note
         try:
+            if e.additions and opts.force_conflicts and e.live is not None:
+                # Only an owner can remove a field: hand the additions to us first.
+                self.kube.merge_patch(
+                    d.path,
+                    correct.ownership_patch(e.live, e.additions, opts.field_manager),
+                    what=str(d.ref),
+                )
             self.kube.apply(
                 d.path,
-                d.obj,
+                foreign.without(d.obj, e.ignored) if e.ignored else d.obj,
                 field_manager=opts.field_manager,
                 force=opts.force_conflicts,
                 what=str(d.ref),
             )
         except ConflictError as err:
+            if e.additions and opts.force_conflicts:
+                return Action.FAILED, f"{err} — changed while correcting; the next run retries"
             return Action.FAILED, (
                 f"{err} — another field manager owns these fields; rerun with --force-conflicts "
                 "to take them over"
             )
         except GitOpsError as err:
             if err.transient:
+                scrub_error(err, secret_values(d.obj))  # in place: its text reaches logs
                 raise
-            return Action.FAILED, scrub_text(str(err), secret_values(d.obj))
-        return (Action.CREATED if e.live is None else Action.CONFIGURED), None
+            return Action.FAILED, f"{d.manifest.location}: " + scrub_text(
+                str(err), secret_values(d.obj)
+            )
+        return (Action.CREATED if e.live is None else Action.CONFIGURED), note
 
     def _wait_crds_established(self, names: list[str]) -> None:
         deadline = time.monotonic() + CRD_ESTABLISH_TIMEOUT_S

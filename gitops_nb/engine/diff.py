@@ -16,7 +16,7 @@ import yaml
 
 from gitops_nb.kube.fields import FieldPath, Key, OwnersIndex, PathElement, format_path
 from gitops_nb.masking import LAST_APPLIED, mask_change, mask_pair
-from gitops_nb.model import DiffStatus, FieldChange, ObjectRef, ResourceDiff
+from gitops_nb.model import OP_CHANGED, OP_REMOVED, DiffStatus, FieldChange, ObjectRef, ResourceDiff
 
 IGNORED_METADATA = (
     "resourceVersion",
@@ -162,6 +162,7 @@ def compare(
             manager=owner.manager if owner else None,
             operation=owner.operation if owner else None,
             time=owner.time if owner else None,
+            op=OP_REMOVED if lv is None else OP_CHANGED,
         )
         changes.append(mask_change(ref, change))  # second line of defence
     return ResourceDiff(

@@ -16,7 +16,9 @@ from collections.abc import Sequence
 
 from gitops_nb.engine import plan as planning
 from gitops_nb.engine.apply import Applier
+from gitops_nb.engine.cause import Prior
 from gitops_nb.engine.evaluate import Desired, LiveReader
+from gitops_nb.engine.inventory import RecordedRefs
 from gitops_nb.engine.options import SyncOptions
 from gitops_nb.engine.report import DiffReport, ObjectCallback
 from gitops_nb.kube.client import Kube
@@ -34,21 +36,31 @@ class Engine:
         *,
         on_object: ObjectCallback | None = None,
         stop: threading.Event | None = None,
+        recorded: RecordedRefs | None = None,
     ) -> None:
         self.kube = kube
         self.discovery = discovery or Discovery(kube)
         self.on_object = on_object
+        self.recorded = recorded
+        """Objects our run records list; rebuilds a deleted ApplySet parent's inventory."""
         self.stop = stop or threading.Event()
         self.stats: dict[str, int] = {}
         """How the last evaluation reached its verdicts (see :attr:`DiffReport.stats`)."""
+        self.warnings: list[str] = []
+        """The last evaluation's warnings (see :attr:`DiffReport.warnings`)."""
 
     def _reader(self, opts: SyncOptions) -> LiveReader:
         return LiveReader(
-            self.kube, self.discovery, workers=opts.workers, field_manager=opts.field_manager
+            self.kube,
+            self.discovery,
+            workers=opts.workers,
+            field_manager=opts.field_manager,
+            ignore=opts.ignore,
         )
 
     def _seen(self, report: DiffReport) -> DiffReport:
         self.stats = dict(report.stats)
+        self.warnings = list(report.warnings)
         return report
 
     def diff(self, manifests: Sequence[Manifest], opts: SyncOptions) -> DiffReport:
@@ -56,10 +68,14 @@ class Engine:
         return self.plan(manifests, opts)[1]
 
     def plan(
-        self, manifests: Sequence[Manifest], opts: SyncOptions
+        self, manifests: Sequence[Manifest], opts: SyncOptions, prior: Prior | None = None
     ) -> tuple[list[Desired], DiffReport]:
-        """Resolve every object (raising before any request on unknown kinds) and evaluate."""
-        desired, report = planning.plan(self._reader(opts), manifests, opts)
+        """Resolve every object (raising before any request on unknown kinds) and evaluate.
+
+        ``prior`` (the last record) sharpens the causes: a deleted object, both at once."""
+        desired, report = planning.plan(
+            self._reader(opts), manifests, opts, prior, recorded=self.recorded
+        )
         return desired, self._seen(report)
 
     def quick_check(self, opts: SyncOptions) -> DiffReport | None:
@@ -68,7 +84,9 @@ class Engine:
         return None if report is None else self._seen(report)
 
     def evaluate(self, desired: Sequence[Desired], opts: SyncOptions) -> DiffReport:
-        return self._seen(planning.evaluate(self._reader(opts), desired, opts))
+        return self._seen(
+            planning.evaluate(self._reader(opts), desired, opts, recorded=self.recorded)
+        )
 
     def apply(self, manifests: Sequence[Manifest], opts: SyncOptions) -> ChangeSet:
         """Apply Git to the cluster in order, then prune (if asked) in reverse order.

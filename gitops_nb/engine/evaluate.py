@@ -7,12 +7,14 @@ and the result is compared with the live object by :func:`gitops_nb.diff.compare
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
 from gitops_nb.engine import diff as diffmod
+from gitops_nb.engine import foreign
 from gitops_nb.engine.applyset import (
     ApplySet,
     parse_group_kind,
@@ -26,10 +28,12 @@ from gitops_nb.errors import (
     NotFoundError,
     UnknownKindError,
 )
+from gitops_nb.ignore import DEFAULT, IgnoreRules
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.discovery import Discovery
+from gitops_nb.kube.fields import FieldPath, format_path
 from gitops_nb.kube.resources import Resource
-from gitops_nb.masking import scrub_text, secret_values
+from gitops_nb.masking import scrub_error, scrub_text, secret_values
 from gitops_nb.model import DiffStatus, Manifest, ObjectRef, ResourceDiff
 
 
@@ -60,6 +64,11 @@ class Evaluated:
     resource: Resource | None = None
     fast: bool = False
     """Judged in sync by its fingerprint, without a dry-run."""
+    additions: tuple[foreign.Addition, ...] = ()
+    """Fields other managers added that Git does not set (also in ``diff.changes``)."""
+    ignored: tuple[FieldPath, ...] = ()
+    """Fields Git sets whose live difference an ignore rule covers: left out of the apply,
+    so applying the object for another reason never reverts them."""
 
     @property
     def status(self) -> DiffStatus:
@@ -147,11 +156,13 @@ class LiveReader:
         *,
         workers: int = 8,
         field_manager: str = FIELD_MANAGER,
+        ignore: IgnoreRules = DEFAULT,
     ) -> None:
         self.kube = kube
         self.discovery = discovery
         self.workers = max(1, workers)
         self.field_manager = field_manager
+        self.ignore = ignore
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
         if len(items) <= 1 or self.workers == 1:
@@ -192,17 +203,79 @@ class LiveReader:
                     break
         except GitOpsError as e:
             if e.transient:  # an outage fails the run; it says nothing about this object
+                scrub_error(e, secret_values(d.obj))  # in place: its text reaches logs
                 raise
             return Evaluated(
                 ref,
-                ResourceDiff(ref, DiffStatus.ERROR, error=scrub_text(str(e), secret_values(d.obj))),
+                ResourceDiff(ref, DiffStatus.ERROR, error=_located(d, e)),
                 d,
                 resource=d.resource,
             )
+        result, found, ignored = self.judge(ref, d.obj, dry, live, lambda: self.defaults(d))
+        return Evaluated(ref, result, d, live, dry, d.resource, additions=found, ignored=ignored)
+
+    def judge(
+        self,
+        ref: ObjectRef,
+        manifest: dict[str, Any],
+        dry: dict[str, Any],
+        live: dict[str, Any] | None,
+        defaults: Callable[[], dict[str, Any] | None] = lambda: None,
+    ) -> tuple[ResourceDiff, tuple[foreign.Addition, ...], tuple[FieldPath, ...]]:
+        """Dry-run comparison plus foreign additions, both filtered by the ignore rules;
+        also the paths of ignored changes to fields Git sets."""
         result = diffmod.compare(ref, dry, live)
-        if result.status is not DiffStatus.IN_SYNC:
-            result = replace(result, diff_text=diffmod.unified_diff(ref, live, dry))
-        return Evaluated(ref, result, d, live, dry, d.resource)
+        if live is None:
+            return result, (), ()
+        kept = [c for c in result.changes if not self.ignore.matches(ref, c.path, c.manager)]
+        ignored: tuple[FieldPath, ...] = ()
+        if len(kept) < len(result.changes):
+            printed = {c.path for c in result.changes} - {c.path for c in kept}
+            raw = diffmod.field_changes(diffmod.normalize(live), diffmod.normalize(dry))
+            ignored = tuple(p for p, _lv, _dv in raw if format_path(p) in printed)
+        found = tuple(
+            foreign.additions(
+                ref, manifest, live, field_manager=self.field_manager, rules=self.ignore
+            )
+        )
+        # A field the dry-run comparison already reports (a Secret key Git sets through
+        # ``stringData`` and someone patched in ``data``) is a change, not an addition.
+        compared = {c.path for c in result.changes}
+        found = tuple(a for a in found if a.change.path not in compared)
+        if found:
+            found = foreign.not_defaults(ref, found, defaults())
+        changes = (*kept, *(a.change for a in found))
+        if not changes:
+            return ResourceDiff(ref, DiffStatus.IN_SYNC), (), ignored
+        wanted = foreign.without(dry, [a.path for a in found]) if found else dry
+        text = diffmod.unified_diff(ref, live, wanted)
+        result = ResourceDiff(ref, DiffStatus.DRIFTED, changes=changes, diff_text=text)
+        return result, found, ignored
+
+    def defaults(self, d: Desired) -> dict[str, Any] | None:
+        """What the server stores for Git's manifest alone: a dry-run *create* under a
+        generated name. A field another manager "added" with exactly this value is a default
+        (an object created by ``kubectl create`` before Git adopted it owns every default).
+        None when the server refuses (the additions are then reported as they are)."""
+        if d.resource is None:
+            return None
+        obj = copy.deepcopy(d.obj)
+        meta = obj["metadata"]
+        meta["generateName"] = "gitops-nb-defaults-"
+        meta.pop("name", None)
+        try:
+            out = self.kube.request(
+                "POST",
+                d.resource.collection_path(d.ref.namespace),
+                query={"dryRun": "All", "fieldManager": self.field_manager},
+                body=obj,
+                what=f"{d.ref} (dry-run create for defaults)",
+            )
+        except GitOpsError as e:
+            if e.transient:
+                raise
+            return None
+        return out if isinstance(out, dict) else None
 
     # -- inventory -------------------------------------------------------------------------
 
@@ -286,3 +359,8 @@ def _missing(ref: ObjectRef, obj: dict[str, Any]) -> ResourceDiff:
 
 def extraneous(ref: ObjectRef, live: dict[str, Any]) -> ResourceDiff:
     return ResourceDiff(ref, DiffStatus.EXTRANEOUS, diff_text=diffmod.unified_diff(ref, live, None))
+
+
+def _located(d: Desired, err: GitOpsError) -> str:
+    """The server's complaint about ``d``, scrubbed, with the file:line it came from."""
+    return f"{d.manifest.location}: {scrub_text(str(err), secret_values(d.obj))}"

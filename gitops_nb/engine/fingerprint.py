@@ -13,11 +13,13 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gitops_nb.masking import is_secret
 from gitops_nb.model import ObjectRef
 
 DATA_KEY = "fingerprints.json.gz"
@@ -29,9 +31,21 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def desired_hash(obj: Mapping[str, Any]) -> str:
-    """Hash of the exact object we server-side apply (labels and defaults included)."""
-    return _digest(obj)
+def desired_hash(obj: Mapping[str, Any], rules: str = "", key: bytes | None = None) -> str | None:
+    """Hash of the exact object we server-side apply (labels and defaults included) and of
+    the ignore rules that judged it (``rules``: their digest), so new rules re-judge it.
+
+    A Secret's hash is an HMAC under the per-install ``key`` (see :mod:`fpkey`): a plain
+    hash in a readable ConfigMap lets a dictionary search recover its values. Without a
+    key a Secret has no hash (None), and always takes the precise path.
+    """
+    value: Any = [obj, rules] if rules else obj
+    if not is_secret(obj):
+        return _digest(value)
+    if key is None:
+        return None
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return "hmac:" + hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:20]
 
 
 def ownership_hash(metadata: Mapping[str, Any]) -> str:
@@ -57,16 +71,23 @@ def key(ref: ObjectRef) -> str:
     return f"{group}|{kind}|{namespace}|{name}"
 
 
+def ref_key(k: str) -> tuple[str, str, str, str]:
+    """``ObjectRef.key`` of a fingerprint key."""
+    group, kind, namespace, name = k.split("|", 3)
+    return (group, kind, namespace, name)
+
+
 def ref_of(k: str, api_version: str) -> ObjectRef:
     _group, kind, namespace, name = k.split("|", 3)
     return ObjectRef(api_version, kind, namespace, name)
 
 
-def source_key(commit: str, path: str, app: str, namespace: str) -> str:
-    """What the desired set was rendered from: same key, same manifests (plus our version)."""
+def source_key(commit: str, path: str, app: str, namespace: str, rules: str = "") -> str:
+    """What the desired set was rendered from and judged by: same key, same manifests and
+    ignore rules (plus our version)."""
     from gitops_nb import __version__
 
-    return _digest([commit, path, app, namespace, __version__])
+    return _digest([commit, path, app, namespace, __version__, rules])
 
 
 @dataclass(frozen=True)

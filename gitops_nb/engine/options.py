@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from gitops_nb.config import AppConfig
 from gitops_nb.engine.applyset import ApplySet
 from gitops_nb.engine.fingerprint import source_key
+from gitops_nb.ignore import DEFAULT, IgnoreRules
+from gitops_nb.model import FIELD_MANAGER as FIELD_MANAGER
 from gitops_nb.model import Mode
-
-FIELD_MANAGER = "gitops-nb"
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,9 @@ class SyncOptions:
     """Store fingerprints in the ApplySet parent (the reconciler does; one-off applies don't)."""
     source_key: str = ""
     """Identity of what the manifests were rendered from (see ``fingerprint.source_key``)."""
+    ignore: IgnoreRules = DEFAULT
+    """Differences that are not drift (defaults: system managers, ``restartedAt``…); the same
+    rules judge diff, apply, correction and fingerprints."""
 
     @property
     def applyset(self) -> ApplySet:
@@ -52,6 +55,7 @@ class SyncOptions:
         fields (self-heal) and records fingerprints; ``detect`` mode writes nothing.
         """
         correct = cfg.mode is Mode.CORRECT
+        ignore = IgnoreRules.of(cfg.ignore, defaults=cfg.ignore_defaults)
         return cls(
             app=cfg.app,
             namespace=cfg.namespace,
@@ -61,5 +65,6 @@ class SyncOptions:
             max_prune_ratio=cfg.max_prune_ratio,
             workers=cfg.workers,
             record_fingerprints=correct,
-            source_key=source_key(commit, cfg.path, cfg.app, cfg.namespace),
+            source_key=source_key(commit, cfg.path, cfg.app, cfg.namespace, ignore.digest),
+            ignore=ignore,
         )

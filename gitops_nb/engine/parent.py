@@ -10,6 +10,7 @@ from gitops_nb.engine.evaluate import Desired
 from gitops_nb.engine.options import SyncOptions
 from gitops_nb.engine.report import DiffReport
 from gitops_nb.kube.client import Kube
+from gitops_nb.model import DiffStatus
 
 
 def ensure_parent(
@@ -35,6 +36,12 @@ def ensure_parent(
     if not final or not opts.prune:
         gks |= recorded_group_kinds(live)
         nss |= recorded_namespaces(live)
+        # Members Git dropped but we keep: listed too, so a rebuilt parent still finds them.
+        for e in report.items:
+            if e.status is DiffStatus.EXTRANEOUS:
+                gks.add(group_kind(e.ref.api_version, e.ref.kind))
+                if e.ref.namespace:
+                    nss.add(e.ref.namespace)
     # SSA drops fields we stop sending: carry the stored fingerprints over unless we are
     # recording new ones.
     blob = ((live or {}).get("binaryData") or {}).get(fingerprint.DATA_KEY)

@@ -10,32 +10,52 @@ dry-runs the rest.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
-from gitops_nb.engine import fingerprint, ordering
+from gitops_nb.engine import cause, fingerprint, fpkey, inventory, ordering
 from gitops_nb.engine.applyset import group_kind
 from gitops_nb.engine.evaluate import Desired, Evaluated, LiveReader, extraneous, prepare
+from gitops_nb.engine.identity import refuse_duplicates
+from gitops_nb.engine.inventory import RecordedRefs
 from gitops_nb.engine.options import SyncOptions
 from gitops_nb.engine.report import DiffReport
 from gitops_nb.kube.resources import Resource
+from gitops_nb.masking import is_secret
 from gitops_nb.model import DiffStatus, Manifest, ObjectRef, ResourceDiff
+from gitops_nb.source.checks import check_manifest
 
 
 def vouched(
     stored: fingerprint.Fingerprint | None,
     live_metadata: Mapping[str, Any],
     desired: Mapping[str, Any] | None = None,
+    rules: str = "",
+    key: bytes | None = None,
 ) -> fingerprint.Fingerprint | None:
     """The fingerprint that proves an object in sync without a dry-run, or None.
 
     ``desired`` is the rendered object; None trusts the recorded desired hash (the caller
-    has checked that the fingerprints were recorded for this very source).
+    has checked that the fingerprints were recorded for this very source). ``key`` is the
+    HMAC key for a Secret's hash (:mod:`gitops_nb.engine.fpkey`).
     """
     if stored is None:
         return None
-    desired_hash = stored[0] if desired is None else fingerprint.desired_hash(desired)
+    desired_hash = stored[0] if desired is None else fingerprint.desired_hash(desired, rules, key)
+    if desired_hash is None:
+        return None
     fp = (desired_hash, fingerprint.ownership_hash(live_metadata))
     return fp if fp == stored else None
+
+
+def _fingerprint_key(
+    reader: LiveReader, desired: Sequence[Desired], opts: SyncOptions
+) -> bytes | None:
+    """The HMAC key for Secrets' fingerprints; fetched only when the set has a Secret."""
+    if not (opts.fast or opts.record_fingerprints) or not any(is_secret(d.ref) for d in desired):
+        return None
+    create = opts.record_fingerprints and not opts.dry_run
+    return fpkey.load(reader.kube, opts.namespace, create=create)
 
 
 def _in_sync(
@@ -47,11 +67,18 @@ def _in_sync(
 
 
 def plan(
-    reader: LiveReader, manifests: Sequence[Manifest], opts: SyncOptions
+    reader: LiveReader,
+    manifests: Sequence[Manifest],
+    opts: SyncOptions,
+    prior: cause.Prior | None = None,
+    recorded: RecordedRefs | None = None,
 ) -> tuple[list[Desired], DiffReport]:
     """Resolve every object (raising before any request on unknown kinds) and evaluate."""
+    for m in manifests:  # also for callers that did not render (notebooks, tests)
+        check_manifest(m)
     desired = prepare(manifests, reader.discovery, opts.applyset, opts.namespace)
-    return desired, evaluate(reader, desired, opts)
+    refuse_duplicates(desired)
+    return desired, evaluate(reader, desired, opts, prior, recorded)
 
 
 def quick_check(reader: LiveReader, opts: SyncOptions) -> DiffReport | None:
@@ -89,23 +116,46 @@ def quick_check(reader: LiveReader, opts: SyncOptions) -> DiffReport | None:
     )
 
 
-def evaluate(reader: LiveReader, desired: Sequence[Desired], opts: SyncOptions) -> DiffReport:
+def evaluate(
+    reader: LiveReader,
+    desired: Sequence[Desired],
+    opts: SyncOptions,
+    prior: cause.Prior | None = None,
+    recorded: RecordedRefs | None = None,
+) -> DiffReport:
     """Every desired object against the cluster, plus extraneous ApplySet members.
 
     One metadata-only LIST per kind reads the members; an object the fast path vouches for
-    needs no request of its own. Everything else is dry-run.
+    needs no request of its own. Everything else is dry-run. Every difference is classified
+    by cause (:mod:`.cause`). ``recorded`` (our run records) is read only when the ApplySet
+    parent is missing, to find the members it listed.
     """
     parent = reader.parent(opts.applyset)
-    stored = fingerprint.decode(parent).objects if opts.fast else {}
+    fingerprinted = fingerprint.decode(parent).objects
+    stored = fingerprinted if opts.fast else {}
     gks = {group_kind(d.ref.api_version, d.ref.kind) for d in desired if d.resource}
-    members = reader.members(opts.applyset, parent, gks, {d.ref.namespace for d in desired})
+    member_namespaces = {d.ref.namespace for d in desired}
+    lost = inventory.lost_inventory(parent, recorded)
+    if lost is not None:
+        gks |= lost.group_kinds
+        member_namespaces |= lost.namespaces
+    members = reader.members(opts.applyset, parent, gks, member_namespaces)
+    if lost is not None:  # only labelled objects that our records (or Git) name are ours
+        wanted_keys = {d.ref.key for d in desired}
+        members = {k: v for k, v in members.items() if k in lost.keys or k in wanted_keys}
+    warning = inventory.missing_parent_warning(opts.applyset, parent, len(members), lost)
     fast: list[Evaluated] = []
     slow: list[Desired] = []
     fps: dict[str, fingerprint.Fingerprint] = {}
+    hmac_key = _fingerprint_key(reader, desired, opts)
     for d in desired:
         member = members.get(d.ref.key)
         k = fingerprint.key(d.ref)
-        fp = vouched(stored.get(k), member[0]["metadata"], d.obj) if member else None
+        fp = (
+            vouched(stored.get(k), member[0]["metadata"], d.obj, opts.ignore.digest, hmac_key)
+            if member
+            else None
+        )
         if fp is None:
             slow.append(d)
             continue
@@ -115,10 +165,12 @@ def evaluate(reader: LiveReader, desired: Sequence[Desired], opts: SyncOptions) 
     evaluated = reader.evaluate(slow, namespaces)
     for e in evaluated:
         if e.status is DiffStatus.IN_SYNC and e.live is not None and e.desired is not None:
-            fps[fingerprint.key(e.ref)] = (
-                fingerprint.desired_hash(e.desired.obj),
-                fingerprint.ownership_hash(e.live["metadata"]),
-            )
+            desired_hash = fingerprint.desired_hash(e.desired.obj, opts.ignore.digest, hmac_key)
+            if desired_hash is not None:  # a Secret without a key is never fingerprinted
+                fps[fingerprint.key(e.ref)] = (
+                    desired_hash,
+                    fingerprint.ownership_hash(e.live["metadata"]),
+                )
     items = ordering.sort_for_apply([*fast, *evaluated], lambda e: e.ref)
     wanted = {d.ref.key for d in desired}
     for key, (meta, resource) in members.items():
@@ -128,6 +180,8 @@ def evaluate(reader: LiveReader, desired: Sequence[Desired], opts: SyncOptions) 
         live = reader.get_full(meta, resource)
         if live is not None:
             items.append(Evaluated(ref, extraneous(ref, live), None, live, None, resource))
+    known = (prior or cause.Prior()).with_applied(fingerprint.ref_key(k) for k in fingerprinted)
+    items = [replace(e, diff=cause.classify(e.diff, opts.field_manager, known)) for e in items]
     return DiffReport(
         opts.app,
         items,
@@ -135,4 +189,5 @@ def evaluate(reader: LiveReader, desired: Sequence[Desired], opts: SyncOptions) 
         fingerprints=fps,
         parent=parent,
         stats={"fast": len(fast), "precise": len(slow), "members": len(members)},
+        warnings=[warning] if warning else [],
     )

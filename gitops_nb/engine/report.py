@@ -28,6 +28,8 @@ class DiffReport:
     stats: dict[str, int] = field(default_factory=dict)
     """How the verdicts were reached: ``fast`` (fingerprint), ``precise`` (dry-run),
     ``members`` (live ApplySet members listed)."""
+    warnings: list[str] = field(default_factory=list)
+    """Things a human should know that are not about one object (a missing inventory)."""
 
     @property
     def diffs(self) -> list[ResourceDiff]:

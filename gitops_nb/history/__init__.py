@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gitops_nb.history.appchanges import commits, resource_changes
+    from gitops_nb.history.delivery import change_failure, deployments
     from gitops_nb.history.frames import drift, resource_results, runs
     from gitops_nb.history.gitlog import CommitInfo, FileChange, Renderer, iter_commits
     from gitops_nb.history.gitrender import kustomize_renderer
@@ -34,6 +35,8 @@ _WHERE = {
     "prune_dir": "gitops_nb.records.files",
     "read_dir": "gitops_nb.records.files",
     "write_run": "gitops_nb.records.files",
+    "change_failure": "delivery",
+    "deployments": "delivery",
     "drift": "frames",
     "resource_results": "frames",
     "runs": "frames",
@@ -64,7 +67,9 @@ __all__ = [
     "CommitInfo",
     "FileChange",
     "Renderer",
+    "change_failure",
     "commits",
+    "deployments",
     "drift",
     "drift_intervals",
     "export_jsonl",

@@ -39,7 +39,6 @@ from gitops_nb.history.gitlog import (
     Renderer,
     _compare,
     _file_changes,
-    _is_manifest,
     _iter,
     _norm,
     _Objects,
@@ -55,7 +54,8 @@ from gitops_nb.source.kustomization import (
     closure,
     kustomization_file,
 )
-from gitops_nb.source.render import render
+from gitops_nb.source.render import is_manifest_file, render
+from gitops_nb.source.validation import validate_ref
 
 Effect = Literal["changed", "none", "error"]
 
@@ -186,6 +186,7 @@ class AppHistory:
     def __init__(
         self, repo: git.Repo, ref: str, path: str, renderer: Renderer | None = None
     ) -> None:
+        validate_ref(ref)  # before the first git call that takes it
         self.repo, self.ref, self.path = repo, ref, _norm(path)
         self.objects = _Objects(repo)
         self._renderer = renderer
@@ -255,7 +256,7 @@ class AppHistory:
             full = f"{prefix}/{name}" if prefix else name
             if mode == "40000":
                 yield from self._walk(tree, full)
-            elif mode.startswith("100") and _is_manifest(full):
+            elif mode.startswith("100") and is_manifest_file(full):
                 yield from self.objects.manifests(sha, full)
 
     # -- effects ----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ Every frame has a fixed column set, also when empty, so notebooks and reports ne
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
@@ -13,7 +14,8 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from gitops_nb.model import COUNT_KEYS, ObjectResult, SyncRun
+from gitops_nb.model import COUNT_KEYS, Cause, ObjectResult, SyncRun, infer_causes, parse_time
+from gitops_nb.model import sort_runs as sort_runs  # the history modules' run order
 
 TIME_DTYPE = "datetime64[us, UTC]"
 #: NaT typed as a Timestamp: it behaves as one (comparisons, arithmetic) and types stay simple
@@ -54,6 +56,7 @@ RESULT_COLUMNS: dict[str, str] = {
     **OBJECT_COLUMNS,
     "action": "str",
     "status": "str",
+    "cause": "object",
     "error": "object",
     "n_changes": "int64",
 }
@@ -64,17 +67,23 @@ DRIFT_COLUMNS: dict[str, str] = {
     "started": TIME_DTYPE,
     **OBJECT_COLUMNS,
     "path": "str",
+    "cause": "str",
     "live": "str",
     "desired": "str",
     "manager": "object",
     "operation": "object",
     "time": TIME_DTYPE,
+    "op": "str",
 }
 
 
-def to_utc(value: str | None) -> pd.Timestamp:
-    """Parse an ISO 8601 string as a UTC timestamp; empty or None → NaT."""
-    if not value:
+def to_utc(value: str | dt.datetime | pd.Timestamp | None) -> pd.Timestamp:
+    """A UTC timestamp (microseconds) for pandas: ISO 8601 strings are read by
+    :func:`gitops_nb.model.parse_time`; datetimes and timestamps are converted (naive means
+    UTC). Empty, None and NaT → NaT."""
+    if isinstance(value, str):
+        value = parse_time(value)
+    if value is None or pd.isna(value):
         return NAT
     ts = pd.Timestamp(value)
     ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
@@ -104,11 +113,6 @@ def frame(rows: Sequence[dict[str, Any]], columns: dict[str, str]) -> pd.DataFra
         else:
             data[col] = pd.Series(values, dtype=cast(Any, dtype))
     return pd.DataFrame(data, columns=list(columns))
-
-
-def sort_runs(records: Iterable[SyncRun]) -> list[SyncRun]:
-    """Runs in the order they started (ties broken by run id, for determinism)."""
-    return sorted(records, key=lambda r: (to_utc(r.started), r.run_id))
 
 
 def object_cols(o: ObjectResult) -> dict[str, str]:
@@ -163,6 +167,7 @@ def resource_results(records: Iterable[SyncRun]) -> pd.DataFrame:
                     **object_cols(o),
                     "action": str(o.action),
                     "status": str(o.status),
+                    "cause": str(o.cause) if o.cause is not None else None,
                     "error": o.error,
                     "n_changes": len(o.changes),
                 }
@@ -171,7 +176,8 @@ def resource_results(records: Iterable[SyncRun]) -> pd.DataFrame:
 
 
 def drift(records: Iterable[SyncRun]) -> pd.DataFrame:
-    """One row per run × object × drifted field, with the manager that owns the live value.
+    """One row per run × object × differing field, with its cause (``git``: a deployment;
+    ``cluster`` / ``both``: drift) and the manager that owns the live value.
 
     ``live`` and ``desired`` are JSON strings (strings stay as they are) so the frame
     displays and compares cleanly whatever the field type.
@@ -180,6 +186,7 @@ def drift(records: Iterable[SyncRun]) -> pd.DataFrame:
     for r in sort_runs(records):
         started = to_utc(r.started)
         for o in r.objects:
+            o = infer_causes(o)
             for c in o.changes:
                 rows.append(
                     {
@@ -188,11 +195,13 @@ def drift(records: Iterable[SyncRun]) -> pd.DataFrame:
                         "started": started,
                         **object_cols(o),
                         "path": c.path,
+                        "cause": str(c.cause or o.cause or Cause.UNKNOWN),
                         "live": to_json(c.live),
                         "desired": to_json(c.desired),
                         "manager": c.manager,
                         "operation": c.operation,
                         "time": to_utc(c.time),
+                        "op": c.op,
                     }
                 )
     return frame(rows, DRIFT_COLUMNS)

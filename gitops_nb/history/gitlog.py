@@ -17,14 +17,15 @@ from typing import IO, Any
 import git
 
 from gitops_nb.engine.diff import field_changes
-from gitops_nb.errors import GitOpsError, RefNotFoundError, SourceError, UnsafeSourceError
+from gitops_nb.errors import GitOpsError, RefNotFoundError, SourceError
 from gitops_nb.history.frames import OBJECT_COLUMNS, TIME_DTYPE, to_utc
 from gitops_nb.kube.fields import format_path
-from gitops_nb.model import Manifest
+from gitops_nb.model import Manifest, format_time
+from gitops_nb.source.render import is_manifest_file as _is_manifest
+from gitops_nb.source.render import parse_documents
+from gitops_nb.source.validation import validate_ref
 
 NULL_SHA = "0" * 40
-MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 #: ``renderer(commit, tree_id)`` renders the app path's tree at a commit (e.g. kustomize build).
 Renderer = Callable[[str, str], list[Manifest]]
@@ -106,11 +107,6 @@ def _open(repo: Path | str | git.Repo) -> git.Repo:
         raise SourceError(f"{repo}: not a Git repository") from e
 
 
-def _check_ref(ref: str) -> None:
-    if not ref or ref.startswith("-") or "\n" in ref or "\0" in ref:
-        raise UnsafeSourceError(f"invalid ref {ref!r}: must be a branch, tag or commit")
-
-
 def _tokens(stream: IO[bytes]) -> Iterator[bytes]:
     """NUL-separated tokens of ``stream``, read in chunks."""
     rest = b""
@@ -151,7 +147,7 @@ def _parse_log(tokens: Iterator[bytes]) -> Iterator[CommitInfo]:
             commit=_text(sha),
             author=_text(author),
             email=_text(email),
-            time=datetime.fromtimestamp(int(ctime or 0), UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            time=format_time(datetime.fromtimestamp(int(ctime or 0), UTC)),
             message=_text(body).rstrip(),
             files=tuple(c.path for c in changes),
             parents=tuple(_text(parents).split()),
@@ -162,7 +158,7 @@ def _parse_log(tokens: Iterator[bytes]) -> Iterator[CommitInfo]:
 
 def _iter(repo: git.Repo, ref: str, paths: str | Sequence[str]) -> Iterator[CommitInfo]:
     """``git log REF -- PATHS``: the commits touching any of ``paths``, newest first."""
-    _check_ref(ref)
+    validate_ref(ref)
     pathspec = [paths] if isinstance(paths, str) else list(paths)
     path = " ".join(pathspec)
     args = ["--no-color", "--no-show-signature", "-z", "--raw", "--no-abbrev", "-M", "--root"]
@@ -210,17 +206,6 @@ _ObjKey = tuple[str, str, str, str]
 _State = dict[_ObjKey, Manifest]
 
 
-def _parse(text: str, source: str) -> list[Manifest]:
-    from gitops_nb.source.render import parse_documents  # render sits below history
-
-    return parse_documents(text, source)
-
-
-def _is_manifest(path: str) -> bool:
-    name = path.rsplit("/", 1)[-1]
-    return path.endswith(MANIFEST_SUFFIXES) and name not in KUSTOMIZATION_NAMES
-
-
 class _Objects:
     """Blobs and trees through GitPython's persistent ``cat-file --batch`` process."""
 
@@ -243,7 +228,7 @@ class _Objects:
             text = found[2].decode("utf-8")
         except UnicodeDecodeError as e:
             raise GitOpsError(f"{source}: not UTF-8 text") from e
-        return _parse(text, source)
+        return parse_documents(text, source)
 
     def tree(self, tree_id: str) -> Iterator[tuple[str, str, str]]:
         """(mode, name, sha) entries of a tree object."""

@@ -7,7 +7,9 @@ from typing import Any
 
 import pandas as pd
 
+from gitops_nb.history.delivery import change_failure
 from gitops_nb.history.frames import NAT, NO_DURATION, TIME_DTYPE, frame
+from gitops_nb.model import FIELD_MANAGER
 
 LEAD_COLUMNS: dict[str, str] = {
     "commit": "str",
@@ -98,27 +100,44 @@ def summary(
     intervals_df: pd.DataFrame,
     commits_df: pd.DataFrame | None = None,
     lead_df: pd.DataFrame | None = None,
+    deployments_df: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Headline numbers as plain Python values (JSON-ready); ``None`` where undefined.
 
     - ``sync_frequency``: runs per hour between the first and last start ((n-1) / hours);
     - ``success_rate``: succeeded / runs that were not skipped;
-    - ``mean_lead_time_s`` / ``median_lead_time_s``: over applied commits (``lead_df``, or
-      computed from ``commits_df`` and ``runs_df``);
+    - ``mean_lead_time_s`` / ``median_lead_time_s``: over applied deployments
+      (``deployments_df``, :func:`~gitops_nb.history.delivery.deployments`), else over
+      applied commits (``lead_df``, or computed from ``commits_df`` and ``runs_df``);
     - ``mean_time_to_restore_s``: mean duration of resolved drift episodes;
-    - ``change_failure_rate``: share of commits that are reverts or were reverted;
-    - ``most_drifted_objects`` / ``most_responsible_managers``: top 5 ``(name, episodes)``.
+    - ``change_failure_rate``: share of deployments (else commits) that are reverts or were
+      reverted; ``deployments`` / ``failed_changes`` count them;
+    - ``most_drifted_objects`` / ``most_responsible_managers``: top 5 ``(name, episodes)``;
+      our own field manager is never responsible for drift and is never ranked.
     """
     starts = runs_df["started"].dropna()
     hours = (starts.max() - starts.min()).total_seconds() / 3600 if len(starts) > 1 else 0.0
     attempted = runs_df[runs_df["outcome"] != "skipped"]
     if lead_df is None and commits_df is not None:
         lead_df = lead_times(commits_df, runs_df)
-    mean_lead, median_lead = _seconds(lead_df["lead_time"]) if lead_df is not None else (None, None)
+    if deployments_df is not None:
+        mean_lead, median_lead = _seconds(deployments_df["lead_time"])
+        failures: dict[str, Any] = change_failure(deployments_df)
+    else:
+        mean_lead, median_lead = (
+            _seconds(lead_df["lead_time"]) if lead_df is not None else (None, None)
+        )
+        failures = {
+            "deployments": None,
+            "failed_changes": None,
+            "change_failure_rate": (
+                _change_failure_rate(commits_df) if commits_df is not None else None
+            ),
+        }
     resolved = intervals_df[~intervals_df["open"].astype(bool)]
     managers: Counter[str] = Counter()
     for joined in intervals_df["managers"].dropna():
-        managers.update(m for m in str(joined).split(", ") if m)
+        managers.update(m for m in str(joined).split(", ") if m and m != FIELD_MANAGER)
     return {
         "runs": len(runs_df),
         "sync_frequency": (len(starts) - 1) / hours if hours > 0 else None,
@@ -132,9 +151,9 @@ def summary(
         "drift_episodes": len(intervals_df),
         "open_episodes": int(intervals_df["open"].astype(bool).sum()),
         "mean_time_to_restore_s": _seconds(resolved["duration"])[0],
-        "change_failure_rate": (
-            _change_failure_rate(commits_df) if commits_df is not None else None
-        ),
+        "deployments": failures["deployments"],
+        "failed_changes": failures["failed_changes"],
+        "change_failure_rate": failures["change_failure_rate"],
         "most_drifted_objects": _top(Counter(str(o) for o in intervals_df["object"])),
         "most_responsible_managers": _top(managers),
     }

@@ -1,29 +1,34 @@
-"""Drift timeline: continuous drift episodes per (object, field path) across sync runs.
+"""Drift timeline: drift episodes per (object, field path) across sync runs.
 
-An *episode* starts at the first run that reports a drifted field (or a Missing / Extraneous /
-change-less Drifted object, recorded with path ``""``) and lasts while later runs keep
-reporting it. It ends at the first later **succeeded** run of the same app that does not
-report it; ``resolved_at`` is that run's ``started``. Rules:
+Only differences the **cluster** caused are drift (cause ``cluster`` or ``both``, and
+``unknown`` from old records that cannot say): a change Git made is a deployment
+(:func:`gitops_nb.history.deployments`) and never an episode. An episode covers one object and
+field path with one live value written by one manager. It starts at the first run that saw
+it (missing objects and change-less drifted objects use path ``""``) and lasts while later
+runs keep reporting that same value and manager. Rules:
 
+- A sighting with another live value or another manager **splits** the episode: the old one
+  ends there (``replaced by hand``) and a new one opens, so no hand value is merged away.
 - Runs that failed, were interrupted or skipped neither end an episode nor extend it, unless
   they actually reported the change (then they count as a sighting).
 - An object whose result in the ending run has status ``Error`` was not evaluated: the run
   does not end its episodes.
 - Drifting again after resolution opens a new episode.
 
-Resolution, decided at the ending run (``R``) from the last run that saw the drift (``L``):
+An episode ends at the first later **succeeded** run (``R``) that does not report it;
+``resolved_at`` is ``R``'s start. The resolution, from the last run that saw it (``L``):
 
-1. ``corrected by reconciler`` — ``L`` ran in mode ``correct`` and wrote the object
-   (created / configured / pruned);
-2. ``removed from git`` — the object is not among ``R``'s objects (except Extraneous objects,
-   which were never in Git: their disappearance is a hand-made deletion, rule 4);
-3. ``changed in git`` — ``R`` rendered a different commit than ``L``;
-4. ``reverted by hand`` — otherwise: someone put the live value back.
+1. ``superseded by a git change`` — ``L`` ran in mode ``correct``, wrote the object, and Git
+   had moved the field during the episode (cause ``both``, or another desired value than at
+   the start): the hand value was replaced by a new commit, named in ``resolved_by``;
+2. ``corrected by reconciler`` — ``L`` ran in mode ``correct`` and wrote the object;
+3. ``removed from git`` — the object is not among ``R``'s objects;
+4. ``changed in git`` — ``R`` rendered another commit than ``L`` and the cluster now matches
+   it: Git adopted the live value (commit and author in ``resolved_by``);
+5. ``reverted by hand`` — otherwise: someone put the value back.
 
-In ``correct`` mode the run that detects a drift also writes it back, so the next succeeded
-run sees the object in sync: such an episode has ``first_seen == last_seen``, ``runs_seen ==
-1`` and ``resolved_at`` = the next succeeded run — its duration is the sync interval, the time
-the drift could live before the reconciler came round.
+Each episode names the commit in force while it lasted (``commit``; every one in
+``commits``), so a reviewer sees what the cluster should have been.
 """
 
 from __future__ import annotations
@@ -35,12 +40,24 @@ from typing import Any
 import pandas as pd
 
 from gitops_nb.history.frames import NAT, NO_DURATION, TIME_DTYPE, frame, sort_runs, to_json, to_utc
-from gitops_nb.model import DiffStatus, Mode, ObjectRef, ObjectResult, SyncRun
+from gitops_nb.model import (
+    Cause,
+    DiffStatus,
+    Mode,
+    ObjectRef,
+    ObjectResult,
+    Revision,
+    SyncRun,
+    infer_causes,
+)
 
 CORRECTED = "corrected by reconciler"
+SUPERSEDED = "superseded by a git change"
 REMOVED = "removed from git"
 CHANGED = "changed in git"
 REVERTED = "reverted by hand"
+REPLACED = "replaced by hand"
+RESOLUTIONS = (CORRECTED, SUPERSEDED, REMOVED, CHANGED, REVERTED, REPLACED)
 
 INTERVAL_COLUMNS: dict[str, str] = {
     "app": "str",
@@ -50,21 +67,40 @@ INTERVAL_COLUMNS: dict[str, str] = {
     "name": "str",
     "object": "str",
     "path": "str",
+    "cause": "str",
+    "live": "object",
+    "manager": "object",
+    "operation": "object",
     "first_seen": TIME_DTYPE,
     "last_seen": TIME_DTYPE,
     "resolved_at": TIME_DTYPE,
     "resolution": "object",
+    "resolved_by": "object",
+    "resolving_commit": "object",
     "duration": "timedelta64[us]",
     "open": "bool",
+    "commit": "str",
+    "commits": "object",
     "managers": "str",
     "last_manager": "object",
     "runs_seen": "int64",
     "desired_at_start": "object",
+    "desired_at_end": "object",
     "live_values": "object",
 }
 
 # (app, group, kind, namespace, name, path): the API version may change, the object doesn't
 _Key = tuple[str, str, str, str, str, str]
+
+
+@dataclass(frozen=True)
+class _Sighting:
+    result: ObjectResult
+    live: str | None
+    desired: str | None
+    manager: str | None
+    operation: str | None
+    cause: Cause
 
 
 @dataclass
@@ -73,32 +109,51 @@ class _Episode:
     ref: ObjectRef
     path: str
     first_seen: pd.Timestamp
-    desired_at_start: str | None
+    first: _Sighting
     last_seen: pd.Timestamp = NAT
     last_run: SyncRun | None = None
-    last_result: ObjectResult | None = None
-    managers: set[str] = field(default_factory=set)
-    last_manager: str | None = None
+    last: _Sighting | None = None
+    causes: set[Cause] = field(default_factory=set)
+    commits: list[str] = field(default_factory=list)
     runs_seen: int = 0
-    live_values: list[str] = field(default_factory=list)
     resolved_at: pd.Timestamp = NAT
     resolution: str | None = None
+    resolved_by: str | None = None
+    resolving_commit: str | None = None
 
-    def see(
-        self, run: SyncRun, result: ObjectResult, live: str | None, manager: str | None
-    ) -> None:
+    def same_hand(self, s: _Sighting) -> bool:
+        return s.live == self.first.live and s.manager == self.first.manager
+
+    def see(self, run: SyncRun, s: _Sighting) -> None:
         self.last_seen = to_utc(run.started)
-        self.last_run, self.last_result = run, result
-        self.ref = result.ref
+        self.last_run, self.last = run, s
+        self.ref = s.result.ref
         self.runs_seen += 1
-        if manager:
-            self.managers.add(manager)
-        self.last_manager = manager
-        if live is not None and live not in self.live_values:
-            self.live_values.append(live)
+        self.causes.add(s.cause)
+        commit = _commit(run)
+        if commit and commit not in self.commits:
+            self.commits.append(commit)
+
+    def end(self, at: pd.Timestamp, resolution: str, by: Revision | None = None) -> None:
+        self.resolved_at, self.resolution = at, resolution
+        self.resolved_by = resolution
+        if by is not None and resolution in (SUPERSEDED, CHANGED, REMOVED):
+            verb = {SUPERSEDED: "superseded by", CHANGED: "changed in git by"}.get(
+                resolution, "removed from git by"
+            )
+            self.resolved_by = f"{verb} commit {by.commit[:12]} ({by.author})"
+            self.resolving_commit = by.commit
+
+    @property
+    def cause(self) -> Cause:
+        for c in (Cause.BOTH, Cause.CLUSTER):
+            if c in self.causes:
+                return c
+        return Cause.UNKNOWN
 
     def row(self) -> dict[str, Any]:
         is_open = self.resolution is None
+        first, last = self.first, self.last or self.first
         return {
             "app": self.app,
             "api_version": self.ref.api_version,
@@ -107,29 +162,49 @@ class _Episode:
             "name": self.ref.name,
             "object": str(self.ref),
             "path": self.path,
+            "cause": str(self.cause),
+            "live": first.live,
+            "manager": first.manager,
+            "operation": first.operation,
             "first_seen": self.first_seen,
             "last_seen": self.last_seen,
             "resolved_at": self.resolved_at,
             "resolution": self.resolution,
+            "resolved_by": self.resolved_by,
+            "resolving_commit": self.resolving_commit,
             "duration": NO_DURATION if is_open else self.resolved_at - self.first_seen,
             "open": is_open,
-            "managers": ", ".join(sorted(self.managers)),
-            "last_manager": self.last_manager,
+            "commit": self.commits[0] if self.commits else "",
+            "commits": list(self.commits),
+            "managers": first.manager or "",
+            "last_manager": first.manager,
             "runs_seen": self.runs_seen,
-            "desired_at_start": self.desired_at_start,
-            "live_values": list(self.live_values),
+            "desired_at_start": first.desired,
+            "desired_at_end": last.desired,
+            "live_values": [] if first.live is None else [first.live],
         }
 
 
-def _sightings(
-    result: ObjectResult,
-) -> list[tuple[str, str | None, str | None, str | None]]:
-    """(path, live, desired, manager) for each drift the result reports."""
+def _is_drift(cause: Cause | None) -> bool:
+    return cause is None or cause.is_drift or cause is Cause.UNKNOWN
+
+
+def sightings(result: ObjectResult) -> list[tuple[str, _Sighting]]:
+    """(path, sighting) for each cluster-caused difference the result reports."""
     if not result.status.is_drift:
         return []
+    result = infer_causes(result)  # records written without causes (hand-made, old tools)
     if not result.changes:
-        return [("", None, None, None)]
-    return [(c.path, to_json(c.live), to_json(c.desired), c.manager) for c in result.changes]
+        if not _is_drift(result.cause):
+            return []
+        return [("", _Sighting(result, None, None, None, None, result.cause or Cause.UNKNOWN))]
+    out = []
+    for c in result.changes:
+        cause = c.cause or result.cause or Cause.UNKNOWN
+        if _is_drift(cause):
+            live, desired = to_json(c.live), to_json(c.desired)
+            out.append((c.path, _Sighting(result, live, desired, c.manager, c.operation, cause)))
+    return out
 
 
 def _key(app: str, ref: ObjectRef, path: str) -> _Key:
@@ -140,57 +215,61 @@ def _commit(run: SyncRun | None) -> str:
     return run.revision.commit if run is not None and run.revision else ""
 
 
-def _resolution(ep: _Episode, ending: SyncRun, result: ObjectResult | None) -> str:
-    last, last_result = ep.last_run, ep.last_result
-    if (
-        last is not None
-        and last.mode is Mode.CORRECT
-        and last_result is not None
-        and last_result.action.is_write
-    ):
-        return CORRECTED
-    was_extraneous = last_result is not None and last_result.status is DiffStatus.EXTRANEOUS
-    if result is None and not was_extraneous:
-        return REMOVED
-    if result is not None and _commit(last) != _commit(ending):
-        return CHANGED
-    return REVERTED
+def _resolve(ep: _Episode, ending: SyncRun, result: ObjectResult | None) -> None:
+    at = to_utc(ending.started)
+    last, s = ep.last_run, ep.last
+    assert last is not None and s is not None
+    if last.mode is Mode.CORRECT and s.result.action.is_write:
+        git_moved = Cause.BOTH in ep.causes or s.desired != ep.first.desired
+        if git_moved:
+            ep.end(at, SUPERSEDED, last.revision)
+        else:
+            ep.end(at, CORRECTED)
+    elif result is None and s.result.status is not DiffStatus.EXTRANEOUS:
+        ep.end(at, REMOVED, ending.revision)
+    elif result is not None and _commit(last) != _commit(ending):
+        ep.end(at, CHANGED, ending.revision)
+    else:
+        ep.end(at, REVERTED)
 
 
 def drift_intervals(records: Iterable[SyncRun]) -> pd.DataFrame:
-    """One row per continuous drift episode of an (object, field path); see the module doc."""
+    """One row per drift episode of an (object, field path); see the module doc."""
     open_eps: dict[_Key, _Episode] = {}
     done: list[_Episode] = []
     for run in sort_runs(records):
         by_key: dict[tuple[str, str, str, str], ObjectResult] = {}
-        seen: dict[_Key, tuple[ObjectResult, str | None, str | None, str | None]] = {}
+        seen: dict[_Key, _Sighting] = {}
         for result in run.objects:
             by_key[result.ref.key] = result
-            for path, live, desired, manager in _sightings(result):
-                seen[_key(run.app, result.ref, path)] = (result, live, desired, manager)
+            for path, s in sightings(result):
+                seen[_key(run.app, result.ref, path)] = s
 
-        if run.outcome.ends_drift:
-            for key, ep in list(open_eps.items()):
-                if key[0] != run.app or key in seen:
-                    continue
-                current = by_key.get(key[1:5])
-                if current is not None and current.status is DiffStatus.ERROR:
-                    continue  # not evaluated this time: neither confirms nor refutes
-                ep.resolved_at = to_utc(run.started)
-                ep.resolution = _resolution(ep, run, current)
-                done.append(open_eps.pop(key))
+        started = to_utc(run.started)
+        for key, ep in list(open_eps.items()):
+            if key[0] != run.app:
+                continue
+            s_now = seen.get(key)
+            if s_now is not None:
+                if not ep.same_hand(s_now):  # another value or writer: a new episode
+                    ep.end(started, REPLACED)
+                    done.append(open_eps.pop(key))
+                continue
+            if not run.outcome.ends_drift:
+                continue
+            current = by_key.get(key[1:5])
+            if current is not None and current.status is DiffStatus.ERROR:
+                continue  # not evaluated this time: neither confirms nor refutes
+            _resolve(ep, run, current)
+            done.append(open_eps.pop(key))
 
-        for key, (result, live, desired, manager) in seen.items():
+        for key, s in seen.items():
             ep_or_none = open_eps.get(key)
             if ep_or_none is None:
                 ep_or_none = open_eps[key] = _Episode(
-                    app=run.app,
-                    ref=result.ref,
-                    path=key[5],
-                    first_seen=to_utc(run.started),
-                    desired_at_start=desired,
+                    app=run.app, ref=s.result.ref, path=key[5], first_seen=started, first=s
                 )
-            ep_or_none.see(run, result, live, manager)
+            ep_or_none.see(run, s)
 
     episodes = sorted(
         [*done, *open_eps.values()], key=lambda e: (e.first_seen, e.app, str(e.ref), e.path)
@@ -198,4 +277,14 @@ def drift_intervals(records: Iterable[SyncRun]) -> pd.DataFrame:
     return frame([e.row() for e in episodes], INTERVAL_COLUMNS)
 
 
-__all__ = ["CHANGED", "CORRECTED", "REMOVED", "REVERTED", "drift_intervals"]
+__all__ = [
+    "CHANGED",
+    "CORRECTED",
+    "REMOVED",
+    "REPLACED",
+    "RESOLUTIONS",
+    "REVERTED",
+    "SUPERSEDED",
+    "drift_intervals",
+    "sightings",
+]

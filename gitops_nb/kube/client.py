@@ -32,6 +32,7 @@ from gitops_nb.errors import (
     ReadOnlyError,
     TransientKubeError,
 )
+from gitops_nb.kube.permanent import MAX_REQUEST_BYTES, is_invalid_request
 
 SERVICEACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 _TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -138,7 +139,7 @@ def error_for(status: int, body: bytes, what: str) -> KubeError:
         cls = ForbiddenError
     elif status == 409:
         cls = ConflictError
-    elif status in (400, 422):
+    elif status in (400, 422) or is_invalid_request(status, message):
         cls = InvalidObjectError
     elif status in _TRANSIENT_STATUS:
         cls = TransientKubeError
@@ -211,6 +212,13 @@ class Kube:
                 }
             )
         data = None if body is None else json.dumps(body, separators=(",", ":")).encode()
+        if data is not None and len(data) > MAX_REQUEST_BYTES:
+            raise InvalidObjectError(
+                f"request body of {len(data)} bytes is larger than the API server accepts "
+                f"({MAX_REQUEST_BYTES}); not sent",
+                obj=what or path,
+                status=413,
+            )
         attempt = 0
         while True:
             self._limiter.wait()

@@ -9,6 +9,7 @@ from typing import Any
 from gitops_nb.errors import GitOpsError
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.resources import EVENTS
+from gitops_nb.model import format_time
 
 COMPONENT = "gitops-nb"
 
@@ -25,7 +26,7 @@ def emit(
     """Create a core/v1 Event about ``about`` (a live object). Never raises: best effort."""
     meta = about.get("metadata") or {}
     namespace = meta.get("namespace") or "default"
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = format_time(dt.datetime.now(dt.UTC))
     event = {
         "apiVersion": "v1",
         "kind": "Event",

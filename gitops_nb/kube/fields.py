@@ -246,3 +246,22 @@ def owner_of(managed_fields: Sequence[Mapping[str, Any]] | None, path: FieldPath
     A :class:`Key` in ``path`` selects a ``k:`` item whose pairs include all of its pairs.
     """
     return OwnersIndex(managed_fields).owner_of(path)
+
+
+def parse_element(raw: str) -> PathElement:
+    """One FieldsV1 key (``f:name``, ``k:{…}``, ``v:…``, ``i:0``) as a path element."""
+    return _parse_element(raw)
+
+
+def _leaves(node: _Node, prefix: FieldPath) -> Iterator[FieldPath]:
+    below = [(e, c) for e, c in node.children.items() if c.has_owned()]
+    if node.owned and prefix and not below:
+        yield prefix
+    for elem, child in below:
+        yield from _leaves(child, (*prefix, elem))
+
+
+def leaf_paths(fields: Mapping[str, Any]) -> list[FieldPath]:
+    """Owned paths with nothing owned below them: the fields a manager set, not the maps
+    and list items around them (those are members too, marked ``.``)."""
+    return list(_leaves(_build(fields), ()))

@@ -10,6 +10,7 @@ from typing import Any
 from gitops_nb.errors import ConflictError, LeaseHeldError, NotFoundError
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.resources import LEASES
+from gitops_nb.model import parse_time
 
 
 def _now() -> dt.datetime:
@@ -18,12 +19,6 @@ def _now() -> dt.datetime:
 
 def _fmt(t: dt.datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _parse(s: str | None) -> dt.datetime | None:
-    if not s:
-        return None
-    return dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
 
 
 @dataclass
@@ -117,7 +112,7 @@ def acquire(kube: Kube, namespace: str, name: str, holder: str, duration_s: int)
             raise LeaseHeldError(f"{what} was just taken by another run") from e
         return Lease(kube, namespace, name, holder, duration_s, obj)
     held_by = cur["spec"].get("holderIdentity")
-    renewed = _parse(cur["spec"].get("renewTime"))
+    renewed = parse_time(cur["spec"].get("renewTime"))
     their_duration = int(cur["spec"].get("leaseDurationSeconds") or duration_s)
     if held_by and held_by != holder and renewed is not None:
         age = (_now() - renewed).total_seconds()

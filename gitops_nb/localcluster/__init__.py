@@ -11,15 +11,15 @@ from gitops_nb.binaries import (
     binary_dir,
     find_binary,
 )
-from gitops_nb.localcluster.controlplane import (
+from gitops_nb.localcluster.controlplane import LocalCluster
+from gitops_nb.localcluster.loopback import (
     LOOPBACK,
     SERVICE_CIDR,
-    LocalCluster,
     check_loopback,
     free_port,
     non_loopback,
-    stop_detached,
 )
+from gitops_nb.localcluster.processes import stop_detached
 
 __all__ = [
     "BINARIES",

@@ -4,16 +4,8 @@ Like controller-runtime's envtest, but with the controller manager too, so names
 delete, garbage collection cascades and Deployments get status. Binaries are built once by
 ``tools/controlplane/build.sh`` into a cache directory (see :func:`binary_dir`).
 
-**Loopback only.** Every address the local cluster listens on or allocates lies in
-``127.0.0.0/8``: the components bind to 127.0.0.1 and Service ClusterIPs come from
-``127.200.0.0/24``. Nothing on the machine answers for a ClusterIP and no kube-proxy
-translates one, so when the API server calls a Service (an admission webhook, an aggregated
-API, the ``proxy`` subresource) the connection stays on this machine and is refused: the
-webhook fails closed with "connect: connection refused" instead of sending the object, which
-may be a Secret, to whatever host owns that address on the user's network. Aggregated APIs
-and webhooks are routed to the Service's ClusterIP, never to its endpoints
-(``--enable-aggregator-routing`` stays off), because endpoints may name any address.
-:func:`check_loopback` refuses extra flags that would break this.
+**Loopback only**: see :mod:`gitops_nb.localcluster.loopback`. Processes are started and
+stopped by :mod:`gitops_nb.localcluster.processes`.
 
     with LocalCluster() as cluster:
         print(cluster.kubeconfig)
@@ -22,48 +14,24 @@ and webhooks are routed to the Service's ClusterIP, never to its endpoints
 from __future__ import annotations
 
 import atexit
-import ctypes
-import ipaddress
 import json
-import os
 import shutil
-import signal
-import socket
 import ssl
-import subprocess
 import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from gitops_nb.binaries import BINARIES, find_binary
 from gitops_nb.errors import ControlPlaneError
 from gitops_nb.kube.resources import SERVICEACCOUNTS
 from gitops_nb.localcluster import pki
+from gitops_nb.localcluster.loopback import SERVICE_CIDR, SERVICE_IP, free_port
+from gitops_nb.localcluster.processes import Process
 
-LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
-SERVICE_CIDR = "127.200.0.0/24"
-SERVICE_IP = "127.200.0.1"
-# Flags whose value is an address or range the cluster binds to or hands out.
-_ADDRESS_FLAGS = (
-    "--bind-address",
-    "--advertise-address",
-    "--service-cluster-ip-range",
-    "--cluster-cidr",
-    "--node-ip",
-    "--pod-cidr",
-    "--listen-client-urls",
-    "--advertise-client-urls",
-    "--listen-peer-urls",
-    "--initial-advertise-peer-urls",
-    "--etcd-servers",
-)
-# Flags that would send API-server calls to endpoints, which may name any address.
-_FORBIDDEN_FLAGS = ("--enable-aggregator-routing",)
 SA_ISSUER = "https://kubernetes.default.svc.cluster.local"
 # Controllers the tests and demo rely on; the rest (nodes, cloud, IPAM) need kubelets.
 CONTROLLERS = (
@@ -79,117 +47,6 @@ CONTROLLERS = (
     "serviceaccount-token-controller",
     "root-ca-certificate-publisher-controller",
 )
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _addresses(value: str) -> list[str]:
-    """The IP literals in a flag value: CIDRs, bare IPs or URLs (comma-separated)."""
-    out = []
-    for part in value.split(","):
-        host = part.strip()
-        if "://" in host:
-            host = host.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
-        if host:
-            out.append(host)
-    return out
-
-
-def non_loopback(args: Sequence[str]) -> list[str]:
-    """Flags in ``args`` that bind to or allocate an address outside ``127.0.0.0/8``,
-    or that route API-server calls to endpoints; empty when the command line is safe."""
-    bad = []
-    for arg in args:
-        flag, _, value = arg.partition("=")
-        if flag in _FORBIDDEN_FLAGS and value.lower() not in ("false", "0"):
-            bad.append(arg)
-        if flag not in _ADDRESS_FLAGS:
-            continue
-        for host in _addresses(value):
-            try:
-                net = ipaddress.ip_network(host, strict=False)
-            except ValueError:
-                if host != "localhost":
-                    bad.append(arg)
-                continue
-            if not (isinstance(net, ipaddress.IPv4Network) and net.subnet_of(LOOPBACK)):
-                bad.append(arg)
-    return bad
-
-
-def check_loopback(name: str, args: Sequence[str]) -> None:
-    """Raise before starting ``name`` if its flags would leave the machine."""
-    bad = non_loopback(args)
-    if bad:
-        raise ControlPlaneError(
-            f"{name}: the local cluster only uses loopback addresses (127.0.0.0/8) and never "
-            f"routes to endpoints; refusing flags {', '.join(bad)}"
-        )
-
-
-def _die_with_parent() -> None:
-    # Children of a test run must not outlive it, even if pytest is SIGKILLed.
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-@dataclass
-class _Proc:
-    name: str
-    args: list[str]
-    log_path: Path
-    popen: subprocess.Popen[bytes] | None = None
-    log: IO[bytes] | None = None
-
-    def start(self, *, detach: bool) -> None:
-        check_loopback(self.name, self.args)
-        self.log = self.log_path.open("ab")
-        self.popen = subprocess.Popen(
-            self.args,
-            stdin=subprocess.DEVNULL,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=None if detach else _die_with_parent,
-        )
-
-    def alive(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if self.popen is not None and self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(timeout)
-        if self.log is not None:
-            self.log.close()
-            self.log = None
-
-    def peak_rss_kb(self) -> int:
-        """VmHWM of the running process (0 once it has exited)."""
-        if not self.alive() or self.popen is None:
-            return 0
-        try:
-            for line in Path(f"/proc/{self.popen.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-        except OSError:
-            pass
-        return 0
-
-    def tail(self, lines: int = 20) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
 
 
 @dataclass
@@ -208,7 +65,7 @@ class LocalCluster:
     server: str = field(init=False, default="")
     kubeconfig: Path = field(init=False, default=Path())
     ca_pem: bytes = field(init=False, default=b"")
-    _procs: dict[str, _Proc] = field(init=False, default_factory=dict)
+    _procs: dict[str, Process] = field(init=False, default_factory=dict)
     _owns_workdir: bool = field(init=False, default=False)
     _admin: pki.KeyPair | None = field(init=False, default=None)
     started_in_s: float = field(init=False, default=0.0)
@@ -372,7 +229,7 @@ class LocalCluster:
             ),
         )
 
-    def _etcd(self, binary: Path, port: int, peer: int) -> _Proc:
+    def _etcd(self, binary: Path, port: int, peer: int) -> Process:
         assert self.workdir is not None
         client_url, peer_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{peer}"
         args = [
@@ -389,9 +246,9 @@ class LocalCluster:
             "--unsafe-no-fsync",
             "--log-level=warn",
         ]
-        return _Proc("etcd", args, self.workdir / "etcd.log")
+        return Process("etcd", args, self.workdir / "etcd.log")
 
-    def _apiserver(self, binary: Path, port: int, etcd_port: int) -> _Proc:
+    def _apiserver(self, binary: Path, port: int, etcd_port: int) -> Process:
         assert self.workdir is not None
         w = self.workdir
         self._finish_kubeconfigs()
@@ -417,9 +274,9 @@ class LocalCluster:
             "--v=1",
             *self.extra_apiserver_args,
         ]
-        return _Proc("kube-apiserver", args, w / "kube-apiserver.log")
+        return Process("kube-apiserver", args, w / "kube-apiserver.log")
 
-    def _controller_manager(self, binary: Path) -> _Proc:
+    def _controller_manager(self, binary: Path) -> Process:
         assert self.workdir is not None
         w = self.workdir
         kubeconfig = w / "kube-controller-manager.kubeconfig"
@@ -438,7 +295,7 @@ class LocalCluster:
             f"--service-cluster-ip-range={SERVICE_CIDR}",
             "--v=1",
         ]
-        return _Proc("kube-controller-manager", args, w / "kube-controller-manager.log")
+        return Process("kube-controller-manager", args, w / "kube-controller-manager.log")
 
     # -- detached clusters (CLI `local-cluster up --detach` / `down`) ----------------------
 
@@ -450,66 +307,3 @@ class LocalCluster:
             "pids": {n: p.popen.pid for n, p in self._procs.items() if p.popen is not None},
         }
         (self.workdir / "state.json").write_text(json.dumps(state, indent=2))
-
-
-def stop_detached(workdir: Path, timeout: float = 10.0) -> list[str]:
-    """Stop the processes a detached cluster in ``workdir`` recorded; return their names.
-
-    Returns only once each process has exited (its ports and etcd's data directory are
-    free), not when it merely stopped looking like itself.
-    """
-    state_file = workdir / "state.json"
-    if not state_file.is_file():
-        return []
-    pids: dict[str, int] = json.loads(state_file.read_text()).get("pids", {})
-    stopped = []
-    for name in ("kube-controller-manager", "kube-apiserver", "etcd"):
-        pid = pids.get(name)
-        if pid is None or not _is_ours(pid, name):
-            continue
-        started = _start_time(pid)  # identity from here on, even once cmdline is gone
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _running(pid, started):
-            time.sleep(0.05)
-        if _running(pid, started):
-            os.kill(pid, signal.SIGKILL)
-            while _running(pid, started):
-                time.sleep(0.05)
-        stopped.append(name)
-    state_file.unlink()
-    return stopped
-
-
-def _stat(pid: int) -> list[str] | None:
-    """Fields of ``/proc/<pid>/stat`` after the command name (state first), or None."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return raw.rsplit(")", 1)[1].split()
-
-
-def _start_time(pid: int) -> str:
-    fields = _stat(pid)
-    return fields[19] if fields else ""  # field 22 of stat: start time in clock ticks
-
-
-def _running(pid: int, started: str) -> bool:
-    """True until ``pid`` (the process that started at ``started``) has exited.
-
-    A zombie has exited: its memory, files and sockets are released; only its parent
-    (init, for a detached cluster) has yet to reap it.
-    """
-    fields = _stat(pid)
-    return fields is not None and fields[19] == started and fields[0] not in ("Z", "X")
-
-
-def _is_ours(pid: int, name: str) -> bool:
-    """True if ``pid`` is alive and runs the named binary (guards against pid reuse)."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
-    except OSError:
-        return False
-    fields = _stat(pid)
-    return Path(cmdline).name == name and fields is not None and fields[0] not in ("Z", "X")

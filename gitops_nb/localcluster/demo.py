@@ -147,31 +147,38 @@ def build_demo(workdir: Path, cluster: LocalCluster, *, quiet: bool = True) -> D
         )
 
     repo.commit("shop: namespace, web deployment, service and config", ALICE)
-    run(trigger="manual")
+    run(trigger="manual")  # a deployment: every object is new
     drift("scale", "deployment/web", "--replicas=5")  # someone scales by hand
     run(Mode.DETECT)
-    run()
+    run()  # drift corrected by the reconciler
     repo.edit(
         "kustomization.yaml",
         "  - apps/web/service.yaml\n",
         "  - apps/web/service.yaml\n  - apps/web/ingress.yaml\n",
     )
     repo.commit("web: expose shop.example.com through an ingress", BOB)
-    run()
+    run()  # a deployment: a new object
     drift("set", "image", "deployment/web", "web=nginx:1.27.3-hotfix")  # a hand hotfix
     drift(
         "label", "deployment/web", "owner=carol", "app.kubernetes.io/part-of=hotfix", "--overwrite"
     )
     run(Mode.DETECT)
-    run()
     repo.edit("apps/web/deployment.yaml", "image: nginx:1.27.3", "image: nginx:1.27.4")
     repo.commit("web: nginx 1.27.4", ALICE)
-    run()
+    run()  # the Git bump supersedes the hotfix (and corrects the label)
     repo.edit("apps/web/configmap.yaml", "LOG_LEVEL: info", "LOG_LEVEL: debug")
     bad = repo.commit("web: debug logging", BOB)
-    run()
+    run()  # a deployment, never drift
     repo.git("revert", "--no-edit", bad, author=CAROL)  # rollback is a git revert
-    run()
+    run()  # a deployment marked as a revert
+    drift("delete", "service/web")  # a deleted object is drift
+    run(Mode.DETECT)
+    run()  # recreated: corrected by the reconciler
+    drift("scale", "deployment/web", "--replicas=3")  # a hand scale Git then adopts
+    run(Mode.DETECT)
+    repo.edit("apps/web/deployment.yaml", "replicas: 2", "replicas: 3")
+    repo.commit("web: 3 replicas, as scaled during the sale", CAROL)
+    run()  # changed in Git: the commit adopted the live value
     drift(
         "patch", "configmap/web-config", "--type=merge", "-p", '{"data":{"FEATURE_CHECKOUT":"off"}}'
     )
@@ -206,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"local control plane ready in {cluster.started_in_s:.1f}s ({cluster.server})")
     try:
         result = build_demo(workdir, cluster)
-        from gitops_nb.history import drift_intervals
+        from gitops_nb.history import deployments, drift_intervals
         from gitops_nb.history import runs as runs_frame
 
         print(
@@ -215,7 +222,15 @@ def main(argv: list[str] | None = None) -> int:
             ].to_string(index=False)
         )
         iv = drift_intervals(result.runs)
-        print(f"\n{len(iv)} drift episodes, {int(iv['open'].sum())} still open")
+        deps = deployments(result.runs)
+        print(f"\n{len(iv)} drift episodes, {int(iv['open'].sum())} still open:")
+        print(iv[["object", "path", "live", "manager", "resolved_by"]].to_string(index=False))
+        print(f"\n{len(deps)} deployments:")
+        print(
+            deps[["commit", "author", "message", "is_revert", "n_objects"]]
+            .assign(commit=deps["commit"].str[:12])
+            .to_string(index=False)
+        )
         from gitops_nb.cli import main as cli
 
         source = [

@@ -18,6 +18,7 @@ import pandas as pd
 from gitops_nb.engine import SyncOptions
 from gitops_nb.errors import GitOpsError
 from gitops_nb.history import (
+    deployments,
     drift,
     drift_intervals,
     lead_times,
@@ -25,6 +26,7 @@ from gitops_nb.history import (
     resource_results,
     runs,
 )
+from gitops_nb.history.views import episodes_view
 from gitops_nb.kube.client import ReadOnlyKube
 from gitops_nb.model import ResourceDiff, Revision, SyncRun
 from gitops_nb.source import SourceSpec
@@ -57,17 +59,21 @@ class HistoryFrames:
     results: pd.DataFrame
     drift: pd.DataFrame
     intervals: pd.DataFrame
+    """Drift episodes (cluster-caused only), open ones first."""
+    deployments: pd.DataFrame
+    """Git changes, one row per commit (``history.deployments``)."""
 
 
 def history_frames(records: Sequence[SyncRun]) -> HistoryFrames:
-    """Runs, per-object results, drifted fields and drift episodes of ``records``."""
+    """Runs, per-object results, differing fields, drift episodes and deployments."""
     recs = list(records)
     return HistoryFrames(
         records=recs,
         runs=runs(recs),
         results=resource_results(recs),
         drift=drift(recs),
-        intervals=drift_intervals(recs),
+        intervals=episodes_view(drift_intervals(recs)),
+        deployments=deployments(recs),
     )
 
 
@@ -95,7 +101,7 @@ def restore_stats(intervals_df: pd.DataFrame) -> pd.DataFrame:
     """
     rows: list[dict[str, Any]] = []
     resolved = intervals_df[~intervals_df["open"].astype(bool)]
-    for resolution, group in resolved.groupby("resolution", sort=True):
+    for resolution, group in resolved.groupby("resolution", sort=True):  # the kind, not the commit
         d = group["duration"]
         rows.append(
             {

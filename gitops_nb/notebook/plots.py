@@ -9,6 +9,7 @@ from matplotlib.ticker import MaxNLocator
 from gitops_nb.report.figures import (
     date_axis,
     figure_png,
+    legend_right,
     mdates,
     message_figure,
     new_figure,
@@ -59,14 +60,7 @@ def runs_figure(runs_df: pd.DataFrame) -> Figure:
     longest = float(runs_df["duration_s"].max())
     top.set_ylim(0, longest * 1.15 if longest > 0 else 1.0)
     top.set_title("Sync runs", loc="left", fontsize=11)
-    top.legend(
-        title="outcome",
-        fontsize=8,
-        title_fontsize=8,
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        frameon=False,
-    )
+    legend_right(top, "outcome")
     bottom.set_ylabel("drifted objects")
     bottom.set_ylim(0, max(float(runs_df["drifted"].max()) * 1.15, 1.0))
     bottom.yaxis.set_major_locator(MaxNLocator(integer=True))

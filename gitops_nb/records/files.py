@@ -7,7 +7,6 @@ reader never sees half a record.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import re
@@ -17,19 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from gitops_nb.errors import GitOpsError
-from gitops_nb.model import SyncRun, parse_time
+from gitops_nb.model import SyncRun, parse_time, sort_runs
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
-
-
-def sort_key(run: SyncRun) -> tuple[dt.datetime, str]:
-    """Start time, then run id: the order runs happened in (no pandas needed)."""
-    return (parse_time(run.started) or _EPOCH, run.run_id)
-
-
-def sort_runs(records: Iterable[SyncRun]) -> list[SyncRun]:
-    return sorted(records, key=sort_key)
 
 
 def _file_name(run: SyncRun) -> str:
@@ -107,7 +96,7 @@ def prune_dir(directory: Path, app: str, keep: int) -> int:
     if not directory.is_dir():
         return 0
     mine = [(p, r) for p, r in _scan(directory) if r.app == app]
-    mine.sort(key=lambda pr: sort_key(pr[1]))
+    mine.sort(key=lambda pr: pr[1].order)
     doomed = mine[: max(len(mine) - keep, 0)]
     for path, _ in doomed:
         path.unlink(missing_ok=True)

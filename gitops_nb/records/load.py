@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from gitops_nb.errors import ConfigError
-from gitops_nb.model import SyncRun
+from gitops_nb.model import SyncRun, parse_time, sort_runs
 from gitops_nb.records.files import load_file, read_dir
 
 
@@ -44,10 +44,11 @@ def load_runs(
             runs = ConfigMapStore(kube, namespace).read(app)
         finally:
             kube.close()
-    runs.sort(key=lambda r: r.started)
-    return [r for r in runs if _within(r.started, since, until)]
+    return [r for r in sort_runs(runs) if _within(r.started, since, until)]
 
 
 def _within(started: str, since: dt.datetime | None, until: dt.datetime | None) -> bool:
-    t = dt.datetime.fromisoformat(started.replace("Z", "+00:00"))
+    t = parse_time(started)
+    if t is None:
+        return since is None and until is None
     return (since is None or t >= since) and (until is None or t <= until)

@@ -1,10 +1,16 @@
-"""CSV export: one row per object × field change (an object without changes gets one row)."""
+"""CSV export: one row per object × field change (an object without changes gets one row).
+
+:func:`csv_text` is the one CSV writer: the report and ``history … -o csv`` both write
+through it, so spreadsheet formulas in cluster values are neutralised in both.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
+from typing import Any
 
+import pandas as pd
+
+from gitops_nb.escaping import csv_cell as cell
 from gitops_nb.model import FieldChange
 from gitops_nb.report.fmt import ts_text, value_text
 from gitops_nb.report.model import Report, ReportObject, safe_report
@@ -17,6 +23,7 @@ COLUMNS = (
     "name",
     "status",
     "open",
+    "cause",
     "path",
     "live",
     "desired",
@@ -25,18 +32,26 @@ COLUMNS = (
     "time",
     "first_seen",
     "resolved_at",
+    "op",
 )
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
-def cell(text: str) -> str:
-    """Neutralise spreadsheet formulas (``=cmd|...``) from cluster values; numbers stay."""
-    if text.startswith(_FORMULA):
-        try:
-            float(text)
-        except ValueError:
-            return "'" + text
-    return text
+def _safe(value: Any) -> Any:
+    return cell(value) if isinstance(value, str) else value
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """``frame`` as CSV with a header row and ``\\n`` line ends, every text cell through
+    :func:`gitops_nb.escaping.csv_cell`; other cells as pandas writes them."""
+    out = frame.copy()
+    for col in out.columns:
+        if not (
+            pd.api.types.is_numeric_dtype(out[col])
+            or pd.api.types.is_datetime64_any_dtype(out[col])
+            or pd.api.types.is_timedelta64_dtype(out[col])
+        ):
+            out[col] = out[col].map(_safe)
+    return out.to_csv(index=False, lineterminator="\n")
 
 
 def _row(app: str, obj: ReportObject, change: FieldChange | None) -> list[str]:
@@ -48,7 +63,9 @@ def _row(app: str, obj: ReportObject, change: FieldChange | None) -> list[str]:
         obj.ref.name,
         str(obj.status),
         "true" if obj.open else "false",
+        (str(change.cause) if change is not None and change.cause else obj.cause) or "",
     ]
+    op = change.op if change is not None else ""
     if change is None:
         values.extend([""] * 6)
     else:
@@ -62,17 +79,14 @@ def _row(app: str, obj: ReportObject, change: FieldChange | None) -> list[str]:
                 ts_text(change.time),
             ]
         )
-    values.extend([obj.first_seen or "", obj.resolved_at or ""])
-    return [cell(v) for v in values]
+    values.extend([obj.first_seen or "", obj.resolved_at or "", op])
+    return values
 
 
 def to_csv(report: Report) -> str:
     """The report's field changes as CSV with a header row (``\\n`` line ends)."""
     report = safe_report(report)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for obj in report.objects:
-        for change in obj.changes or (None,):
-            writer.writerow(_row(report.app, obj, change))
-    return buf.getvalue()
+    rows = [
+        _row(report.app, obj, change) for obj in report.objects for change in obj.changes or (None,)
+    ]
+    return csv_text(pd.DataFrame(rows, columns=list(COLUMNS), dtype=object))

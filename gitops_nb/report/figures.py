@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from matplotlib import dates as _mdates
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+
+from gitops_nb.history.frames import to_utc
 
 UNKNOWN_MANAGER = "(unknown)"
 OPEN_HATCH = "///"
@@ -51,6 +53,19 @@ def message_figure(text: str) -> Figure:
     return fig
 
 
+def legend_right(ax: Any, title: str, **kwargs: Any) -> None:
+    """A small frameless legend just right of the axes (every figure places it so)."""
+    ax.legend(
+        title=title,
+        fontsize=8,
+        title_fontsize=8,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        frameon=False,
+        **kwargs,
+    )
+
+
 def figure_png(fig: Figure) -> bytes:
     """The figure as PNG bytes."""
     buf = io.BytesIO()
@@ -66,8 +81,7 @@ def date_axis(ax: Any) -> None:
 
 
 def _utc(value: Any) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return to_utc(cast(pd.Timestamp, value))  # a frame cell: a Timestamp or NaT
 
 
 def _label(value: str, limit: int = 48) -> str:
@@ -99,7 +113,7 @@ def timeline_figure(intervals: pd.DataFrame, *, now: datetime | None = None) -> 
     (open episodes run to ``now`` and are hatched), coloured by ``last_manager``."""
     if intervals is None or intervals.empty:
         return message_figure("no drift in period")
-    stamp = _utc(now if now is not None else datetime.now(UTC))
+    stamp = to_utc(now if now is not None else datetime.now(UTC))
     episodes = _episodes(intervals, stamp)
     objects = sorted({e["object"] for e in episodes})
     row_of = {name: i for i, name in enumerate(objects)}
@@ -143,13 +157,5 @@ def timeline_figure(intervals: pd.DataFrame, *, now: datetime | None = None) -> 
             facecolor="white", edgecolor="#333333", hatch=OPEN_HATCH, label="open (still drifted)"
         )
     )
-    ax.legend(
-        handles=handles,
-        title="last manager",
-        fontsize=8,
-        title_fontsize=8,
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        frameon=False,
-    )
+    legend_right(ax, "last manager", handles=handles)
     return fig

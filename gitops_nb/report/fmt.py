@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from gitops_nb.history.frames import to_json, to_utc
+from gitops_nb.model import format_time
 
 ABSENT = "(absent)"
 
@@ -21,16 +22,10 @@ def value_text(value: Any, *, none: str = ABSENT) -> str:
 
 def ts_text(value: Any) -> str:
     """``YYYY-MM-DDTHH:MM:SSZ`` for a timestamp, datetime or ISO string; "" when missing."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        ts = to_utc(value)
-    else:
-        ts = pd.Timestamp(value)
-        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    ts = to_utc(value)
     if pd.isna(ts):
         return ""
-    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_time(ts)
 
 
 def iso_now(now: datetime | None) -> str:

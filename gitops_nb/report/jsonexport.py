@@ -47,6 +47,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "metrics": dict(report.metrics),
         "objects": [o.to_dict() for o in report.objects],
         "intervals": intervals_records(report.intervals),
+        "deployments": intervals_records(report.deployments),
     }
 
 

@@ -1,40 +1,29 @@
 """GitHub-flavoured Markdown export: summary table, field tables per object, diff fences.
 
 Deterministic for a given report (golden-tested). Every value is escaped so it shows as
-text: Markdown punctuation is backslash-escaped and line breaks become ``<br>`` in tables.
+text, by :func:`gitops_nb.escaping.markdown` (shared with ``diff -o markdown``): Markdown
+punctuation is backslash-escaped and line breaks become ``<br>`` in tables.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
+from gitops_nb.escaping import markdown as escape
+from gitops_nb.escaping import markdown_table as table
 from gitops_nb.report.model import Report, ReportObject, safe_report
 from gitops_nb.report.rows import (
     CHANGE_HEADER,
+    DEPLOYMENT_HEADER,
     EPISODE_HEADER,
     change_row,
+    deployment_rows,
     episode_rows,
+    object_groups,
     object_meta,
     object_title,
     summary_rows,
 )
-
-# CommonMark lets any ASCII punctuation be backslash-escaped; these are the ones that act
-_SPECIAL = re.compile(r"([\\`*_\[\]<>|#!~])")
-
-
-def escape(text: str) -> str:
-    """Text safe in a Markdown table cell or heading."""
-    escaped = _SPECIAL.sub(r"\\\1", text.replace("\r\n", "\n"))
-    return escaped.replace("\n", "<br>")
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    lines = ["| " + " | ".join(escape(h) for h in header) + " |"]
-    lines.append("|" + "|".join("---" for _ in header) + "|")
-    lines.extend("| " + " | ".join(escape(c) for c in row) + " |" for row in rows)
-    return lines
 
 
 def fence(text: str, lang: str) -> list[str]:
@@ -62,9 +51,18 @@ def to_markdown(report: Report) -> str:
     episodes = episode_rows(report.intervals)
     if episodes:
         lines.extend(["## Drift episodes", "", *table(EPISODE_HEADER, episodes), ""])
+    deploys = deployment_rows(report.deployments)
+    if report.deployments is not None:
+        lines.extend(["## Deployments (Git changes)", ""])
+        lines.extend([*table(DEPLOYMENT_HEADER, deploys), ""] if deploys else ["None.", ""])
+    drift = [o for o in report.objects if o.is_drift]
     lines.extend(["## Drifted objects", ""])
-    if not report.objects:
+    if not drift:
         lines.extend(["No drift.", ""])
-    for obj in report.objects:
+    for obj in drift:
         lines.extend(_object(obj))
+    for title, group in object_groups(report):
+        lines.extend([f"## {title}", ""])
+        for obj in group:
+            lines.extend(_object(obj))
     return "\n".join(lines).rstrip("\n") + "\n"

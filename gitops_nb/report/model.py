@@ -13,11 +13,15 @@ from typing import Any
 
 import pandas as pd
 
+from gitops_nb.history.delivery import deployments
 from gitops_nb.history.frames import runs as runs_frame
-from gitops_nb.history.frames import sort_runs, to_utc
+from gitops_nb.history.frames import to_utc
 from gitops_nb.history.metrics import summary
 from gitops_nb.history.timeline import drift_intervals
+from gitops_nb.history.views import episodes_view
 from gitops_nb.model import (
+    FIELD_MANAGER,
+    Cause,
     DiffStatus,
     FieldChange,
     ObjectRef,
@@ -26,6 +30,7 @@ from gitops_nb.model import (
     ResourceDiff,
     Revision,
     SyncRun,
+    sort_runs,
 )
 from gitops_nb.report.fmt import iso_now, ts_text, value_text
 from gitops_nb.report.redact import raw_secrets, safe_change, safe_intervals, safe_text
@@ -40,7 +45,14 @@ STATUS_KEYS = {
     DiffStatus.ERROR: "error",
 }
 #: metrics.summary keys a history report keeps
-METRIC_KEYS = ("success_rate", "sync_frequency", "mean_time_to_restore_s")
+METRIC_KEYS = (
+    "success_rate",
+    "sync_frequency",
+    "mean_time_to_restore_s",
+    "deployments",
+    "median_lead_time_s",
+    "change_failure_rate",
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,20 @@ class ReportObject:
     resolution: str | None = None
     managers: tuple[str, ...] = ()
     error: str | None = None
+    cause: str | None = None
+    """``git`` (Git moved), ``cluster`` (drift), ``both`` or ``unknown``."""
+    commit: str | None = None
+    """History: the commit in force while the drift lasted."""
+
+    @property
+    def is_drift(self) -> bool:
+        """Drift (or an unknown cause): not only Git moving, and evaluated."""
+        return not self.is_git and self.status is not DiffStatus.ERROR
+
+    @property
+    def is_git(self) -> bool:
+        """A difference only Git caused: a deployment on its way, not drift."""
+        return self.cause == str(Cause.GIT)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +99,8 @@ class ReportObject:
             "resolution": self.resolution,
             "managers": list(self.managers),
             "error": self.error,
+            "cause": self.cause,
+            "commit": self.commit,
         }
 
 
@@ -91,6 +119,8 @@ class Report:
     intervals: pd.DataFrame | None = field(default=None, compare=False)
     #: headline numbers from ``history.metrics.summary`` (history reports only)
     metrics: dict[str, float | None] = field(default_factory=dict)
+    #: ``history.deployments`` rows first seen in the period (history reports only)
+    deployments: pd.DataFrame | None = field(default=None, compare=False)
 
 
 def safe_object(obj: ReportObject) -> ReportObject:
@@ -113,15 +143,26 @@ def safe_report(report: Report) -> Report:
     )
 
 
+def responsible(changes: Sequence[FieldChange]) -> list[str]:
+    """Managers of the drift among ``changes``: never our own, never a Git-caused change."""
+    return sorted(
+        {
+            c.manager
+            for c in changes
+            if c.manager and c.manager != FIELD_MANAGER and c.cause is not Cause.GIT
+        }
+    )
+
+
 def _latest_change(changes: Sequence[FieldChange]) -> float:
     times = [to_utc(c.time) for c in changes if c.time]
     valid = [t.timestamp() for t in times if not pd.isna(t)]
     return max(valid) if valid else float("-inf")
 
 
-def _live_order(obj: ReportObject) -> tuple[bool, float, str]:
-    # open (drift) first, errors last; then the most recent change, then by name
-    return (not obj.open, -_latest_change(obj.changes), str(obj.ref))
+def _live_order(obj: ReportObject) -> tuple[bool, bool, float, str]:
+    # drift first, then Git changes not yet applied, errors last; then the most recent change
+    return (not obj.open, obj.is_git, -_latest_change(obj.changes), str(obj.ref))
 
 
 def from_diff(
@@ -138,7 +179,7 @@ def from_diff(
         counts[STATUS_KEYS[d.status]] += 1
         if d.status is DiffStatus.IN_SYNC:
             continue
-        managers = sorted({c.manager for c in d.changes if c.manager})
+        managers = responsible(d.changes)
         obj = ReportObject(
             ref=d.ref,
             status=d.status,
@@ -147,6 +188,7 @@ def from_diff(
             diff_text=d.diff_text,
             managers=tuple(managers),
             error=d.error,
+            cause=str(d.cause) if d.cause is not None else None,
         )
         objects.append(safe_object(obj))
     counts["objects"] = len(diffs)
@@ -205,8 +247,7 @@ def _episode_change(row: Any, sighting: _Sighting | None) -> FieldChange | None:
         return sighting[1]
     if not row.path:
         return None
-    live = row.live_values[-1] if len(row.live_values) else None
-    return FieldChange(row.path, live, row.desired_at_start, row.last_manager)
+    return FieldChange(row.path, row.live, row.desired_at_start, row.manager, row.operation)
 
 
 def _history_object(group: pd.DataFrame, index: dict[tuple[Any, ...], _Sighting]) -> ReportObject:
@@ -224,7 +265,9 @@ def _history_object(group: pd.DataFrame, index: dict[tuple[Any, ...], _Sighting]
         changes.append(_episode_change(row, sighting))
     is_open = bool(last["open"])
     managers = sorted({m for joined in group["managers"] for m in str(joined).split(", ") if m})
-    resolutions = list(dict.fromkeys(str(r) for r in group["resolution"].dropna()))
+    resolutions = list(dict.fromkeys(str(r) for r in group["resolved_by"].dropna()))
+    causes = {str(c) for c in group["cause"]}
+    cause = next(iter(causes)) if len(causes) == 1 else str(Cause.BOTH)
     real = tuple(c for c in changes if c is not None)
     return ReportObject(
         ref=ref,
@@ -237,6 +280,8 @@ def _history_object(group: pd.DataFrame, index: dict[tuple[Any, ...], _Sighting]
         resolved_at=None if is_open else ts_text(group["resolved_at"].max()),
         resolution=None if is_open else ", ".join(resolutions) or None,
         managers=tuple(managers),
+        cause=cause,
+        commit=", ".join(dict.fromkeys(str(c)[:12] for c in group["commit"] if c)) or None,
     )
 
 
@@ -257,7 +302,7 @@ def _history_objects(intervals: pd.DataFrame, runs: Sequence[SyncRun]) -> list[R
 
 
 def _bound(value: datetime | None) -> pd.Timestamp | None:
-    return None if value is None else to_utc(value.isoformat())
+    return None if value is None else to_utc(value)
 
 
 def _state_counts(run: SyncRun | None) -> dict[str, int]:
@@ -288,7 +333,10 @@ def from_history(
     intervals = drift_intervals(upto)
     if lo is not None:
         intervals = intervals[intervals["open"] | (intervals["resolved_at"] >= lo)]
-    intervals = intervals.reset_index(drop=True)
+    intervals = episodes_view(intervals.reset_index(drop=True))
+    deploys = deployments(upto)
+    if lo is not None:
+        deploys = deploys[deploys["first_seen"] >= lo].reset_index(drop=True)
 
     latest = period_runs[-1] if period_runs else None
     counts = _state_counts(latest)
@@ -300,7 +348,7 @@ def from_history(
         episodes_open=n_open,
         episodes_resolved=len(intervals) - n_open,
     )
-    headline = summary(runs_frame(period_runs), intervals)
+    headline = summary(runs_frame(period_runs), intervals, deployments_df=deploys)
     revision = next((r.revision for r in reversed(period_runs) if r.revision), None)
     period = None
     if period_runs or start or end:
@@ -318,4 +366,5 @@ def from_history(
         objects=tuple(_history_objects(intervals, upto)),
         intervals=safe_intervals(intervals),
         metrics={k: headline[k] for k in METRIC_KEYS},
+        deployments=deploys,
     )

@@ -23,6 +23,7 @@ from gitops_nb.masking import (
     MASKS,
     SECRET_FIELDS,
     is_secret,
+    is_secret_path,
     mask_change,
     mask_object,
     scrub_text,
@@ -33,10 +34,6 @@ from gitops_nb.model import FieldChange, ObjectRef
 _SIDE_MASK = {" ": MASK, "-": MASK_LIVE, "+": MASK_DESIRED}
 # ``  key: value`` inside a top-level block of yaml.safe_dump output (2-space indent)
 _ENTRY = re.compile(r"^(  )([^ :][^:]*):(\s*)(.*)$")
-
-
-def is_secret_path(path: str) -> bool:
-    return any(path == f or path.startswith((f"{f}.", f"{f}[")) for f in SECRET_FIELDS)
 
 
 def _leaves(value: Any) -> Iterable[str]:
@@ -135,7 +132,7 @@ def safe_text(ref: ObjectRef, text: str, secrets: Iterable[str] = ()) -> str:
 
 
 def safe_intervals(intervals: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Mask ``desired_at_start``/``live_values`` of Secret data episodes in a timeline frame."""
+    """Mask every value column of Secret data episodes in a timeline frame."""
     if intervals is None or intervals.empty:
         return intervals
     secret = (
@@ -147,9 +144,9 @@ def safe_intervals(intervals: pd.DataFrame | None) -> pd.DataFrame | None:
         return intervals
     out = intervals.copy()
     idx = out.index[secret]
-    out.loc[idx, "desired_at_start"] = [
-        None if v is None else MASK for v in out.loc[idx, "desired_at_start"]
-    ]
+    for col in ("desired_at_start", "desired_at_end", "live"):
+        if col in out.columns:
+            out.loc[idx, col] = [None if v is None else MASK for v in out.loc[idx, col]]
     out["live_values"] = [
         [MASK for _ in values] if flag else values
         for values, flag in zip(out["live_values"], secret, strict=True)

@@ -23,8 +23,30 @@ COUNT_LABELS = {
     "episodes_open": "Open episodes",
     "episodes_resolved": "Resolved episodes",
 }
-CHANGE_HEADER = ("Path", "Live", "Desired", "Manager", "Operation", "Time")
-EPISODE_HEADER = ("Object", "Path", "First seen", "Resolved", "Duration", "Resolution", "Managers")
+CHANGE_HEADER = ("Path", "Cause", "Live", "Desired", "Manager", "Operation", "Time")
+EPISODE_HEADER = (
+    "Object",
+    "Path",
+    "Cause",
+    "Live",
+    "Manager",
+    "Commit in force",
+    "First seen",
+    "Resolved",
+    "Duration",
+    "Resolution",
+)
+DEPLOYMENT_HEADER = (
+    "Commit",
+    "Author",
+    "Message",
+    "Committed",
+    "Applied",
+    "In sync",
+    "Lead time",
+    "Revert",
+    "Changed",
+)
 
 
 def commit_text(rev: Revision | None) -> str:
@@ -53,18 +75,40 @@ def summary_rows(report: Report) -> list[tuple[str, str]]:
         rows.append(("Success rate", percent_text(m["success_rate"]) or "n/a"))
     if "mean_time_to_restore_s" in m:
         rows.append(("Mean time to restore", duration_text(m["mean_time_to_restore_s"]) or "n/a"))
+    if m.get("deployments") is not None:
+        rows.append(("Deployments", str(m["deployments"])))
+    if "median_lead_time_s" in m:
+        rows.append(("Median lead time", duration_text(m["median_lead_time_s"]) or "n/a"))
+    if "change_failure_rate" in m:
+        rows.append(("Change failure rate", percent_text(m["change_failure_rate"]) or "n/a"))
     return rows
 
 
 def change_row(change: FieldChange) -> list[str]:
     return [
         change.path or "(whole object)",
+        str(change.cause) if change.cause is not None else "",
         value_text(change.live),
         value_text(change.desired),
-        change.manager or "",
+        change.changed_by if change.manager or change.op != "changed" else "",
         change.operation or "",
         ts_text(change.time),
     ]
+
+
+_CAUSE_TEXT = {
+    "git": "git (a deployment not yet applied)",
+    "cluster": "cluster (drift)",
+    "both": "both (drift, and Git moved too)",
+}
+
+
+def object_groups(report: Report) -> list[tuple[str, list[ReportObject]]]:
+    """The objects after the drift, titled: Git changes not yet applied, then errors."""
+    pending = [o for o in report.objects if o.is_git]
+    failed = [o for o in report.objects if not o.is_git and not o.is_drift]
+    groups = [("Git changes not yet applied", pending), ("Not evaluated", failed)]
+    return [(title, group) for title, group in groups if group]
 
 
 def object_state(obj: ReportObject) -> str:
@@ -83,6 +127,8 @@ def object_meta(obj: ReportObject) -> list[tuple[str, str]]:
     """(label, value) facts about an object, only those that are known."""
     facts = [
         ("API version", obj.ref.api_version),
+        ("Cause", _CAUSE_TEXT.get(obj.cause or "", obj.cause or "")),
+        ("Commit in force", obj.commit or ""),
         ("First seen", obj.first_seen or ""),
         ("Last seen", obj.last_seen or ""),
         ("Resolved", obj.resolved_at or ""),
@@ -107,11 +153,47 @@ def episode_rows(intervals: pd.DataFrame | None) -> list[list[str]]:
             [
                 str(row.object),
                 str(row.path) or "(whole object)",
+                str(row.cause),
+                "" if row.live is None else str(row.live),
+                "" if row.manager is None else str(row.manager),
+                str(row.commit)[:12],
                 ts_text(row.first_seen),
                 "open" if row.open else ts_text(row.resolved_at),
                 "" if pd.isna(duration) else duration_text(pd.Timedelta(duration).total_seconds()),
-                "" if row.resolution is None else str(row.resolution),
-                str(row.managers),
+                "" if row.resolved_by is None else str(row.resolved_by),
+            ]
+        )
+    return out
+
+
+def _seconds(value: Any) -> str:
+    return "" if pd.isna(value) else duration_text(pd.Timedelta(value).total_seconds())
+
+
+def deployment_rows(deployments: pd.DataFrame | None) -> list[list[str]]:
+    """One row per deployment (``history.deployments``), oldest first."""
+    if deployments is None or deployments.empty:
+        return []
+    out = []
+    for row in deployments.to_dict("records"):
+        revert = f"reverts {str(row['reverts'])[:12]}" if row["reverts"] else ""
+        if row["reverted_by"]:
+            revert = f"reverted by {str(row['reverted_by'])[:12]}"
+        elif row["is_revert"] and not revert:
+            revert = "revert"
+        applied, in_sync = row["applied_at"], row["in_sync_at"]
+        fields: list[str] = list(row["fields"])
+        out.append(
+            [
+                str(row["commit"])[:12],
+                str(row["author"]),
+                str(row["message"]),
+                ts_text(row["commit_time"]),
+                ts_text(applied) if not pd.isna(applied) else "not applied",
+                ts_text(in_sync) if not pd.isna(in_sync) else "",
+                _seconds(row["lead_time"]),
+                revert,
+                "; ".join(fields),
             ]
         )
     return out

@@ -7,9 +7,11 @@ parses YAML safely, ``render`` turns a directory (plain YAML/JSON or Kustomize) 
 
 from __future__ import annotations
 
+from gitops_nb.source.credentials import Credentials
 from gitops_nb.source.fetch import Rendered, default_app_name, default_cache_dir, fetch_and_render
-from gitops_nb.source.git import Checkout, Credentials, SourceSpec, fetch, redact_url, resolve
+from gitops_nb.source.git import Checkout, SourceSpec, fetch, resolve
 from gitops_nb.source.render import render
+from gitops_nb.source.validation import redact_url
 
 __all__ = [
     "Checkout",

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from gitops_nb.binaries import cache_home
 from gitops_nb.model import Manifest, Revision
 from gitops_nb.source.git import Checkout, SourceSpec, fetch
 from gitops_nb.source.render import render
@@ -29,8 +30,7 @@ def default_cache_dir() -> Path:
     override = os.environ.get("GITOPS_NB_CACHE_DIR")
     if override:
         return Path(override)
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "gitops-nb" / "git"
+    return cache_home() / "git"
 
 
 def default_app_name(spec: SourceSpec) -> str:

@@ -1,13 +1,7 @@
 """Git source: cached bare mirror per URL, ref resolution, checkout of one commit's tree.
 
-Inputs are validated before any file or process is touched: URLs, refs and app paths that
-could run commands (``ext::``, ``--upload-pack=``) or escape the checkout are refused.
-Secrets come from files and reach git only through a private askpass helper or
-``GIT_SSH_COMMAND`` options naming files; never argv, URLs or error messages.
-
-Allowed sources: local paths, ``file://``, ``https://``, ``ssh://`` and scp-style
-``user@host:path``. Plain ``http://`` and ``git://`` are refused: they would send
-credentials and content unprotected.
+Inputs are checked first (:mod:`gitops_nb.source.validation`); git runs with the
+environment and credentials of :mod:`gitops_nb.source.credentials`.
 """
 
 from __future__ import annotations
@@ -17,44 +11,34 @@ import fcntl
 import hashlib
 import os
 import re
-import shlex
 import shutil
-import stat
 import tempfile
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC
-from pathlib import Path, PurePosixPath
-from urllib.parse import urlsplit
+from pathlib import Path
 
 import git
 
 from gitops_nb.errors import (
     AuthError,
-    ConfigError,
     RefNotFoundError,
     SourceError,
     SourceUnreachableError,
     UnsafeSourceError,
 )
-from gitops_nb.model import Revision
+from gitops_nb.model import Revision, format_time
+from gitops_nb.source.credentials import Credentials, git_config_args, git_environment
+from gitops_nb.source.validation import (
+    is_local_url,
+    redact_url,
+    validate_path,
+    validate_ref,
+    validate_url,
+)
 
 GIT_TIMEOUT_S = 300
 _PRIVATE_HEAD = "refs/gitops-nb/HEAD"
 _REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
-# Only these transports; GIT_PROTOCOL_FROM_USER=0 closes the "user" policy too.
-_GIT_CONFIG = (
-    "protocol.allow=never",
-    "protocol.file.allow=always",
-    "protocol.https.allow=always",
-    "protocol.ssh.allow=always",
-)
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
-_TRANSPORT = re.compile(r"^[A-Za-z0-9+.-]+::")
-_SCP = re.compile(r"^(?:[^@/:\s]+@)?(\[[0-9A-Fa-f:.]+\]|[^@/:\s\[]+):(.*)$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _HEX = re.compile(r"^[0-9a-f]{4,40}$")
-_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@")
 _AUTH_MARKERS = (
     "authentication failed",
     "permission denied (publickey",
@@ -77,61 +61,6 @@ _UNREACHABLE_MARKERS = (
     "network is unreachable",
     "timed out",
 )
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """All secrets come from files, never from the command line."""
-
-    token_file: Path | None = None
-    """HTTPS token, sent as the password of user ``git`` unless ``username_file`` is set."""
-    username_file: Path | None = None
-    """HTTPS user name (with ``password_file`` or ``token_file``)."""
-    password_file: Path | None = None
-    """HTTPS password; mutually exclusive with ``token_file``."""
-    ssh_key_file: Path | None = None
-    """SSH private key; requires ``known_hosts_file``."""
-    known_hosts_file: Path | None = None
-    """known_hosts for strict host key checking."""
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> Credentials:
-        """Read ``GITOPS_NB_GIT_{TOKEN,USERNAME,PASSWORD,SSH_KEY,KNOWN_HOSTS}_FILE``."""
-
-        def path(name: str) -> Path | None:
-            value = environ.get(f"GITOPS_NB_GIT_{name}_FILE", "")
-            return Path(value) if value else None
-
-        return cls(
-            token_file=path("TOKEN"),
-            username_file=path("USERNAME"),
-            password_file=path("PASSWORD"),
-            ssh_key_file=path("SSH_KEY"),
-            known_hosts_file=path("KNOWN_HOSTS"),
-        )
-
-    @property
-    def has_https(self) -> bool:
-        return bool(self.token_file or self.password_file)
-
-    def check(self) -> None:
-        """Raise ConfigError for unusable combinations or unreadable files."""
-        if self.token_file and self.password_file:
-            raise ConfigError("git credentials: set token_file or password_file, not both")
-        if self.username_file and not self.has_https:
-            raise ConfigError("git credentials: username_file needs password_file or token_file")
-        if self.ssh_key_file and not self.known_hosts_file:
-            raise ConfigError(
-                "git credentials: ssh_key_file needs known_hosts_file (strict host key checking)"
-            )
-        for name in ("token_file", "username_file", "password_file", "ssh_key_file"):
-            p: Path | None = getattr(self, name)
-            if p is not None and not os.access(p, os.R_OK):
-                raise ConfigError(f"git credentials: {name} {p} is not a readable file")
-        if self.known_hosts_file and not os.access(self.known_hosts_file, os.R_OK):
-            raise ConfigError(
-                f"git credentials: known_hosts_file {self.known_hosts_file} unreadable"
-            )
 
 
 @dataclass(frozen=True)
@@ -164,141 +93,6 @@ class Checkout:
         if target != root and root not in target.parents:
             raise UnsafeSourceError(f"app path {self.spec.path!r} escapes the repository")
         return target
-
-
-# --- validation -----------------------------------------------------------------------------
-
-
-def redact_url(url: str) -> str:
-    """``url`` with any ``user[:password]@`` removed, for messages."""
-    return _USERINFO.sub(r"\1", url)
-
-
-def validate_url(url: str) -> None:
-    """Refuse URLs that could run commands, use unsafe transports or embed a password."""
-    shown = redact_url(url)
-    if not url or url.strip() != url or _CONTROL.search(url):
-        raise UnsafeSourceError(f"git URL {shown!r}: empty, padded or has control characters")
-    if url.startswith("-"):
-        raise UnsafeSourceError(f"git URL {shown!r} looks like an option")
-    if _TRANSPORT.match(url) or "::" in url:
-        raise UnsafeSourceError(f"git URL {shown!r}: transport::address URLs are not allowed")
-    scheme = _SCHEME.match(url)
-    if scheme:
-        name = scheme.group(1).lower()
-        if name not in ("file", "https", "ssh"):
-            raise UnsafeSourceError(
-                f"git URL {shown!r}: scheme {name!r} not allowed (use https, ssh or file)"
-            )
-        parts = urlsplit(url)
-        if parts.password is not None:
-            raise UnsafeSourceError(
-                f"git URL {shown!r} embeds a password; use a credentials file instead"
-            )
-        if name != "file" and (not parts.hostname or parts.hostname.startswith("-")):
-            raise UnsafeSourceError(f"git URL {shown!r}: missing or invalid host")
-        return
-    scp = _SCP.match(url)
-    if scp and not re.match(r"^[A-Za-z]:[\\/]", url):
-        host, path = scp.groups()
-        if host.startswith("-") or path.startswith("-") or not path:
-            raise UnsafeSourceError(f"git URL {shown!r}: invalid host or path")
-
-
-def validate_ref(ref: str) -> None:
-    """Refuse refs that could be options or revision expressions (``a..b``, ``@{...}``)."""
-    bad = (
-        not ref
-        or ref.startswith("-")
-        or ".." in ref
-        or "@{" in ref
-        or ref == "@"
-        or "//" in ref
-        or ref.endswith(("/", ".", ".lock"))
-        or _CONTROL.search(ref) is not None
-        or any(c in ref for c in " ~^:?*[\\")
-        or any(part.startswith(".") for part in ref.split("/"))
-        or len(ref) > 255
-    )
-    if bad:
-        raise UnsafeSourceError(f"git ref {ref!r} is not a valid branch, tag or commit")
-
-
-def validate_path(path: str) -> None:
-    """Refuse an app path that is absolute or climbs out with ``..``."""
-    pure = PurePosixPath(path)
-    if (
-        not path
-        or pure.is_absolute()
-        or ".." in pure.parts
-        or "\\" in path
-        or _CONTROL.search(path)
-    ):
-        raise UnsafeSourceError(
-            f"app path {path!r} must be relative and stay inside the repository"
-        )
-
-
-# --- git environment ------------------------------------------------------------------------
-
-
-def git_config_args() -> list[str]:
-    """``-c`` options every git invocation gets."""
-    return [arg for kv in _GIT_CONFIG for arg in ("-c", kv)]
-
-
-@contextlib.contextmanager
-def git_environment(creds: Credentials) -> Iterator[tuple[dict[str, str], list[str]]]:
-    """Environment and extra ``-c`` args for one git session; helper files are removed after.
-
-    Secrets stay in their files: the askpass script only names them, ssh gets key paths.
-    """
-    creds.check()
-    env = {"GIT_TERMINAL_PROMPT": "0", "GIT_PROTOCOL_FROM_USER": "0", "GCM_INTERACTIVE": "never"}
-    extra: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="gitops-nb-git-") as tmp:
-        os.chmod(tmp, 0o700)
-        if creds.has_https:
-            env["GIT_ASKPASS"] = str(_write_askpass(Path(tmp), creds))
-            # The configured files are then the only source of credentials.
-            extra += ["-c", "credential.helper="]
-        env["GIT_SSH_COMMAND"] = _ssh_command(Path(tmp), creds)
-        env["GIT_SSH_VARIANT"] = "ssh"
-        yield env, extra
-
-
-def _write_askpass(tmp: Path, creds: Credentials) -> Path:
-    secret = creds.token_file or creds.password_file
-    user = f"cat -- {shlex.quote(str(creds.username_file))}" if creds.username_file else "echo git"
-    script = tmp / "askpass.sh"
-    script.write_text(
-        "#!/bin/sh\n"
-        'case "$1" in\n'
-        f"  Username*) {user} ;;\n"
-        f"  *) cat -- {shlex.quote(str(secret))} ;;\n"
-        "esac\n"
-    )
-    script.chmod(0o700)
-    return script
-
-
-def _ssh_command(tmp: Path, creds: Credentials) -> str:
-    opts = ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"]
-    if creds.ssh_key_file:
-        key = creds.ssh_key_file
-        if key.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-            # ssh refuses group/world-readable keys, as Kubernetes Secret volumes mount them.
-            private = tmp / "id"
-            private.touch(0o600)
-            shutil.copyfile(key, private)
-            key = private
-        opts += ["-i", str(key), "-o", "IdentitiesOnly=yes"]
-    if creds.known_hosts_file:
-        opts += ["-o", f"UserKnownHostsFile={creds.known_hosts_file}"]
-    return shlex.join(opts)
-
-
-# --- fetch / resolve ------------------------------------------------------------------------
 
 
 def fetch(spec: SourceSpec, cache_dir: Path) -> Checkout:
@@ -346,12 +140,8 @@ def _validate(spec: SourceSpec) -> None:
     spec.credentials.check()
 
 
-def _is_local(url: str) -> bool:
-    return not _SCHEME.match(url) and not (_SCP.match(url) and not url.startswith(("/", ".")))
-
-
 def _normalise_url(url: str) -> str:
-    return os.path.abspath(url) if _is_local(url) else url
+    return os.path.abspath(url) if is_local_url(url) else url
 
 
 class _Session:
@@ -467,7 +257,7 @@ class _Session:
 
     def revision(self, sha: str) -> Revision:
         commit = git.Repo(self.mirror).commit(sha)
-        when = commit.committed_datetime.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        when = format_time(commit.committed_datetime)
         message = commit.message if isinstance(commit.message, str) else commit.message.decode()
         return Revision(
             commit=commit.hexsha,

@@ -18,9 +18,10 @@ from typing import Any
 from gitops_nb.binaries import find_binary
 from gitops_nb.errors import RenderError, ToolMissingError
 from gitops_nb.model import Manifest
+from gitops_nb.source.checks import check_manifest
+from gitops_nb.source.kustomization import KUSTOMIZATION_FILES, DirectoryTree, closure
 from gitops_nb.source.yamlsafe import load_all
 
-KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 KUSTOMIZE_TIMEOUT_S = 120
 # Kustomize errors can quote whole objects; keep the tail, where the cause is.
@@ -43,6 +44,7 @@ def render(root: Path, path: str = ".", *, kustomize: str | None = None) -> list
     kfile = next((root / path / n for n in KUSTOMIZATION_FILES if (app_dir / n).is_file()), None)
     if kfile is not None:
         _refuse_escaping_symlinks(root)
+        refuse_escaping_references(root, _rel(root, app_dir))
         prefix = _kustomize_prefix(kustomize) if kustomize else find_kustomize()
         manifests = _kustomize_build(prefix, root, app_dir, _rel(root, kfile))
     else:
@@ -81,11 +83,21 @@ def validate(manifests: Sequence[Manifest]) -> None:
     seen: dict[tuple[str, str, str, str], Manifest] = {}
     for m in manifests:
         _validate_one(m)
+        check_manifest(m)
         first = seen.setdefault(m.ref.key, m)
         if first is not m:
             raise RenderError(
                 m.location, f"duplicate object {m.ref}: also defined at {first.location}"
             )
+
+
+def is_manifest_file(path: str) -> bool:
+    """A file that holds manifests (``.yaml``/``.yml``/``.json``), not a kustomization.
+
+    Rendering a directory and reading Git history both decide with this.
+    """
+    name = path.rsplit("/", 1)[-1]
+    return name.endswith(MANIFEST_SUFFIXES) and name not in KUSTOMIZATION_FILES
 
 
 def find_kustomize() -> list[str]:
@@ -163,7 +175,7 @@ def _manifest_files(root: Path, top: Path, top_rel: str) -> list[Path]:
                     f"kustomization below plain manifest directory {top_rel!r}; set the app "
                     "path to that directory or add a kustomization.yaml at the top",
                 )
-            elif entry.suffix in MANIFEST_SUFFIXES:
+            elif is_manifest_file(entry.name):
                 found.append((PurePosixPath(rel).parts, entry))
     return [p for _, p in sorted(found)]
 
@@ -184,6 +196,19 @@ def _refuse_escaping_symlinks(root: Path) -> None:
             p = Path(dirpath, name)
             if p.is_symlink() and not _inside(root, p.resolve()):
                 raise RenderError(f"{_rel(root, p)}:1", "symlink escapes the repository")
+
+
+def refuse_escaping_references(root: Path, app_path: str) -> None:
+    """Refuse a kustomization (or a base or component it names, recursively) whose local
+    paths leave the checkout: kustomize would load ``resources: - ../../../../tmp/x`` from
+    the reconciler's own disk. Raised before kustomize runs, naming the file:line."""
+    outside = closure(DirectoryTree(root), app_path).outside
+    if not outside:
+        return
+    kfile, ref = outside[0]
+    text = (root / kfile).read_text(encoding="utf-8-sig", errors="replace")
+    line = next((n for n, t in enumerate(text.splitlines(), 1) if ref in t), 1)
+    raise RenderError(f"{kfile}:{line}", f"{ref!r} resolves outside the repository; refused")
 
 
 def _is_executable(p: str) -> bool:

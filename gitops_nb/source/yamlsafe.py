@@ -19,6 +19,10 @@ from gitops_nb.errors import RenderError
 
 #: How many extra nodes alias references may add to one file once expanded.
 MAX_ALIAS_EXPANSION = 100_000
+#: How many bytes of scalars alias references may add to one file once expanded. A node
+#: count alone lets one large anchored string, aliased a few thousand times, cost gigabytes
+#: once the objects are copied and serialised (the CronJob has 512Mi).
+MAX_ALIAS_BYTES = 4 * 1024 * 1024
 
 _BaseLoader: type[yaml.SafeLoader] | type[yaml.CSafeLoader]
 try:
@@ -57,19 +61,31 @@ class Document:
     item_lines: tuple[int, ...] = ()
 
 
+@dataclass
+class _Budget:
+    """What alias expansion may still add to the current file."""
+
+    nodes: int
+    bytes: int
+
+
 def load_all(
-    text: str, source: str, *, max_alias_expansion: int = MAX_ALIAS_EXPANSION
+    text: str,
+    source: str,
+    *,
+    max_alias_expansion: int = MAX_ALIAS_EXPANSION,
+    max_alias_bytes: int = MAX_ALIAS_BYTES,
 ) -> list[Document]:
     """Parse every document in ``text``; errors are ``RenderError("source:line", ...)``."""
     loader = _Loader(text)
     docs: list[Document] = []
-    budget = max_alias_expansion
+    budget = _Budget(max_alias_expansion, max_alias_bytes)
     try:
         while loader.check_node():
             node = loader.get_node()
             if node is None:
                 continue
-            budget -= _check_graph(node, source, budget)
+            _check_graph(node, source, budget)
             data = loader.construct_document(node)
             if data is None:
                 continue
@@ -111,13 +127,20 @@ def _children(node: Node) -> Iterator[Node]:
             yield value
 
 
-def _check_graph(root: Node, source: str, budget: int) -> int:
-    """Validate the node graph of one document; return how many nodes aliases add.
+def _own_bytes(node: Node) -> int:
+    # A scalar costs its text (plus quotes/separator once serialised); a collection, brackets.
+    return len(node.value) + 2 if isinstance(node, ScalarNode) else 2
 
-    Sizes are memoised per node, so the walk costs the number of distinct nodes however
-    large the expansion would be.
+
+def _check_graph(root: Node, source: str, budget: _Budget) -> None:
+    """Validate the node graph of one document and charge its alias expansion to ``budget``.
+
+    Expanded node counts and scalar bytes are memoised per node, so the walk costs the
+    number of distinct nodes however large the expansion would be.
     """
-    sizes: dict[int, int] = {}
+    sizes: dict[int, tuple[int, int]] = {}  # id -> (expanded nodes, expanded bytes)
+    refs: dict[int, int] = {}
+    nodes: dict[int, Node] = {}
     on_path: set[int] = set()
     stack: list[tuple[Node, bool]] = [(root, False)]
     while stack:
@@ -125,23 +148,42 @@ def _check_graph(root: Node, source: str, budget: int) -> int:
         nid = id(node)
         if done:
             on_path.discard(nid)
-            sizes[nid] = 1 + sum(sizes[id(c)] for c in _children(node))
+            count, size = 1, _own_bytes(node)
+            for child in _children(node):
+                child_count, child_size = sizes[id(child)]
+                count, size = count + child_count, size + child_size
+                refs[id(child)] = refs.get(id(child), 0) + 1
+            sizes[nid] = (count, size)
             continue
         if nid in sizes:
             continue
         if nid in on_path:
             raise RenderError(f"{source}:{_line(node)}", "recursive YAML alias")
         _check_node(node, source)
+        nodes[nid] = node
         on_path.add(nid)
         stack.append((node, True))
         stack.extend((c, False) for c in _children(node) if id(c) not in sizes)
-    extra = sizes[id(root)] - len(sizes)
-    if extra > budget:
+    expanded_nodes, expanded_bytes = sizes[id(root)]
+    budget.nodes -= expanded_nodes - len(sizes)
+    budget.bytes -= expanded_bytes - sum(_own_bytes(n) for n in nodes.values())
+    if budget.nodes < 0:
         raise RenderError(
             f"{source}:{_line(root)}",
             f"YAML aliases expand to more than {MAX_ALIAS_EXPANSION} extra nodes in this file",
         )
-    return extra
+    if budget.bytes < 0:
+        # Point at the anchor whose repetition costs most: that is the line to fix.
+        worst = max(
+            (nid for nid, n in refs.items() if n > 1),
+            key=lambda nid: (refs[nid] - 1) * sizes[nid][1],
+            default=id(root),
+        )
+        raise RenderError(
+            f"{source}:{_line(nodes[worst])}",
+            f"YAML aliases expand to more than {MAX_ALIAS_BYTES // 1024} KiB of extra data "
+            "in this file",
+        )
 
 
 def _check_node(node: Node, source: str) -> None:

@@ -40,3 +40,15 @@ def json_logger(name: str = "gitops_nb.job", stream: TextIO | None = None) -> lo
 
 def event(logger: logging.Logger, name: str, level: int = logging.INFO, **fields: Any) -> None:
     logger.log(level, name, extra={"fields": fields})
+
+
+def capture_stray_output(logger: logging.Logger) -> None:
+    """Route Python warnings and other libraries' log records through ``logger``'s handlers.
+
+    The job's output is JSON lines; a plain-text warning from a library (urllib3, the
+    kubernetes client) would break a log pipeline that parses every line.
+    """
+    logging.captureWarnings(True)
+    root = logging.getLogger()
+    root.handlers[:] = list(logger.handlers)
+    root.setLevel(logging.WARNING)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import os
 import socket
 import threading
@@ -23,18 +24,27 @@ from pathlib import Path
 from gitops_nb.config import AppConfig
 from gitops_nb.engine import DiffReport, Engine, SyncOptions
 from gitops_nb.engine.applyset import ApplySet
+from gitops_nb.engine.cause import Prior
+from gitops_nb.engine.inventory import refs_in_records
 from gitops_nb.errors import ExitCode, GitOpsError, InterruptedRun, LeaseHeldError
+from gitops_nb.ignore import IgnoreRules
 from gitops_nb.kube import events
 from gitops_nb.kube.client import ClientSettings, Kube, load_configuration
 from gitops_nb.kube.lease import Lease, acquire
 from gitops_nb.model import Action, ChangeSet, Mode, ObjectRef, Outcome, Revision, SyncRun
-from gitops_nb.records.store import open_store
+from gitops_nb.records.store import RecordStore, open_store
 from gitops_nb.source import SourceSpec, default_cache_dir, fetch, redact_url, render
-from gitops_nb.source.git import Credentials
+from gitops_nb.source.credentials import Credentials
 from gitops_nb.usecases.jsonlog import event
 from gitops_nb.usecases.runrecord import count, merge_objects
 
 RECORD_TIMEOUT_S = 180.0  # keep trying to write the record while the API server is away
+RELEASE_TIMEOUT_S = 30.0  # keep trying to hand the Lease back
+# After SIGTERM the pod has 30 s (terminationGracePeriodSeconds) before SIGKILL: the record
+# write, events and Lease release share this budget, counted from the signal.
+STOP_RECORD_S = 10.0
+STOP_RELEASE_S = 18.0
+_MAX_BACKOFF_S = 8.0  # the client's longest retry sleep
 
 
 def _now() -> dt.datetime:
@@ -86,6 +96,22 @@ class Reconciler:
         )
         self.run_id = uuid.uuid4().hex
         self.holder = f"{socket.gethostname()}-{os.getpid()}-{self.run_id[:8]}"
+        self._stopped_at = math.inf
+        """When the stop signal came (monotonic); bounds the wrap-up after SIGTERM."""
+        self._outage = False
+        """The record write gave up on an outage: later requests are tried once."""
+
+    def _watch_stop(self) -> None:
+        def watch() -> None:
+            self.stop.wait()
+            self._stopped_at = time.monotonic()
+
+        threading.Thread(target=watch, name="stop-watch", daemon=True).start()
+
+    def _before_retry(self, _attempt: int, err: Exception) -> None:
+        """Kube hook: no retry that could outlast the stop budget, none after an outage."""
+        if self._outage or time.monotonic() + _MAX_BACKOFF_S > self._stopped_at + STOP_RELEASE_S:
+            raise err
 
     def _ev(self, name: str, level: int = logging.INFO, **fields: object) -> None:
         event(self.log, name, level, app=self.cfg.app, run_id=self.run_id, **fields)
@@ -94,6 +120,8 @@ class Reconciler:
         cfg = self.cfg
         started = _now()
         t0 = time.monotonic()
+        self._watch_stop()
+        self.kube.before_retry = self._before_retry
         try:
             lease = acquire(
                 self.kube,
@@ -143,10 +171,9 @@ class Reconciler:
             counts=count(objects),
             objects=objects,
             error=error,
+            ignore=IgnoreRules.of(cfg.ignore, defaults=cfg.ignore_defaults).texts,
         )
-        self._persist(run)
-        self._events(run)
-        self._release(lease)
+        self._wrap_up(run, lease)
         self._ev(
             "run-finished",
             logging.INFO if code in (0, 1) else logging.ERROR,
@@ -180,7 +207,13 @@ class Reconciler:
             reached.changes.add(ref, action, err)  # what was done, if the run stops midway
             self._on_object(ref, action, err)
 
-        engine = Engine(self.kube, on_object=on_object, stop=self.stop)
+        store = self._store()
+        engine = Engine(
+            self.kube,
+            on_object=on_object,
+            stop=self.stop,
+            recorded=lambda: refs_in_records(store.read(cfg.app)),
+        )
         opts = SyncOptions.from_config(cfg, revision.commit)
         quick = engine.quick_check(opts)
         if quick is not None:  # same commit, nobody wrote: in sync without rendering
@@ -189,8 +222,10 @@ class Reconciler:
             return Outcome.SUCCEEDED, ExitCode.OK
         manifests = render(checkout.root, spec.path)
         self._ev("rendered", commit=revision.commit, objects=len(manifests))
-        desired, report = engine.plan(manifests, opts)
+        desired, report = engine.plan(manifests, opts, Prior.of(self._last_record()))
         reached.report = report
+        for warning in report.warnings:
+            self._ev("inventory-missing", logging.WARNING, warning=warning)
         for item in report.drifted:
             self._ev(
                 "drift",
@@ -210,20 +245,53 @@ class Reconciler:
             return Outcome.FAILED, ExitCode.ERROR
         return Outcome.SUCCEEDED, ExitCode.OK
 
+    def _store(self) -> RecordStore:
+        cfg = self.cfg
+        return open_store(history_dir=cfg.history_dir, kube=self.kube, namespace=cfg.namespace)
+
+    def _last_record(self) -> SyncRun | None:
+        """The newest record that saw the objects: it tells a deleted object from a new one
+        and a hand value Git has since moved (see :mod:`gitops_nb.engine.cause`)."""
+        try:
+            runs = self._store().read(self.cfg.app)
+        except (GitOpsError, ValueError) as e:
+            self._ev("prior-record-unreadable", logging.WARNING, error=str(e))
+            return None
+        seen = [r for r in runs if r.objects]
+        return max(seen, key=lambda r: r.order) if seen else None
+
+    def _wrap_up(self, run: SyncRun, lease: Lease) -> None:
+        """Record, events, release: each bounded, none may keep ``run-finished`` from the log."""
+        steps: list[tuple[str, Callable[[SyncRun], None]]] = [
+            ("record", self._persist),
+            ("events", self._events),
+        ]
+        for name, step in steps:
+            try:
+                step(run)
+            except Exception as e:  # an outage or a bug: say so in JSON, carry on
+                self._ev(f"{name}-failed", logging.ERROR, error=f"{type(e).__name__}: {e}")
+        self._release(lease)
+
+    def _deadline(self, started: float, normal_s: float, after_stop_s: float) -> float:
+        return min(started + normal_s, self._stopped_at + after_stop_s)
+
     def _persist(self, run: SyncRun) -> None:
         """Write the record; wait out an API server outage (bounded) rather than lose it."""
         cfg = self.cfg
-        store = open_store(history_dir=cfg.history_dir, kube=self.kube, namespace=cfg.namespace)
-        deadline = time.monotonic() + RECORD_TIMEOUT_S
+        store = self._store()
+        started = time.monotonic()
         while True:
             try:
                 where = store.write(run)
                 break
             except GitOpsError as e:
-                if not e.transient or time.monotonic() > deadline:
+                left = self._deadline(started, RECORD_TIMEOUT_S, STOP_RECORD_S) - time.monotonic()
+                if not e.transient or left <= 0:
+                    self._outage = e.transient
                     self._ev("record-failed", logging.ERROR, error=str(e))
                     return
-                time.sleep(2)
+                time.sleep(min(2.0, left))
         self._ev("recorded", where=where)
         try:
             store.trim(cfg.app, cfg.history_retention)
@@ -285,16 +353,19 @@ class Reconciler:
             )
 
     def _release(self, lease: Lease) -> None:
-        deadline = time.monotonic() + 30
+        started = time.monotonic()
         while True:
             try:
                 lease.release()
                 return
-            except GitOpsError as e:
-                if not e.transient or time.monotonic() > deadline:
+            except Exception as e:
+                left = self._deadline(started, RELEASE_TIMEOUT_S, STOP_RELEASE_S) - time.monotonic()
+                transient = isinstance(e, GitOpsError) and e.transient
+                if not transient or left <= 0:
+                    # It expires after its duration anyway; the next run takes it over.
                     self._ev("lease-release-failed", logging.WARNING, error=str(e))
                     return
-                time.sleep(1)
+                time.sleep(min(1.0, left))
 
 
 def reconcile_app(

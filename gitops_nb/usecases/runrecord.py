@@ -24,7 +24,9 @@ def merge_objects(report: DiffReport | None, changes: ChangeSet | None) -> tuple
             action, error = Action.FAILED, d.error
         else:  # detect mode, or a run that stopped before reaching this object
             action, error = Action.SKIPPED, None
-        out.append(ObjectResult(item.ref, action, d.status, d.changes, error or d.error))
+        out.append(
+            ObjectResult(item.ref, action, d.status, d.changes, error or d.error, cause=d.cause)
+        )
     return tuple(out)
 
 

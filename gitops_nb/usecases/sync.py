@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitops_nb.engine import DiffReport, Engine, ObjectCallback, SyncOptions
+from gitops_nb.engine.inventory import RecordedRefs, refs_in_records
 from gitops_nb.errors import ExitCode
 from gitops_nb.kube.client import Kube, ReadOnlyKube
 from gitops_nb.model import ChangeSet, Revision
+from gitops_nb.records.configmaps import ConfigMapStore
 from gitops_nb.source import SourceSpec, fetch_and_render
 
 
@@ -42,6 +44,8 @@ class ApplyResult:
     app: str
     revision: Revision
     changes: ChangeSet
+    warnings: tuple[str, ...] = ()
+    """Not about one object: e.g. a deleted ApplySet parent that was rebuilt."""
 
     @property
     def exit_code(self) -> int:
@@ -58,7 +62,7 @@ def diff_app(
     """Fetch and render ``spec``, then diff it against the cluster by server dry-run."""
     rendered = fetch_and_render(spec, Path(cache_dir) if cache_dir else None)
     with closing(ReadOnlyKube.from_kubeconfig(kubeconfig)) as kube:
-        report = Engine(kube).diff(rendered.manifests, opts)
+        report = Engine(kube, recorded=_recorded(kube, opts)).diff(rendered.manifests, opts)
     return DiffResult(opts.app, opts.namespace, rendered.revision, report)
 
 
@@ -80,5 +84,11 @@ def apply_app(
     if on_rendered is not None:
         on_rendered(len(rendered.manifests))
     with closing(Kube.from_kubeconfig(kubeconfig)) as kube:
-        changes = Engine(kube, on_object=on_object).apply(rendered.manifests, opts)
-    return ApplyResult(opts.app, rendered.revision, changes)
+        engine = Engine(kube, on_object=on_object, recorded=_recorded(kube, opts))
+        changes = engine.apply(rendered.manifests, opts)
+    return ApplyResult(opts.app, rendered.revision, changes, tuple(engine.warnings))
+
+
+def _recorded(kube: Kube, opts: SyncOptions) -> RecordedRefs:
+    """The objects the reconciler's run records (ConfigMaps next to the parent) list."""
+    return lambda: refs_in_records(ConfigMapStore(kube, opts.namespace).read(opts.app))

@@ -12,9 +12,9 @@ import pytest
 from gitops_nb.cli import main
 from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster import LocalCluster
+from tests.gitrepo import GitRepo
 
-from .gitrepo import Repo
-from .test_sync import kubectl
+from .helpers import kubectl
 
 SECRET_VALUE = "s3cr3t-value-42"  # in tests/fixtures/platform/config.yaml
 
@@ -25,17 +25,9 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Repo:
-    r = Repo(tmp_path / "repo")
-    r.add_fixture("shop", "shop")
-    r.commit("shop: initial")
-    return r
-
-
 def flags(
     cluster: LocalCluster,
-    repo: Repo,
+    repo: GitRepo,
     namespace: str,
     tmp_path: Path,
     path: str = "shop/overlays/prod",
@@ -71,7 +63,7 @@ def test_diff_exit_codes_and_json_contract(
     capsys: pytest.CaptureFixture[str],
     cluster: LocalCluster,
     namespace: str,
-    repo: Repo,
+    repo: GitRepo,
     tmp_path: Path,
 ) -> None:
     f = flags(cluster, repo, namespace, tmp_path)
@@ -80,6 +72,7 @@ def test_diff_exit_codes_and_json_contract(
     doc = json.loads(out)
     assert doc["app"] == "shop" and doc["revision"] == repo.git("rev-parse", "HEAD")
     assert {r["status"] for r in doc["resources"]} == {"Missing"}
+    assert {r["cause"] for r in doc["resources"]} == {"git"}  # new objects: Git moved
     assert set(doc["resources"][0]) >= {
         "apiVersion",
         "kind",
@@ -102,8 +95,9 @@ def test_diff_exit_codes_and_json_contract(
     drifted = [r for r in json.loads(out)["resources"] if r["status"] == "Drifted"]
     assert len(drifted) == 1
     change = drifted[0]["changes"][0]
-    assert set(change) == {"path", "live", "desired", "manager", "operation", "time"}
+    assert set(change) == {"path", "live", "desired", "manager", "operation", "time", "cause", "op"}
     assert change["manager"] == "kubectl-set" and change["live"] == "evil:1"
+    assert change["cause"] == "cluster" and drifted[0]["cause"] == "cluster"
     code, out, _ = run(capsys, "diff", *f)  # table + unified diff for humans
     assert code == 1 and "kubectl-set" in out and "-        image: evil:1" in out
 
@@ -114,12 +108,56 @@ def test_diff_exit_codes_and_json_contract(
     assert run(capsys, "diff", *f)[0] == 0
 
 
+CM_NOTE = (
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: note\n"
+    "  annotations: {note: hello}\ndata: {colour: blue}\n"
+)
+
+
+def test_markup_in_cluster_values_is_printed_as_text(
+    capsys: pytest.CaptureFixture[str],
+    cluster: LocalCluster,
+    kube: Kube,
+    namespace: str,
+    tmp_path: Path,
+) -> None:
+    """Issue 13 item 7: Rich read cluster values as markup ([/x] raised, [red] coloured)."""
+    r = GitRepo(tmp_path / "markup")
+    r.write("app/note.yaml", CM_NOTE)
+    r.commit("a ConfigMap")
+    f = flags(cluster, r, namespace, tmp_path, "app")
+    assert run(capsys, "apply", *f)[0] == 0
+
+    kubectl(cluster, "annotate", "--overwrite", "cm/note", "note=[/bold]", "-n", namespace)
+    patch = json.dumps({"data": {"colour": "[red]RED[/red]"}})
+    kubectl(cluster, "patch", "cm/note", "-n", namespace, "--type=merge", "-p", patch)
+    code, out, err = run(capsys, "diff", *f)
+    assert code == 1, err  # drift, not a crash
+    assert "[/bold]" in out and "[red]RED[/red]" in out
+    code, out, _ = run(capsys, "diff", *f, "-o", "markdown")
+    assert code == 1 and r"\[red\]RED\[/red\]" in out
+
+    # a label the API server refuses comes back in the error text of the ChangeSet
+    r.write(
+        "app/bad.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\n  labels: {x: '[/x]'}\n",
+    )
+    r.commit("an invalid label")
+    code, out, err = run(capsys, "apply", *f, "--force-conflicts")
+    assert code == 2, out + err
+    assert "[/x]" in out  # in the ChangeSet table, which is printed after the writes
+    assert "configured 1, failed 1" in out
+    assert "bad" not in objects_in(kube, namespace)
+    note = kube.get(f"/api/v1/namespaces/{namespace}/configmaps/note")
+    assert note["data"] == {"colour": "blue"}  # the valid object was still applied
+
+
 def test_second_commit_and_revert_roll_the_cluster(
     capsys: pytest.CaptureFixture[str],
     cluster: LocalCluster,
     kube: Kube,
     namespace: str,
-    repo: Repo,
+    repo: GitRepo,
     tmp_path: Path,
 ) -> None:
     f = flags(cluster, repo, namespace, tmp_path)
@@ -178,7 +216,7 @@ def test_bad_input_names_file_and_line_and_changes_nothing(
     namespace: str,
     tmp_path: Path,
 ) -> None:
-    r = Repo(tmp_path / "bad")
+    r = GitRepo(tmp_path / "bad")
     r.write("app/good.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: good\n")
     name, text, where = BAD_INPUTS[case]
     r.write(f"app/{name}", text)
@@ -198,7 +236,7 @@ def test_symlink_escape_refused(
 ) -> None:
     outside = tmp_path / "outside.yaml"
     outside.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stolen\n")
-    r = Repo(tmp_path / "sym")
+    r = GitRepo(tmp_path / "sym")
     r.write("app/good.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: good\n")
     os.symlink(outside, r.path / "app" / "link.yaml")
     r.commit("symlink out of the repo")
@@ -224,7 +262,7 @@ def test_fetch_errors_touch_nothing(
     cluster: LocalCluster,
     kube: Kube,
     namespace: str,
-    repo: Repo,
+    repo: GitRepo,
     tmp_path: Path,
 ) -> None:
     url = repo_arg.format(tmp=tmp_path, repo=repo.path)
@@ -256,7 +294,7 @@ def test_secret_values_never_in_any_output(
     namespace: str,
     tmp_path: Path,
 ) -> None:
-    r = Repo(tmp_path / "platform")
+    r = GitRepo(tmp_path / "platform")
     r.add_fixture("platform", "platform")
     r.commit("platform")
     f = [

@@ -17,7 +17,7 @@ from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster import LocalCluster
 from gitops_nb.model import Action, DiffStatus, Manifest
 
-from .test_sync import kubectl
+from .helpers import kubectl
 
 CASES = ("update", "patch", "apply", "label", "annotate", "untouched")
 
@@ -128,9 +128,14 @@ def test_every_kind_of_foreign_write_takes_the_precise_path(
     assert items["cm-patch"].diff.changes[0].manager == "kubectl-patch"
     assert items["cm-apply"].diff.changes[0].manager == "intruder"
     assert items["scaled"].diff.changes[0].path == "spec.replicas"
-    # Labels/annotations Git does not declare are not drift, but were still re-checked.
-    assert items["cm-label"].status is DiffStatus.IN_SYNC and not items["cm-label"].fast
-    assert items["cm-annotate"].status is DiffStatus.IN_SYNC and not items["cm-annotate"].fast
+    # Labels/annotations Git does not declare are drift other hands added (issue 11).
+    for name, path, manager in (
+        ("cm-label", "metadata.labels.team", "kubectl-label"),
+        ("cm-annotate", "metadata.annotations.note", "kubectl-annotate"),
+    ):
+        [change] = items[name].diff.changes
+        assert not items[name].fast
+        assert (change.path, change.manager, change.op) == (path, manager, "added")
 
 
 def test_git_change_and_recreation_take_the_precise_path(kube: Kube, namespace: str) -> None:
@@ -199,9 +204,9 @@ def _reconcile_logs(
 def test_unchanged_commit_and_cluster_skip_rendering(
     cluster: LocalCluster, kube: Kube, namespace: str, tmp_path: Any
 ) -> None:
-    from .gitrepo import Repo
+    from tests.gitrepo import GitRepo
 
-    repo = Repo(tmp_path / "repo")
+    repo = GitRepo(tmp_path / "repo")
     repo.add_fixture("shop", "shop")
     repo.commit("shop")
     events = [e["event"] for e in _reconcile_logs(kube, repo, namespace, tmp_path)[0]]

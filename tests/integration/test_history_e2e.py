@@ -5,21 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from gitops_nb.config import AppConfig
-from gitops_nb.history import drift_intervals, load_runs, runs, summary
+from gitops_nb.history import deployments, drift_intervals, load_runs, runs, summary
 from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster import LocalCluster
 from gitops_nb.model import Mode
 from gitops_nb.usecases.jsonlog import json_logger
 from gitops_nb.usecases.reconcile import reconcile_app as reconcile
+from tests.gitrepo import GitRepo
 
-from .gitrepo import Repo
-from .test_sync import kubectl
+from .helpers import kubectl
 
 
 def test_drift_timeline_from_real_reconciles(
     cluster: LocalCluster, kube: Kube, namespace: str, tmp_path: Path
 ) -> None:
-    repo = Repo(tmp_path / "repo")
+    repo = GitRepo(tmp_path / "repo")
     repo.add_fixture("shop", "shop")
     repo.commit("shop")
     hist = tmp_path / "history"
@@ -63,8 +63,10 @@ def test_drift_timeline_from_real_reconciles(
     assert len(records) == 8
     started = [r.started for r in records]
     iv = drift_intervals(records)
-    # The first run's Missing objects are episodes too; look at the field-level ones.
-    fields = iv[iv["path"] != ""].sort_values("first_seen").reset_index(drop=True)
+    # The first run's Missing objects are a deployment, not drift: no whole-object episodes.
+    assert (iv["path"] != "").all()
+    assert len(deployments(records)) == 1
+    fields = iv.sort_values("first_seen").reset_index(drop=True)
     assert list(fields["path"]) == [
         "spec.replicas",
         "spec.template.spec.containers[name=shop].image",

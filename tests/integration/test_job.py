@@ -19,36 +19,26 @@ from gitops_nb.localcluster import LocalCluster
 from gitops_nb.model import (
     Action,
     DiffStatus,
-    FieldChange,
     Manifest,
     Mode,
     ObjectRef,
-    ObjectResult,
     Outcome,
     SyncRun,
 )
 from gitops_nb.records.configmaps import ConfigMapStore, encode
+from tests.factories import change, drifted, in_sync, sync_run
+from tests.gitrepo import GitRepo
 
 from . import jobrunner as jr
-from .gitrepo import Repo
-from .test_jobs_manifests import SA, path_of, relocated  # noqa: F401 (fixture)
-from .test_sync import kubectl
+from .helpers import SA, kubectl, path_of
 
 
-def many_configmaps(repo: Repo, n: int, value: str = "v1") -> None:
+def many_configmaps(repo: GitRepo, n: int, value: str = "v1") -> None:
     docs = [
         f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i:04d}\ndata:\n  k: {value}\n"
         for i in range(n)
     ]
     repo.write("big/configmaps.yaml", "---\n".join(docs))
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Repo:
-    r = Repo(tmp_path / "repo")
-    r.add_fixture("shop", "shop")
-    r.commit("shop: initial")
-    return r
 
 
 def records(kube: Kube, namespace: str, app: str = "shop") -> list[SyncRun]:
@@ -64,7 +54,7 @@ def event_reasons(kube: Kube, namespace: str) -> set[str]:
 
 
 def test_correct_mode_reconciles_records_and_emits_events(
-    cluster: LocalCluster, kube: Kube, namespace: str, repo: Repo, tmp_path: Path
+    cluster: LocalCluster, kube: Kube, namespace: str, repo: GitRepo, tmp_path: Path
 ) -> None:
     args = jr.reconcile_args(repo.path, "shop/overlays/prod", "shop", namespace, tmp_path / "c")
     env = jr.admin_env(cluster)
@@ -136,7 +126,7 @@ def test_correct_mode_reconciles_records_and_emits_events(
 
 
 def test_detect_mode_records_drift_and_writes_nothing_else(
-    cluster: LocalCluster, kube: Kube, namespace: str, repo: Repo, tmp_path: Path
+    cluster: LocalCluster, kube: Kube, namespace: str, repo: GitRepo, tmp_path: Path
 ) -> None:
     base = jr.reconcile_args(repo.path, "shop/overlays/prod", "shop", namespace, tmp_path / "c")
     env = jr.admin_env(cluster)
@@ -154,7 +144,7 @@ def test_detect_mode_records_drift_and_writes_nothing_else(
 
 
 def test_history_dir_and_prune_events(
-    cluster: LocalCluster, kube: Kube, namespace: str, repo: Repo, tmp_path: Path
+    cluster: LocalCluster, kube: Kube, namespace: str, repo: GitRepo, tmp_path: Path
 ) -> None:
     hist = tmp_path / "history"
     args = jr.reconcile_args(
@@ -185,7 +175,7 @@ def test_history_dir_and_prune_events(
 def test_two_reconcilers_at_once_exactly_one_writes(
     cluster: LocalCluster, kube: Kube, namespace: str, tmp_path: Path
 ) -> None:
-    r = Repo(tmp_path / "big")
+    r = GitRepo(tmp_path / "big")
     many_configmaps(r, 600)
     r.commit("600 configmaps")
     env = jr.admin_env(cluster)
@@ -203,7 +193,7 @@ def test_two_reconcilers_at_once_exactly_one_writes(
 
 
 def test_stale_lease_is_taken_over(
-    cluster: LocalCluster, kube: Kube, namespace: str, repo: Repo, tmp_path: Path
+    cluster: LocalCluster, kube: Kube, namespace: str, repo: GitRepo, tmp_path: Path
 ) -> None:
     kube.create(
         f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases",
@@ -225,7 +215,7 @@ def test_stale_lease_is_taken_over(
 
 
 def test_fresh_lease_of_another_holder_blocks(
-    cluster: LocalCluster, kube: Kube, namespace: str, repo: Repo, tmp_path: Path
+    cluster: LocalCluster, kube: Kube, namespace: str, repo: GitRepo, tmp_path: Path
 ) -> None:
     now = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
     kube.create(
@@ -248,7 +238,7 @@ def test_fresh_lease_of_another_holder_blocks(
 def test_sigterm_stops_cleanly_and_records_interrupted(
     cluster: LocalCluster, kube: Kube, namespace: str, tmp_path: Path
 ) -> None:
-    r = Repo(tmp_path / "big")
+    r = GitRepo(tmp_path / "big")
     many_configmaps(r, 400)
     r.commit("400 configmaps")
     args = jr.reconcile_args(
@@ -284,7 +274,7 @@ def test_sigterm_stops_cleanly_and_records_interrupted(
 def test_apiserver_outage_mid_run_fails_then_recovers(
     cluster: LocalCluster, kube: Kube, namespace: str, tmp_path: Path
 ) -> None:
-    r = Repo(tmp_path / "big")
+    r = GitRepo(tmp_path / "big")
     many_configmaps(r, 1000)
     r.commit("1000 configmaps")
     args = jr.reconcile_args(r.path, "big", "big", namespace, tmp_path / "c")
@@ -316,38 +306,24 @@ def test_retention_and_large_records(kube: Kube, namespace: str) -> None:
     store = ConfigMapStore(kube, namespace)
 
     def run(i: int, n_objects: int) -> SyncRun:
-        objs = tuple(
-            ObjectResult(
-                ObjectRef("apps/v1", "Deployment", namespace, f"app-{j:05d}"),
-                Action.CONFIGURED if j % 10 == 0 else Action.UNCHANGED,
-                DiffStatus.DRIFTED if j % 10 == 0 else DiffStatus.IN_SYNC,
-                (
-                    FieldChange(
-                        "spec.template.spec.containers[name=app].image",
-                        f"img:{j}",
-                        "img:1",
-                        "kubectl-set",
-                        "Update",
-                        "2026-11-28T00:00:00Z",
-                    ),
-                )
-                if j % 10 == 0
-                else (),
-            )
-            for j in range(n_objects)
-        )
-        return SyncRun(
+        image = "spec.template.spec.containers[name=app].image"
+        objs = []
+        for j in range(n_objects):
+            ref = ObjectRef("apps/v1", "Deployment", namespace, f"app-{j:05d}")
+            if j % 10:
+                objs.append(in_sync(ref))
+                continue
+            hand = change(image, f"img:{j}", "img:1", "kubectl-set", time="2026-11-28T00:00:00Z")
+            objs.append(drifted(hand, ref=ref, action=Action.CONFIGURED))
+        return sync_run(
             f"run{i:04d}abcdef",
-            "big",
             f"2026-11-28T00:{i:02d}:00.000Z",
-            f"2026-11-28T00:{i:02d}:30.000Z",
-            30.0,
-            "schedule",
-            Mode.CORRECT,
-            None,
-            Outcome.SUCCEEDED,
-            {"desired": n_objects},
-            objs,
+            *objs,
+            app="big",
+            finished=f"2026-11-28T00:{i:02d}:30.000Z",
+            mode=Mode.CORRECT,
+            revision=None,
+            counts={"desired": n_objects},
         )
 
     big = run(0, 8000)
@@ -366,9 +342,9 @@ def test_reconciler_with_only_its_service_account_token(
     cluster: LocalCluster,
     kube: Kube,
     namespace: str,
-    repo: Repo,
+    repo: GitRepo,
     tmp_path: Path,
-    relocated: list[Manifest],  # noqa: F811
+    relocated: list[Manifest],
 ) -> None:
     """In-cluster-style config, the jobs/ RBAC, nothing else: sufficient and tight."""
     disco = Discovery(kube)

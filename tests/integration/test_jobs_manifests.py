@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import re
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,9 +24,9 @@ from gitops_nb.kube.discovery import Discovery
 from gitops_nb.model import Manifest
 from gitops_nb.source.render import render
 
-REPO = Path(__file__).resolve().parents[2]
+from .helpers import REPO, SA, path_of
+
 INSTALL_NS = "gitops-nb"
-SA = "gitops-nb-reconciler"
 FORBIDDEN_VERBS = {"escalate", "bind", "impersonate", "*"}
 # Shapes of real credentials that must never sit in the template, comments included.
 CREDENTIAL_SHAPES = re.compile(
@@ -47,17 +46,6 @@ def default_install() -> list[Manifest]:
 @pytest.fixture(scope="module")
 def cluster_wide() -> list[Manifest]:
     return render(REPO / "jobs", "overlays/cluster-wide")
-
-
-@pytest.fixture
-def relocated(tmp_path: Path, namespace: str) -> list[Manifest]:
-    """The default install moved into the test namespace by an overlay, as users would."""
-    shutil.copytree(REPO / "jobs", tmp_path / "jobs")
-    (tmp_path / "test").mkdir()
-    (tmp_path / "test" / "kustomization.yaml").write_text(
-        yaml.safe_dump({"namespace": namespace, "resources": ["../jobs"]})
-    )
-    return render(tmp_path, "test")
 
 
 def kinds(ms: list[Manifest]) -> set[tuple[str, str]]:
@@ -81,12 +69,6 @@ def flat(rs: list[dict[str, Any]]) -> set[AppRule]:
         for g in r.get("apiGroups", [])
         for res in r.get("resources", [])
     }
-
-
-def path_of(disco: Discovery, obj: dict[str, Any]) -> str:
-    r = disco.resource_for(obj["apiVersion"], obj["kind"])
-    ns = obj["metadata"].get("namespace", "") if r.namespaced else ""
-    return r.object_path(ns, obj["metadata"]["name"])
 
 
 def dry_run_all(kube: Kube, ms: list[Manifest]) -> None:
@@ -198,6 +180,7 @@ def test_config_map_is_a_valid_app_config_for_its_own_namespace(
         "mode",
         "prune",
         "maxPruneRatio",
+        "ignore",
         "historyRetention",
         "interval",
         "leaseDurationSeconds",

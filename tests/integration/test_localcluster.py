@@ -103,11 +103,16 @@ def test_service_account_token_is_accepted_and_rbac_denies(
         {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {}},
     )
     token = tr["status"]["token"]
+    kube.create(
+        f"/api/v1/namespaces/{ns}/configmaps",
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "visible"}},
+    )
     cfg = load_configuration(cluster.kubeconfig)
     cfg.cert_file = cfg.key_file = None
     cfg.api_key = {"authorization": f"Bearer {token}"}
     as_reader = Kube(cfg)
-    assert as_reader.list(f"/api/v1/namespaces/{ns}/configmaps") is not None
+    listed = as_reader.list(f"/api/v1/namespaces/{ns}/configmaps")
+    assert "visible" in {c["metadata"]["name"] for c in listed}  # the allowed read really reads
     with pytest.raises(ForbiddenError) as err:
         as_reader.list(f"/api/v1/namespaces/{ns}/secrets")
     assert err.value.status == 403
@@ -161,6 +166,7 @@ def test_cluster_ready_quickly_and_logs_kept(cluster: LocalCluster) -> None:
     assert all(mb > 0 for mb in cluster.peak_memory_mb().values())
 
 
+@pytest.mark.cluster  # starts (and fails to start) a control plane of its own
 def test_failed_start_names_the_component_and_stops_the_rest(tmp_path: Any) -> None:
     c = LocalCluster(
         workdir=tmp_path / "bad", controller_manager=False, extra_apiserver_args=("--no-such-flag",)
@@ -173,10 +179,11 @@ def test_failed_start_names_the_component_and_stops_the_rest(tmp_path: Any) -> N
     assert c._procs == {}  # every process it started is stopped
 
 
+@pytest.mark.cluster  # starts a control plane of its own
 def test_cli_local_cluster_up_detach_and_down(tmp_path: Any) -> None:
     import sys
 
-    from gitops_nb.localcluster.controlplane import _is_ours, _running, _start_time
+    from gitops_nb.localcluster.processes import _is_ours, _running, _start_time
 
     workdir = tmp_path / "lc"
     up = subprocess.run(

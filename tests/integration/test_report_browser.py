@@ -21,7 +21,7 @@ import numpy as np
 from matplotlib import image as mpimg
 
 from gitops_nb.report import from_history, write
-from tests.unit.test_report_model import CM, DEP, XSS, at, drifted, in_sync, run
+from tests.factories import CM, DEP, XSS, at, in_sync, report_drift, report_run
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = (
@@ -72,14 +72,14 @@ def console_lines(stderr: str) -> list[str]:
 
 def report_file(tmp: Path) -> Path:
     runs = [
-        run(0, in_sync(DEP), in_sync(CM)),
-        run(1, drifted(DEP, "spec.replicas", 5, 3, "kubectl-edit"), in_sync(CM)),
-        run(
+        report_run(0, in_sync(DEP), in_sync(CM)),
+        report_run(1, report_drift(DEP, "spec.replicas", 5, 3, "kubectl-edit"), in_sync(CM)),
+        report_run(
             2,
-            drifted(DEP, "spec.replicas", 5, 3, "kubectl-edit"),
-            drifted(CM, "data.note", XSS, "ok", "helm"),
+            report_drift(DEP, "spec.replicas", 5, 3, "kubectl-edit"),
+            report_drift(CM, "data.note", XSS, "ok", "helm"),
         ),
-        run(3, in_sync(DEP), drifted(CM, "data.note", XSS, "ok", "helm")),
+        report_run(3, in_sync(DEP), report_drift(CM, "data.note", XSS, "ok", "helm")),
     ]
     report = from_history(runs, now=datetime(2026, 11, 28, 15, 0, tzinfo=UTC))
     assert report.period is not None and report.period[0] == at(0)

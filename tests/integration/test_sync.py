@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -17,23 +16,13 @@ from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster import LocalCluster, find_binary
 from gitops_nb.model import Action, DiffStatus, Manifest
 from gitops_nb.source.render import render
+from tests.gitrepo import FIXTURES
 
-from .gitrepo import FIXTURES
+from .helpers import kubectl
 
 
 def platform() -> list[Manifest]:
     return render(FIXTURES, "platform")
-
-
-def kubectl(cluster: LocalCluster, *args: str, env: dict[str, str] | None = None) -> str:
-    out = subprocess.run(
-        [str(find_binary("kubectl")), "--kubeconfig", str(cluster.kubeconfig), *args],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env} if env else None,
-    )
-    return out.stdout
 
 
 def newest_manager(obj: dict[str, Any]) -> str:

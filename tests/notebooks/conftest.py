@@ -13,8 +13,6 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
-from gitops_nb.localcluster import LocalCluster
-from gitops_nb.localcluster.demo import DemoResult, build_demo
 from tests.notebooks.nbrun import (
     KERNEL,
     NOTEBOOKS,
@@ -28,13 +26,6 @@ from tests.notebooks.nbrun import (
 EXECUTION_TIMEOUT_S = 180
 # appended to every executed copy: proves the kernel is this venv's Python
 _WHICH_PYTHON = "import sys\nprint('KERNEL-PYTHON=' + sys.executable)"
-
-
-@pytest.fixture(scope="session")
-def demo(cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
-    """The audit demo (repo, reconcile story with drift and a revert, history) on the session
-    cluster. It owns namespace ``prod`` and app ``shop``; no other test uses them."""
-    return build_demo(tmp_path_factory.mktemp("demo"), cluster)
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@ read-only live audit (the last two against a real repository and the real contro
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -16,17 +15,16 @@ from gitops_nb.localcluster.demo import DemoResult
 from gitops_nb.model import (
     Action,
     DiffStatus,
-    FieldChange,
     Mode,
     ObjectRef,
     ObjectResult,
     Outcome,
-    Revision,
     SyncRun,
 )
 from gitops_nb.notebook import data
 from gitops_nb.source.git import SourceSpec
-from tests.conftest import git_init
+from tests.factories import change, revision, sync_run
+from tests.gitrepo import GitRepo, git
 
 WEB = ObjectRef("apps/v1", "Deployment", "prod", "web")
 
@@ -41,21 +39,18 @@ def record(
     drift: bool = False,
     commit: str = "c1",
 ) -> SyncRun:
+    """A run of the web Deployment; ``drift``: someone scaled it (corrected in correct mode)."""
     status = DiffStatus.DRIFTED if drift else DiffStatus.IN_SYNC
-    changes = (FieldChange("spec.replicas", 5, 2, "kubectl-scale"),) if drift else ()
+    changes = (change(desired=2, manager="kubectl-scale", operation=None, time=None),)
     action = Action.CONFIGURED if drift and mode is Mode.CORRECT else Action.UNCHANGED
-    return SyncRun(
-        run_id=run_id,
+    return sync_run(
+        run_id,
+        started,
+        ObjectResult(WEB, action, status, changes if drift else ()),
         app=app,
-        started=started,
-        finished=started.replace(":00Z", ":30Z"),
-        duration_s=30.0,
-        trigger="schedule",
         mode=mode,
-        revision=Revision(commit, "2026-11-28T09:00:00Z", "Ann", "msg"),
+        revision=revision(commit, "2026-11-28T09:00:00Z", "Ann"),
         outcome=outcome,
-        counts={},
-        objects=(ObjectResult(WEB, action, status, changes),),
     )
 
 
@@ -126,20 +121,12 @@ def test_churn_counts_changes_per_key() -> None:
         data.churn(changes, "team")
 
 
-def git(repo: Path, *args: str) -> str:
-    out = subprocess.run(
-        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
-    )
-    return out.stdout.strip()
-
-
 def test_lead_table_names_each_commit(tmp_path: Path) -> None:
-    repo = git_init(tmp_path / "repo")
+    git_repo = GitRepo(tmp_path / "repo", name="Test User", email="test@example.com")
     for n, subject in enumerate(("first", "second")):
-        (repo / f"cm{n}.yaml").write_text(f"kind: ConfigMap\nmetadata:\n  name: c{n}\n")
-        git(repo, "add", "-A")
-        git(repo, "commit", "-qm", subject)
-    head = git(repo, "rev-parse", "HEAD")
+        git_repo.write(f"cm{n}.yaml", f"kind: ConfigMap\nmetadata:\n  name: c{n}\n")
+        head = git_repo.commit(subject)
+    repo = git_repo.path
     applied = record("r1", "2026-11-28T10:00:00Z", commit=head)
     lead = data.lead_table(commits(repo, "main"), data.history_frames([applied]).runs)
     assert list(lead.columns) == [

@@ -11,6 +11,7 @@ import pytest
 
 from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster.demo import DemoResult
+from gitops_nb.model import FIELD_MANAGER
 from tests.notebooks.nbrun import (
     KERNEL,
     NOTEBOOKS,
@@ -20,8 +21,6 @@ from tests.notebooks.nbrun import (
     read_notebook,
     stream_text,
 )
-
-pytestmark = pytest.mark.cluster
 
 NAMES = (
     "01_sync_history.ipynb",
@@ -62,6 +61,20 @@ def stdout(nb: nbformat.NotebookNode) -> str:
 def no_stderr(nb: nbformat.NotebookNode) -> None:
     err = "".join(stream_text(c, "stderr") for c in nb.cells if c.cell_type == "code")
     assert err == "", f"notebook wrote to stderr:\n{err}"
+
+
+def responsible(html: str) -> str:
+    """The 'most responsible managers' summary row and manager tables of a notebook."""
+    parts = []
+    i = html.find("most responsible managers")
+    if i >= 0:
+        parts.append(html[i : html.find("</tr>", i)])
+    for table in html.split("<table")[1:]:
+        table = table.split("</table>")[0]
+        if ">manager<" in table and ">episodes<" in table:
+            parts.append(table)
+    assert parts, "no responsible-manager table"
+    return "".join(parts)
 
 
 def history_params(demo: DemoResult) -> dict[str, Any]:
@@ -105,6 +118,8 @@ def test_sync_history(demo: DemoResult, run_notebook: RunNotebook) -> None:
     assert "succeeded" in html and "detect" in html
     assert "success rate" in html and "sync frequency" in html
     assert f"{len(demo.runs)} sync runs of shop" in stdout(nb)
+    assert html.index("superseded by commit") < html.index("web: debug logging")  # drift first
+    assert FIELD_MANAGER not in responsible(html)
     assert count(nb, "image/png") >= 1
     assert count(nb, WIDGET) >= 2  # the filter panels
 
@@ -117,7 +132,12 @@ def test_drift_timeline(demo: DemoResult, run_notebook: RunNotebook) -> None:
         assert manager in html
     assert "Deployment/prod/web" in html and "data.FEATURE_CHECKOUT" in html
     assert "corrected by reconciler" in html and "(still open)" in html
-    assert "1 still open" in stdout(nb)
+    assert "superseded by commit" in html and "nginx:1.27.3-hotfix" in html
+    assert "changed in git by commit" in html
+    assert "1 still open; 6 deployments" in stdout(nb)
+    # deployments come after the drift, and our own manager is never responsible
+    assert html.index("nginx:1.27.3-hotfix") < html.index("web: debug logging")
+    assert FIELD_MANAGER not in responsible(html)
     assert count(nb, "image/png") == 1
     assert count(nb, WIDGET) >= 2
 
@@ -141,7 +161,9 @@ def test_git_history(demo: DemoResult, run_notebook: RunNotebook) -> None:
     # the ingress is added by a kustomization.yaml edit: only rendering each commit sees it
     assert "Ingress/prod/web" in html
     assert "mean lead time" in html and "change failure rate" in html
-    assert "5 commits" in stdout(nb)
+    assert "6 commits" in stdout(nb)
+    assert "Revert" in html and "FEATURE_CHECKOUT" in html  # open drift, then deployments
+    assert html.index("FEATURE_CHECKOUT") < html.index(">in_sync_at<")  # the deployments table
 
 
 def live_versions(kube: Kube) -> dict[str, str]:

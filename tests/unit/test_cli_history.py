@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -13,29 +14,14 @@ from gitops_nb.cli import main
 from gitops_nb.history import resource_changes
 from gitops_nb.history.gitrender import kustomize_renderer
 from gitops_nb.records.files import write_run
-
-from .test_timeline import change, drifted, in_sync, run
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
-    ).stdout.strip()
+from tests.factories import change, drifted, in_sync, run
+from tests.gitrepo import GitRepo, git
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    r = tmp_path / "repo"
-    r.mkdir()
-    git(r, "init", "-q", "-b", "main")
-    git(r, "config", "user.name", "Ann")
-    git(r, "config", "user.email", "ann@example.com")
-
-    def commit(msg: str) -> str:
-        git(r, "add", "-A")
-        git(r, "commit", "-q", "-m", msg)
-        return git(r, "rev-parse", "HEAD")
-
+    repo = GitRepo(tmp_path / "repo", name="Ann", email="ann@example.com")
+    r, commit = repo.path, repo.commit
     (r / "app").mkdir()
     (r / "app" / "cm.yaml").write_text(
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata: {k: '1'}\n"
@@ -127,7 +113,7 @@ def history(tmp_path: Path) -> Path:
     return d
 
 
-@pytest.mark.parametrize("what", ["runs", "drift", "timeline"])
+@pytest.mark.parametrize("what", ["runs", "drift", "timeline", "deployments"])
 def test_history_tables_in_every_format(
     what: str, history: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -151,9 +137,9 @@ def test_history_timeline_rows_and_filters(
 ) -> None:
     assert main(["history", "timeline", "--history-dir", str(history), "-o", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert [(r["path"], r["managers"], r["open"]) for r in rows] == [
-        ("spec.replicas", "kubectl-scale", False),
+    assert [(r["path"], r["managers"], r["open"]) for r in rows] == [  # open drift first
         ("spec.template.spec.containers[name=app].image", "kubectl-set", True),
+        ("spec.replicas", "kubectl-scale", False),
     ]
     assert (
         main(
@@ -225,3 +211,62 @@ def test_report_to_stdout(history: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(args) == 0
     out = capsys.readouterr().out
     assert out.startswith("# ") and "kubectl-scale" in out
+
+
+FORMULAS = ('=HYPERLINK("http://evil.example","x")', "@SUM(A1:A9)", "+cmd|' /C calc'!A0")
+
+
+def csv_cells(text: str) -> list[str]:
+    return [c for row in list(csv.reader(io.StringIO(text)))[1:] for c in row]
+
+
+def starts_a_formula(cells: list[str]) -> list[str]:
+    return [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+@pytest.mark.parametrize("what", ["drift", "timeline"])
+def test_history_csv_neutralises_formulas_like_the_report(
+    what: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = tmp_path / "evil-history"
+    hostile = change(live=FORMULAS[0], desired=FORMULAS[2], manager=FORMULAS[1])
+    write_run(d, run(0, drifted(hostile)))
+    write_run(d, run(1, drifted(change(live="\t=1+1", desired="-2+3", manager="\tx"))))
+    assert main(["history", what, "--history-dir", str(d), "-o", "csv"]) == 0
+    cells = csv_cells(capsys.readouterr().out)
+    assert cells and not starts_a_formula(cells)
+    if what == "drift":  # one cell per value
+        assert {"'" + v for v in (*FORMULAS, "\t=1+1", "-2+3", "\tx")} <= set(cells)
+    else:  # the episode's desired value and last manager
+        assert {"'" + FORMULAS[2], "'\tx"} <= set(cells)
+
+    out = tmp_path / "report.csv"
+    assert main(["report", "--history-dir", str(d), "--format", "csv", "-o", str(out)]) == 0
+    report_cells = csv_cells(out.read_text())
+    assert {"'\t=1+1", "'-2+3", "'\tx"} <= set(report_cells)
+    assert not starts_a_formula(report_cells)
+
+
+def test_history_csv_keeps_a_carriage_return_inside_its_cell(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CR is no line end for the csv module, so it went out unquoted and a spreadsheet
+    started a new row there: with ``=...`` after it, a formula."""
+    d = tmp_path / "cr-history"
+    write_run(d, run(0, drifted(change(live='ok\r=HYPERLINK("http://evil.example")'))))
+    assert main(["history", "drift", "--history-dir", str(d), "-o", "csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out, newline="")))
+    assert len(rows) == 2  # the header and one drift: the CR started no row
+    assert 'ok\n=HYPERLINK("http://evil.example")' in rows[1]
+    assert not starts_a_formula([c for row in rows[1:] for c in row])
+
+
+@pytest.mark.parametrize("what", ["drift", "timeline"])
+def test_history_tables_show_drift_then_deployments(
+    what: str, history: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["history", what, "--history-dir", str(history)]) == 0
+    out = capsys.readouterr().out
+    assert out.index("Drift (open first):") < out.index("Deployments (Git changes):")
+    drift_part = out.split("Deployments (Git changes):")[0]
+    assert "gitops-nb" not in drift_part

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -14,38 +12,7 @@ from gitops_nb.history.appchanges import commits, resource_changes
 from gitops_nb.history.gitlog import iter_commits
 from gitops_nb.model import Manifest
 from gitops_nb.source.render import parse_documents
-
-
-class Repo:
-    """A throw-away repository with deterministic commit times."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        root.mkdir(parents=True)
-        self.tick = 0
-        self.git("init", "-q", "-b", "main")
-        self.git("config", "user.name", "Dev One")
-        self.git("config", "user.email", "dev@example.com")
-        self.git("config", "commit.gpgsign", "false")
-
-    def git(self, *args: str) -> str:
-        stamp = f"@{1_790_000_000 + self.tick * 60} +0200"
-        env = {**os.environ, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
-        out = subprocess.run(
-            ["git", *args], cwd=self.root, env=env, check=True, capture_output=True, text=True
-        )
-        return out.stdout
-
-    def write(self, rel: str, text: str) -> None:
-        p = self.root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-
-    def commit(self, message: str) -> str:
-        self.tick += 1
-        self.git("add", "-A")
-        self.git("commit", "-q", "--allow-empty", "-m", message)
-        return self.git("rev-parse", "HEAD").strip()
+from tests.gitrepo import GitRepo
 
 
 def cm(name: str, value: str = "1", ns: str = "web") -> str:
@@ -56,8 +23,15 @@ def cm(name: str, value: str = "1", ns: str = "web") -> str:
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> Repo:
-    return Repo(tmp_path / "repo")
+def repo(tmp_path: Path) -> GitRepo:
+    """Commit times are deterministic: one minute apart from 2026-09-21T14:13:20Z (UTC+2)."""
+    return GitRepo(
+        tmp_path / "repo",
+        name="Dev One",
+        email="dev@example.com",
+        clock=1_790_000_000,
+        utc_offset="+0200",
+    )
 
 
 def changes_of(df: pd.DataFrame, sha: str) -> set[tuple[str, str]]:
@@ -65,7 +39,7 @@ def changes_of(df: pd.DataFrame, sha: str) -> set[tuple[str, str]]:
     return {(str(o), str(c)) for o, c in zip(sub["object"], sub["change"], strict=True)}
 
 
-def test_iter_commits_lists_what_git_log_lists_with_details(repo: Repo) -> None:
+def test_iter_commits_lists_what_git_log_lists_with_details(repo: GitRepo) -> None:
     repo.write("apps/web/a.yaml", cm("a"))
     c1 = repo.commit("add a\n\nwith a body")
     repo.write("README.md", "outside the path")
@@ -74,9 +48,9 @@ def test_iter_commits_lists_what_git_log_lists_with_details(repo: Repo) -> None:
     repo.write("apps/web/ü.yaml", cm("u"))
     c3 = repo.commit("rename and unicode")
 
-    got = list(iter_commits(repo.root, "HEAD", "apps/web"))
+    got = list(iter_commits(repo.path, "HEAD", "apps/web"))
     assert [c.commit for c in got] == [c3, c1]
-    assert got == list(iter_commits(str(repo.root), "main", "apps/web"))
+    assert got == list(iter_commits(str(repo.path), "main", "apps/web"))
     expected = repo.git("log", "--format=%H", "HEAD", "--", "apps/web").split()
     assert [c.commit for c in got] == expected
     newest, oldest = got
@@ -93,10 +67,10 @@ def test_iter_commits_lists_what_git_log_lists_with_details(repo: Repo) -> None:
     assert oldest.time == "2026-09-21T14:14:20Z"  # committer time, in UTC
     assert oldest.parents == ()
     assert newest.parents == (repo.git("rev-parse", "HEAD~1").strip(),)
-    assert [c.commit for c in iter_commits(repo.root)] == repo.git("log", "--format=%H").split()
+    assert [c.commit for c in iter_commits(repo.path)] == repo.git("log", "--format=%H").split()
 
 
-def test_merge_commits_are_listed_without_files(repo: Repo) -> None:
+def test_merge_commits_are_listed_without_files(repo: GitRepo) -> None:
     repo.write("app/a.yaml", cm("a"))
     repo.commit("base")
     repo.git("checkout", "-q", "-b", "side")
@@ -107,36 +81,41 @@ def test_merge_commits_are_listed_without_files(repo: Repo) -> None:
     repo.commit("main")
     repo.tick += 1
     repo.git("merge", "-q", "--no-ff", "-m", "merge side", "side")
-    got = list(iter_commits(repo.root, path="app"))
+    got = list(iter_commits(repo.path, path="app"))
     assert got[0].subject == "merge side"
     assert len(got[0].parents) == 2
     assert got[0].files == ()
     assert side in [c.commit for c in got]
 
 
-def test_stopping_early_and_bad_input(repo: Repo, tmp_path: Path) -> None:
+def test_stopping_early_and_bad_input(repo: GitRepo, tmp_path: Path) -> None:
     for i in range(5):
         repo.write("app/a.yaml", cm("a", str(i)))
         repo.commit(f"c{i}")
-    it = iter_commits(repo.root, path="app")
+    it = iter_commits(repo.path, path="app")
     assert next(it).subject == "c4"
     it.close()  # must not hang or raise
     with pytest.raises(RefNotFoundError, match="nope"):
-        list(iter_commits(repo.root, "nope"))
+        list(iter_commits(repo.path, "nope"))
     with pytest.raises(UnsafeSourceError):
-        list(iter_commits(repo.root, "--output=/tmp/x"))
+        list(iter_commits(repo.path, "--output=/tmp/x"))
+    for bad in ("--output=/tmp/x", "main..HEAD", "HEAD@{1}"):  # what fetch refuses, too
+        with pytest.raises(UnsafeSourceError):
+            commits(repo.path, bad, "app")
+        with pytest.raises(UnsafeSourceError):
+            resource_changes(repo.path, bad, "app")
     with pytest.raises(SourceError, match="not a Git repository"):
         list(iter_commits(tmp_path / "empty"))
 
 
-def test_commits_frame_detects_reverts(repo: Repo) -> None:
+def test_commits_frame_detects_reverts(repo: GitRepo) -> None:
     repo.write("app/a.yaml", cm("a"))
     repo.commit("add a")
     repo.write("app/a.yaml", cm("a", "2"))
     bad = repo.commit("bump a")
     repo.tick += 1
     repo.git("revert", "--no-edit", bad)
-    df = commits(repo.root, path="app")
+    df = commits(repo.path, path="app")
     assert list(df["subject"]) == ['Revert "bump a"', "bump a", "add a"]
     assert list(df["is_revert"]) == [True, False, False]
     assert df["reverts"].iloc[0] == bad
@@ -145,10 +124,10 @@ def test_commits_frame_detects_reverts(repo: Repo) -> None:
     assert df["files"].iloc[0] == ["app/a.yaml"]
     assert df["short"].iloc[0] == df["commit"].iloc[0][:7]
     assert str(df["time"].dtype) == "datetime64[us, UTC]"
-    assert commits(repo.root, path="nothing-here").empty
+    assert commits(repo.path, path="nothing-here").empty
 
 
-def test_resource_changes_added_modified_removed(repo: Repo) -> None:
+def test_resource_changes_added_modified_removed(repo: GitRepo) -> None:
     repo.write("app/a.yaml", cm("a") + "---\n" + cm("b"))
     repo.write("app/kustomization.yaml", "resources: [a.yaml]\n")  # not an object
     repo.write("app/notes.txt", "not a manifest")
@@ -163,7 +142,7 @@ def test_resource_changes_added_modified_removed(repo: Repo) -> None:
     repo.write("other/x.yaml", cm("x"))
     repo.commit("outside the path")
 
-    df = resource_changes(repo.root, path="app")
+    df = resource_changes(repo.path, path="app")
     assert changes_of(df, c1) == {("ConfigMap/web/a", "added"), ("ConfigMap/web/b", "added")}
     assert changes_of(df, c2) == {("ConfigMap/web/a", "modified")}
     assert changes_of(df, c3) == {("ConfigMap/web/b", "removed"), ("ConfigMap/web/c", "added")}
@@ -177,7 +156,7 @@ def test_resource_changes_added_modified_removed(repo: Repo) -> None:
     assert df["author"].iloc[0] == "Dev One"
 
 
-def test_pure_rename_and_moved_object_are_no_change(repo: Repo) -> None:
+def test_pure_rename_and_moved_object_are_no_change(repo: GitRepo) -> None:
     repo.write("app/a.yaml", cm("a") + "---\n" + cm("b"))
     repo.commit("add")
     repo.git("mv", "app/a.yaml", "app/renamed.yaml")
@@ -185,12 +164,12 @@ def test_pure_rename_and_moved_object_are_no_change(repo: Repo) -> None:
     repo.write("app/renamed.yaml", cm("a"))
     repo.write("app/b.yaml", cm("b"))
     moved = repo.commit("split file")
-    df = resource_changes(repo.root, path="app")
+    df = resource_changes(repo.path, path="app")
     assert changes_of(df, renamed) == set()
     assert changes_of(df, moved) == set()
 
 
-def test_unparsable_file_is_an_error_row_and_its_fix_no_addition(repo: Repo) -> None:
+def test_unparsable_file_is_an_error_row_and_its_fix_no_addition(repo: GitRepo) -> None:
     repo.write("app/a.yaml", cm("a"))
     repo.write("app/b.yaml", cm("b"))
     repo.commit("good")
@@ -199,7 +178,7 @@ def test_unparsable_file_is_an_error_row_and_its_fix_no_addition(repo: Repo) -> 
     broke = repo.commit("break a, change b")
     repo.write("app/a.yaml", cm("a"))
     fixed = repo.commit("fix a")
-    df = resource_changes(repo.root, path="app")
+    df = resource_changes(repo.path, path="app")
     errors = df[df["change"] == "error"]
     assert list(errors["commit"]) == [broke]
     assert errors["file"].iloc[0] == "app/a.yaml"
@@ -208,7 +187,7 @@ def test_unparsable_file_is_an_error_row_and_its_fix_no_addition(repo: Repo) -> 
     assert changes_of(df, fixed) == set()
 
 
-def test_renderer_used_where_kustomization_exists_and_cached_by_tree(repo: Repo) -> None:
+def test_renderer_used_where_kustomization_exists_and_cached_by_tree(repo: GitRepo) -> None:
     calls: list[tuple[str, str]] = []
 
     def render(commit: str, tree_id: str) -> list[Manifest]:
@@ -230,7 +209,7 @@ def test_renderer_used_where_kustomization_exists_and_cached_by_tree(repo: Repo)
     repo.write("app/all.yaml", cm("a", "2"))
     bumped = repo.commit("bump")
 
-    df = resource_changes(repo.root, path="app", renderer=render)
+    df = resource_changes(repo.path, path="app", renderer=render)
     assert changes_of(df, plain) == {("ConfigMap/web/a", "added")}
     assert changes_of(df, switched) == {
         ("ConfigMap/web/a", "removed"),
@@ -241,7 +220,7 @@ def test_renderer_used_where_kustomization_exists_and_cached_by_tree(repo: Repo)
     assert len(trees) == len(set(trees)) == 2  # one render per distinct tree
 
 
-def test_renderer_error_is_reported(repo: Repo) -> None:
+def test_renderer_error_is_reported(repo: GitRepo) -> None:
     from gitops_nb.errors import RenderError
 
     def render(commit: str, tree_id: str) -> list[Manifest]:
@@ -249,15 +228,15 @@ def test_renderer_error_is_reported(repo: Repo) -> None:
 
     repo.write("app/kustomization.yaml", "resources: []\n")
     c1 = repo.commit("k")
-    df = resource_changes(repo.root, path="app", renderer=render)
+    df = resource_changes(repo.path, path="app", renderer=render)
     assert list(df["change"]) == ["error"]
     assert df["commit"].iloc[0] == c1
     assert "kustomize build failed" in str(df["error"].iloc[0])
 
 
-def test_empty_result_has_columns(repo: Repo) -> None:
+def test_empty_result_has_columns(repo: GitRepo) -> None:
     repo.write("x.txt", "x")
     repo.commit("x")
-    df = resource_changes(repo.root, path="app")
+    df = resource_changes(repo.path, path="app")
     assert df.empty
     assert {"commit", "time", "object", "change", "file", "error"} <= set(df.columns)

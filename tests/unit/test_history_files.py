@@ -8,17 +8,7 @@ from pathlib import Path
 import pytest
 
 from gitops_nb.errors import GitOpsError
-from gitops_nb.model import (
-    Action,
-    DiffStatus,
-    FieldChange,
-    Mode,
-    ObjectRef,
-    ObjectResult,
-    Outcome,
-    Revision,
-    SyncRun,
-)
+from gitops_nb.model import Action, Mode, SyncRun
 from gitops_nb.records.files import (
     export_jsonl,
     export_parquet,
@@ -27,23 +17,19 @@ from gitops_nb.records.files import (
     read_dir,
     write_run,
 )
+from tests.factories import change, drifted, revision, sync_run
 
 
 def record(run_id: str, hour: int, app: str = "web") -> SyncRun:
-    ref = ObjectRef("apps/v1", "Deployment", "web", "api")
-    change = FieldChange("spec.replicas", 5, 3, "kubectl-edit", "Update", None)
-    return SyncRun(
-        run_id=run_id,
+    """A correcting run at ``hour``:00 that scaled the api Deployment back."""
+    return sync_run(
+        run_id,
+        f"2026-11-28T{hour:02d}:00:00Z",
+        drifted(change(time=None), action=Action.CONFIGURED),
         app=app,
-        started=f"2026-11-28T{hour:02d}:00:00Z",
-        finished=f"2026-11-28T{hour:02d}:00:30Z",
-        duration_s=30.0,
-        trigger="schedule",
         mode=Mode.CORRECT,
-        revision=Revision("abc", "2026-11-28T09:00:00Z", "dev", "bump"),
-        outcome=Outcome.SUCCEEDED,
+        revision=revision("abc", "2026-11-28T09:00:00Z", message="bump"),
         counts={"desired": 1, "configured": 1},
-        objects=(ObjectResult(ref, Action.CONFIGURED, DiffStatus.DRIFTED, (change,)),),
     )
 
 

@@ -8,7 +8,6 @@ the whole commit is extracted and built with the real ``kubectl kustomize`` at e
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 import tarfile
 import tempfile
@@ -24,37 +23,15 @@ from gitops_nb.history.appchanges import commits, resource_changes
 from gitops_nb.history.follow import AppHistory
 from gitops_nb.history.gitlog import _open
 from gitops_nb.source.kustomization import DirectoryTree, closure, references
+from tests.factories import revision, sync_run
+from tests.gitrepo import GitRepo
 
 APP = "overlays/prod"
 
 
-class Repo:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        root.mkdir(parents=True)
-        self.tick = 0
-        self.git("init", "-q", "-b", "main")
-        self.git("config", "user.name", "Dev One")
-        self.git("config", "user.email", "dev@example.com")
-        self.git("config", "commit.gpgsign", "false")
-
-    def git(self, *args: str) -> str:
-        stamp = f"@{1_790_000_000 + self.tick * 60} +0000"
-        env = {**os.environ, "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
-        return subprocess.run(
-            ["git", *args], cwd=self.root, env=env, check=True, capture_output=True, text=True
-        ).stdout
-
-    def write(self, rel: str, text: str) -> None:
-        p = self.root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-
-    def commit(self, message: str) -> str:
-        self.tick += 1
-        self.git("add", "-A")
-        self.git("commit", "-q", "--allow-empty", "-m", message)
-        return self.git("rev-parse", "HEAD").strip()
+def make_repo(path: Path) -> GitRepo:
+    """Deterministic commit times, one minute apart, in UTC."""
+    return GitRepo(path, name="Dev One", email="dev@example.com", clock=1_790_000_000)
 
 
 def deployment(image: str, comment: str = "") -> str:
@@ -93,7 +70,7 @@ def overlay(base: str, *, component: bool, extra: str = "") -> str:
 
 @pytest.fixture(scope="module")
 def story(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    r = Repo(tmp_path_factory.mktemp("follow") / "repo")
+    r = make_repo(tmp_path_factory.mktemp("follow") / "repo")
     c: dict[str, Any] = {"repo": r}
     r.write("bases/web/kustomization.yaml", BASE_K)
     r.write("bases/web/deployment.yaml", deployment("nginx:1.27"))
@@ -160,11 +137,11 @@ def _kustomize_everything(repo: Path, commit: str) -> dict[tuple[str, str], Any]
 
 def _expected(story: dict[str, Any]) -> dict[str, tuple[str, set[tuple[str, str]]]]:
     """commit → (effect, {(Kind/name, change)}) from the oracle, for a linear history."""
-    repo: Repo = story["repo"]
+    repo: GitRepo = story["repo"]
     out: dict[str, tuple[str, set[tuple[str, str]]]] = {}
     last: dict[tuple[str, str], Any] = {}
     for sha in repo.git("rev-list", "--reverse", "HEAD").split():
-        now = _kustomize_everything(repo.root, sha)
+        now = _kustomize_everything(repo.path, sha)
         if now is None:
             out[sha] = ("error", set())
             continue
@@ -191,9 +168,9 @@ def _changes(df: pd.DataFrame, sha: str) -> set[tuple[str, str]]:
 
 
 def test_commits_follow_bases_components_generators_and_renames(story: dict[str, Any]) -> None:
-    repo: Repo = story["repo"]
+    repo: GitRepo = story["repo"]
     expected = _expected(story)
-    df = commits(repo.root, "main", APP)
+    df = commits(repo.path, "main", APP)
     got = dict(zip(df["commit"], df["effect"], strict=True))
     # every commit that changed the render (or broke it) is listed, with the oracle's effect
     for sha, (effect, _) in expected.items():
@@ -211,8 +188,8 @@ def test_commits_follow_bases_components_generators_and_renames(story: dict[str,
 
 
 def test_object_changes_match_kubectl_kustomize(story: dict[str, Any]) -> None:
-    repo: Repo = story["repo"]
-    df = resource_changes(repo.root, "main", APP)
+    repo: GitRepo = story["repo"]
+    df = resource_changes(repo.path, "main", APP)
     for sha, (effect, changes) in _expected(story).items():
         if effect == "error":
             errors = df[(df["commit"] == sha) & (df["change"] == "error")]
@@ -228,8 +205,8 @@ def test_object_changes_match_kubectl_kustomize(story: dict[str, Any]) -> None:
 
 
 def test_renders_are_cached_by_the_closure_not_the_app_directory(story: dict[str, Any]) -> None:
-    repo: Repo = story["repo"]
-    r = _open(repo.root)
+    repo: GitRepo = story["repo"]
+    r = _open(repo.path)
     try:
         history = AppHistory(r, "main", APP)
         effects = history.effects()
@@ -241,7 +218,7 @@ def test_renders_are_cached_by_the_closure_not_the_app_directory(story: dict[str
 
 
 def test_plain_directory_commits_equal_git_log(tmp_path: Path) -> None:
-    r = Repo(tmp_path / "plain")
+    r = make_repo(tmp_path / "plain")
     r.write("apps/web/cm.yaml", monitor("1s"))
     a = r.commit("add")
     r.write(
@@ -254,10 +231,10 @@ def test_plain_directory_commits_equal_git_log(tmp_path: Path) -> None:
     r.write("other/x.yaml", monitor("2s"))
     r.commit("elsewhere")
     log = r.git("log", "--format=%H", "main", "--", "apps/web").split()
-    df = commits(r.root, "main", "apps/web")
+    df = commits(r.path, "main", "apps/web")
     assert list(df["commit"]) == log == [c, b, a]
     assert list(df["effect"]) == ["none", "none", "changed"]
-    assert resource_changes(r.root, "main", "apps/web")["kind"].tolist() == ["ConfigMap"]
+    assert resource_changes(r.path, "main", "apps/web")["kind"].tolist() == ["ConfigMap"]
 
 
 def test_references_cover_every_field_that_names_a_file() -> None:
@@ -304,28 +281,25 @@ def test_closure_on_disk_reports_paths_outside(tmp_path: Path) -> None:
 def test_a_base_commit_has_a_lead_time_for_the_overlay(story: dict[str, Any]) -> None:
     from gitops_nb.history import lead_times
     from gitops_nb.history import runs as runs_frame
-    from gitops_nb.model import Mode, Outcome, Revision, SyncRun
+    from gitops_nb.model import Mode
 
-    repo: Repo = story["repo"]
+    repo: GitRepo = story["repo"]
     bump = story["bump"]
     when = repo.git("show", "-s", "--format=%cI", story["component"]).strip()
     import datetime as dt
 
     later = dt.datetime.fromisoformat(when) + dt.timedelta(hours=1)
     started = later.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    applied = SyncRun(
-        run_id="r1",
+    applied = sync_run(
+        "r1",
+        started,
         app="prod",
-        started=started,
         finished=started,
         duration_s=5.0,
-        trigger="schedule",
         mode=Mode.CORRECT,
-        revision=Revision(story["component"], when, "Dev One", "prod: monitoring component"),
-        outcome=Outcome.SUCCEEDED,
-        counts={},
+        revision=revision(story["component"], when, "Dev One", "prod: monitoring component"),
     )
-    lead = lead_times(commits(repo.root, "main", APP), runs_frame([applied]))
+    lead = lead_times(commits(repo.path, "main", APP), runs_frame([applied]))
     row = lead[lead["commit"] == bump].iloc[0]  # a base commit, applied through the overlay
     assert row["run_id"] == "r1"
     assert row["lead_time"] > pd.Timedelta(0)

@@ -7,49 +7,37 @@ import pandas as pd
 from gitops_nb.history.frames import drift, resource_results, runs
 from gitops_nb.model import (
     COUNT_KEYS,
-    Action,
-    DiffStatus,
     FieldChange,
-    Mode,
     ObjectRef,
-    ObjectResult,
     Outcome,
-    Revision,
-    SyncRun,
 )
+from tests.factories import drifted, in_sync, revision, sync_run
 
 DEP = ObjectRef("apps/v1", "Deployment", "web", "api")
 NS = ObjectRef("v1", "Namespace", "", "web")
 
 
-def record(run_id: str, started: str, *objects: ObjectResult, **kw: object) -> SyncRun:
-    fields: dict[str, object] = {
-        "run_id": run_id,
-        "app": "web",
-        "started": started,
-        "finished": started.replace(":00Z", ":30Z"),
-        "duration_s": 30.0,
-        "trigger": "schedule",
-        "mode": Mode.DETECT,
-        "revision": Revision("abc123", "2026-11-28T09:00:00+01:00", "dev", "bump"),
-        "outcome": Outcome.SUCCEEDED,
-        "counts": {"desired": 2, "drifted": 1},
-        "objects": objects,
-    }
-    fields.update(kw)
-    return SyncRun(**fields)  # type: ignore[arg-type]
-
-
+REV = revision("abc123", "2026-11-28T09:00:00+01:00", message="bump")
+COUNTS = {"desired": 2, "drifted": 1}
 REPLICAS = FieldChange("spec.replicas", 5, 3, "kubectl-edit", "Update", "2026-11-28T09:30:00Z")
 LABELS = FieldChange("metadata.labels", {"b": "2", "a": "1"}, None, None, None, None)
 RECORDS = [
-    record(
+    sync_run(
         "r2",
         "2026-11-28T11:00:00Z",
-        ObjectResult(DEP, Action.UNCHANGED, DiffStatus.DRIFTED, (REPLICAS, LABELS)),
-        ObjectResult(NS, Action.UNCHANGED, DiffStatus.IN_SYNC),
+        drifted(REPLICAS, LABELS, ref=DEP),
+        in_sync(NS),
+        revision=REV,
+        counts=COUNTS,
     ),
-    record("r1", "2026-11-28T10:00:00Z", outcome=Outcome.FAILED, revision=None, error="boom"),
+    sync_run(
+        "r1",
+        "2026-11-28T10:00:00Z",
+        outcome=Outcome.FAILED,
+        revision=None,
+        counts=COUNTS,
+        error="boom",
+    ),
 ]
 
 

@@ -143,3 +143,30 @@ def test_secret_values_feed_scrub_text() -> None:
     log_line = "apply failed: pw-secret-1 / tok-secret-9 / " + b64("pw-secret-1")
     assert scrub_text(log_line, values) == "apply failed: *** / *** / ***"
     assert secret_values({"apiVersion": "v1", "kind": "ConfigMap", "data": {"a": "b"}}) == []
+
+
+def test_secret_values_collects_every_leaf_of_nested_values() -> None:
+    obj = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "stringData": {"a": {"nested": "S3CR3T"}, "b": ["L1ST", {"x": 12345}], "c": True},
+        "data": {"d": b64("plain")},
+    }
+    values = secret_values(obj)
+    assert {"S3CR3T", "L1ST", "12345", "True", "true", b64("plain")} <= set(values)
+    echoed = (
+        'expected string, got &value.valueUnstructured{Value:map[string]interface {}{"nested":'
+        f'"S3CR3T"}}; []interface {{}}{{"L1ST", 12345}} {b64("S3CR3T")} plain'
+    )
+    scrubbed = scrub_text(echoed, values)
+    for leaked in ("S3CR3T", "L1ST", "12345", b64("S3CR3T"), "plain"):
+        assert leaked not in scrubbed
+
+
+def test_scrub_error_rewrites_the_message_in_place() -> None:
+    from gitops_nb.errors import TransientKubeError
+    from gitops_nb.masking import scrub_error
+
+    err = TransientKubeError("echoed S3CR3T (HTTP 500)", obj="Secret/ns/s")
+    assert scrub_error(err, ["S3CR3T"]) is err
+    assert str(err) == f"Secret/ns/s: echoed {MASK} (HTTP 500)"

@@ -12,13 +12,12 @@ from gitops_nb.model import (
     Action,
     DiffStatus,
     FieldChange,
-    Mode,
     ObjectRef,
     ObjectResult,
     Outcome,
-    Revision,
     SyncRun,
 )
+from tests.factories import revision, sync_run
 
 DEP = ObjectRef("apps/v1", "Deployment", "web", "api")
 CM = ObjectRef("v1", "ConfigMap", "web", "settings")
@@ -36,18 +35,13 @@ def run(
     outcome: Outcome = Outcome.SUCCEEDED,
     objects: tuple[ObjectResult, ...] = (),
 ) -> SyncRun:
-    return SyncRun(
-        run_id=run_id,
-        app="web",
-        started=f"2026-11-28T{hhmm}:00Z",
-        finished=f"2026-11-28T{hhmm}:30Z",
-        duration_s=30.0,
-        trigger="schedule",
-        mode=Mode.DETECT,
-        revision=Revision(commit, f"2026-11-28T{commit_hhmm}:00Z", "dev", "m"),
+    """A run at ``hhmm`` of ``commit``, committed at ``commit_hhmm``."""
+    return sync_run(
+        run_id,
+        f"2026-11-28T{hhmm}:00Z",
+        *objects,
+        revision=revision(commit, f"2026-11-28T{commit_hhmm}:00Z", message="m"),
         outcome=outcome,
-        counts={},
-        objects=objects,
     )
 
 

@@ -15,7 +15,7 @@ from matplotlib.patches import Rectangle
 from gitops_nb.history.frames import runs
 from gitops_nb.history.timeline import drift_intervals
 from gitops_nb.notebook.plots import OUTCOME_COLOURS, figure_png, runs_figure, timeline_figure
-from tests.unit.test_report_model import NOW, history_runs
+from tests.factories import NOW, history_runs
 
 
 def bars(fig: Figure, index: int = 0) -> list[Rectangle]:

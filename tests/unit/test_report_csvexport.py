@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import io
 
+from gitops_nb.escaping import csv_cell as cell
 from gitops_nb.report import to_csv
-from gitops_nb.report.csvexport import COLUMNS, cell
-from tests.unit.test_report_model import XSS, history_report, live_report
+from gitops_nb.report.csvexport import COLUMNS
+from tests.factories import XSS, history_report, live_report
 
 
 def rows(text: str) -> list[dict[str, str]]:
@@ -29,6 +30,9 @@ def test_live_csv_rows() -> None:
         ("Service/web/old", ""),
         ("ConfigMap/web/broken", ""),
     ]
+    assert [r["cause"] for r in out] == [
+        "cluster", "git", "cluster", "cluster", "cluster", "git", "git", ""
+    ]  # fmt: skip
     first = out[0]
     assert first == {
         "app": "web",
@@ -38,6 +42,7 @@ def test_live_csv_rows() -> None:
         "name": "api",
         "status": "Drifted",
         "open": "true",
+        "cause": "cluster",
         "path": "spec.replicas",
         "live": "5",
         "desired": "3",
@@ -46,6 +51,7 @@ def test_live_csv_rows() -> None:
         "time": "2026-11-28T09:30:00Z",
         "first_seen": "",
         "resolved_at": "",
+        "op": "changed",
     }
     assert out[3]["live"] == XSS and out[3]["desired"] == "a | b `c`"
     assert out[4]["live"] == '{"k":[1,2]}' and out[4]["desired"] == ""

@@ -8,7 +8,7 @@ import re
 from html.parser import HTMLParser
 
 from gitops_nb.report import to_html
-from tests.unit.test_report_model import XSS, history_report, live_report
+from tests.factories import XSS, history_report, live_report
 
 
 class _Collector(HTMLParser):
@@ -64,7 +64,7 @@ def test_live_report_has_no_image_but_field_table_and_diff() -> None:
     parsed = parse(text)
     assert "img" not in parsed.tags
     assert parsed.tags.count("section") == 6
-    assert "<th>Manager</th>" in text and "kubectl-set" in text
+    assert "<th>Manager</th>" in text and "kubectl-edit" in text
     assert '<span class="del">-  replicas: 5</span>' in text
     assert '<span class="add">+  replicas: 3</span>' in text
 

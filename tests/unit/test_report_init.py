@@ -21,7 +21,7 @@ from gitops_nb.report import (
     write,
 )
 from gitops_nb.report import to_json as report_json
-from tests.unit.test_report_model import (
+from tests.factories import (
     NOW,
     RAW_B64,
     RAW_SECRET,

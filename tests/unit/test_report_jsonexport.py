@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from gitops_nb.report import to_json
-from tests.unit.test_report_model import history_report, live_report
+from tests.factories import history_report, live_report
 
 
 def test_json_round_trips_with_sorted_keys() -> None:
@@ -24,8 +24,11 @@ def test_json_round_trips_with_sorted_keys() -> None:
         "manager": "kubectl-edit",
         "operation": "Update",
         "time": "2026-11-28T09:30:00Z",
+        "cause": "cluster",
+        "op": "changed",
     }
-    assert data["intervals"] is None
+    assert dep["cause"] == "both" and dep["changes"][1]["cause"] == "git"
+    assert data["intervals"] is None and data["deployments"] is None
 
 
 def test_history_json_intervals_are_plain() -> None:
@@ -39,4 +42,6 @@ def test_history_json_intervals_are_plain() -> None:
     cm = next(r for r in rows if r["kind"] == "ConfigMap")
     assert cm["resolved_at"] is None and cm["duration"] is None
     assert data["metrics"]["success_rate"] == 0.8
+    assert [d["commit"][:2] for d in data["deployments"]] == ["c0", "c1", "c2", "c3", "c4"]
+    assert data["metrics"]["deployments"] == 5
     assert data["period"] == ["2026-11-28T10:00:00Z", "2026-11-28T14:00:36Z"]

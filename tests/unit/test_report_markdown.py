@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from gitops_nb.escaping import markdown as escape
 from gitops_nb.report import to_markdown
-from gitops_nb.report.markdown import escape, fence
-from tests.unit.test_report_model import RAW_B64, XSS, history_report, live_report
+from gitops_nb.report.markdown import fence
+from tests.factories import RAW_B64, XSS, history_report, live_report
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "report.md"
 
@@ -40,7 +41,7 @@ def test_fence_outlasts_backticks_in_text() -> None:
 def test_history_markdown_has_episode_table_open_first() -> None:
     text = to_markdown(history_report())
     assert "## Drift episodes" in text
-    table = text.split("## Drift episodes", 1)[1].split("## Drifted objects", 1)[0]
+    table = text.split("## Drift episodes", 1)[1].split("## Deployments", 1)[0]
     rows = [ln for ln in table.splitlines() if ln.startswith("| ") and "Object" not in ln]
     assert [r.split(" | ")[0] for r in rows] == [
         "| ConfigMap/web/settings",
@@ -49,3 +50,14 @@ def test_history_markdown_has_episode_table_open_first() -> None:
     ]
     assert "| open |" in rows[0]
     assert "Success rate | 80%" in text
+
+
+def test_markdown_lists_drift_then_deployments_and_never_blames_our_manager() -> None:
+    for text in (to_markdown(live_report()), to_markdown(history_report())):
+        for line in text.splitlines():
+            if line.startswith("- Managers:"):
+                assert "gitops-nb" not in line
+    live = to_markdown(live_report())
+    assert live.index("## Drifted objects") < live.index("## Git changes not yet applied")
+    hist = to_markdown(history_report())
+    assert hist.index("## Drift episodes") < hist.index("## Deployments (Git changes)")

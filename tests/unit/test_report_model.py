@@ -1,163 +1,32 @@
-"""Report records from hand-made diffs and sync runs (builders shared by the report tests)."""
+"""Report records from hand-made diffs and sync runs (the scenario is in tests.factories)."""
 
 from __future__ import annotations
 
-import base64
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pandas as pd
 
 from gitops_nb.masking import MASK_DESIRED, MASK_LIVE
-from gitops_nb.model import (
-    Action,
-    DiffStatus,
-    FieldChange,
-    Mode,
-    ObjectRef,
-    ObjectResult,
-    Outcome,
-    ResourceDiff,
-    Revision,
-    SyncRun,
-)
-from gitops_nb.report import Report, from_diff, from_history
+from gitops_nb.model import Action, DiffStatus, ObjectResult
+from gitops_nb.report import from_history
 from gitops_nb.report.model import HISTORY, LIVE, synth_diff
-
-NOW = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
-T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
-REV = Revision("0123456789abcdef0123", "2026-11-28T08:00:00Z", "Dana Dev", "Scale api\n\nbody")
-
-DEP = ObjectRef("apps/v1", "Deployment", "web", "api")
-CM = ObjectRef("v1", "ConfigMap", "web", "settings")
-SECRET = ObjectRef("v1", "Secret", "web", "db")
-SVC = ObjectRef("v1", "Service", "web", "old")
-ING = ObjectRef("networking.k8s.io/v1", "Ingress", "web", "www")
-BROKEN = ObjectRef("v1", "ConfigMap", "web", "broken")
-
-RAW_SECRET = "hunter2-correct-horse"
-RAW_B64 = base64.b64encode(RAW_SECRET.encode()).decode()
-OTHER_B64 = base64.b64encode(b"desired-pass-word").decode()
-XSS = "<script>alert(1)</script>"
-
-
-def secret_diff() -> ResourceDiff:
-    """A Secret diff as a buggy upstream might send it: raw values in changes and text."""
-    text = (
-        f"--- live/{SECRET}\n+++ git/{SECRET}\n@@ -1,4 +1,4 @@\n apiVersion: v1\n data:\n"
-        f"-  password: {RAW_B64}\n+  password: {OTHER_B64}\n kind: Secret\n"
-    )
-    change = FieldChange(
-        "data.password", RAW_B64, OTHER_B64, "kubectl-edit", "Update", "2026-11-28T09:00:00Z"
-    )
-    return ResourceDiff(SECRET, DiffStatus.DRIFTED, (change,), text)
-
-
-def live_diffs() -> list[ResourceDiff]:
-    dep_text = (
-        f"--- live/{DEP}\n+++ git/{DEP}\n@@ -5,3 +5,3 @@\n spec:\n-  replicas: 5\n+  replicas: 3\n"
-    )
-    return [
-        ResourceDiff(ObjectRef("v1", "ConfigMap", "web", "ok"), DiffStatus.IN_SYNC),
-        ResourceDiff(
-            DEP,
-            DiffStatus.DRIFTED,
-            (
-                FieldChange(
-                    "spec.replicas", 5, 3, "kubectl-edit", "Update", "2026-11-28T09:30:00Z"
-                ),
-                FieldChange(
-                    "spec.template.spec.containers[name=web].image",
-                    "nginx:1.27",
-                    "nginx:1.26",
-                    "kubectl-set",
-                    "Update",
-                    "2026-11-28T09:45:00Z",
-                ),
-            ),
-            dep_text,
-        ),
-        ResourceDiff(
-            CM,
-            DiffStatus.DRIFTED,
-            (
-                FieldChange(
-                    "data.note", XSS, "a | b `c`", "helm", "Update", "2026-11-28T08:00:00Z"
-                ),
-                FieldChange("data.added", {"k": [1, 2]}, None, None, None, None),
-            ),
-            f"--- live/{CM}\n+++ git/{CM}\n@@ -1 +1 @@\n-  note: {XSS}\n+  note: a | b\n",
-        ),
-        secret_diff(),
-        ResourceDiff(
-            SVC, DiffStatus.EXTRANEOUS, (), f"--- live/{SVC}\n+++ git/{SVC}\n-kind: Service\n"
-        ),
-        ResourceDiff(
-            ING, DiffStatus.MISSING, (), f"--- live/{ING}\n+++ git/{ING}\n+kind: Ingress\n"
-        ),
-        ResourceDiff(BROKEN, DiffStatus.ERROR, error="ConfigMap/web/broken: 403 forbidden"),
-        ResourceDiff(ObjectRef("v1", "ConfigMap", "web", "ok2"), DiffStatus.IN_SYNC),
-    ]
-
-
-def live_report() -> Report:
-    return from_diff("web", REV, live_diffs(), now=NOW)
-
-
-# --- history ------------------------------------------------------------------------------
-
-
-def at(hour: float) -> str:
-    return (T0 + timedelta(hours=hour)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def drifted(ref: ObjectRef, path: str, live: object, desired: object, manager: str) -> ObjectResult:
-    change = FieldChange(path, live, desired, manager, "Update", at(-0.5))
-    return ObjectResult(ref, Action.UNCHANGED, DiffStatus.DRIFTED, (change,))
-
-
-def in_sync(ref: ObjectRef) -> ObjectResult:
-    return ObjectResult(ref, Action.UNCHANGED, DiffStatus.IN_SYNC)
-
-
-def run(hour: float, *objects: ObjectResult, outcome: Outcome = Outcome.SUCCEEDED) -> SyncRun:
-    return SyncRun(
-        run_id=f"r{hour:g}",
-        app="web",
-        started=at(hour),
-        finished=at(hour + 0.01),
-        duration_s=30.0 + hour,
-        trigger="schedule",
-        mode=Mode.DETECT,
-        revision=Revision(f"c{int(hour)}" + "0" * 10, at(-1), "dev", f"commit {hour:g}"),
-        outcome=outcome,
-        counts={
-            "in_sync": sum(o.status is DiffStatus.IN_SYNC for o in objects),
-            "drifted": sum(o.status is DiffStatus.DRIFTED for o in objects),
-        },
-        objects=objects,
-    )
-
-
-def history_runs() -> list[SyncRun]:
-    """10:00 clean; 11:00 replicas drift (kubectl); 12:00 + colour drift (helm); 13:00 failed;
-    14:00 replicas back, colour still drifted, Secret token drifted."""
-    replicas = drifted(DEP, "spec.replicas", 5, 3, "kubectl-edit")
-    colour = drifted(CM, "data.color", "red", "blue", "helm")
-    token = drifted(SECRET, "data.token", RAW_B64, OTHER_B64, "kubectl-edit")
-    return [
-        run(0, in_sync(DEP), in_sync(CM), in_sync(SECRET)),
-        run(1, replicas, in_sync(CM), in_sync(SECRET)),
-        run(2, replicas, colour, in_sync(SECRET)),
-        run(3, outcome=Outcome.FAILED),
-        run(4, in_sync(DEP), colour, token),
-    ]
-
-
-def history_report() -> Report:
-    return from_history(history_runs(), now=NOW)
-
-
-# --- tests --------------------------------------------------------------------------------
+from tests.factories import (
+    CM,
+    DEP,
+    ING,
+    NOW,
+    OTHER_B64,
+    RAW_B64,
+    REV,
+    SECRET,
+    T0,
+    at,
+    history_report,
+    history_runs,
+    in_sync,
+    live_report,
+    report_run,
+)
 
 
 def test_from_diff_counts_and_order() -> None:
@@ -182,7 +51,8 @@ def test_from_diff_counts_and_order() -> None:
         "ConfigMap/web/broken",
     ]
     assert [o.open for o in r.objects] == [True] * 5 + [False]
-    assert r.objects[0].managers == ("kubectl-edit", "kubectl-set")
+    assert [o.cause for o in r.objects] == ["both", "cluster", "cluster", "git", "git", None]
+    assert r.objects[0].managers == ("kubectl-edit",)  # never our own manager
     assert r.objects[-1].error == "ConfigMap/web/broken: 403 forbidden"
 
 
@@ -203,7 +73,8 @@ def test_from_history_open_episodes_first() -> None:
     ]
     dep = r.objects[2]
     assert dep.first_seen == at(1) and dep.resolved_at == at(4)
-    assert dep.resolution == "changed in git"  # each run renders another commit
+    # each run renders another commit: Git adopted the value, named with commit and author
+    assert dep.resolution == "changed in git by commit c40000000000 (dev)"
     assert dep.changes[0].path == "spec.replicas" and dep.changes[0].live == 5
     assert "-spec.replicas: 5\n+spec.replicas: 3" in dep.diff_text
     cm = r.objects[0]
@@ -231,6 +102,7 @@ def test_from_history_masks_secret_values_everywhere() -> None:
     assert r.intervals is not None
     row = r.intervals[r.intervals["kind"] == "Secret"].iloc[0]
     assert row["desired_at_start"] == "***" and list(row["live_values"]) == ["***"]
+    assert row["live"] == "***" and row["desired_at_end"] == "***"
 
 
 def test_from_history_end_bound_sees_episodes_open_at_end() -> None:
@@ -245,7 +117,7 @@ def test_from_history_end_bound_sees_episodes_open_at_end() -> None:
 
 
 def test_from_history_start_bound_drops_episodes_resolved_before() -> None:
-    runs = [*history_runs(), run(5, in_sync(DEP), in_sync(CM), in_sync(SECRET))]
+    runs = [*history_runs(), report_run(5, in_sync(DEP), in_sync(CM), in_sync(SECRET))]
     r = from_history(runs, start=T0 + timedelta(hours=4, minutes=30), now=NOW)
     # DEP resolved at 14:00, before the period: gone; CM and Secret resolved at 15:00
     assert [(str(o.ref), o.open) for o in r.objects] == [
@@ -275,7 +147,7 @@ def test_synth_diff_for_whole_object_drift() -> None:
 
 def test_missing_object_in_history_has_no_field_changes() -> None:
     missing = ObjectResult(ING, Action.CREATED, DiffStatus.MISSING)
-    r = from_history([run(0, missing), run(1, in_sync(ING))], now=NOW)
+    r = from_history([report_run(0, missing), report_run(1, in_sync(ING))], now=NOW)
     (obj,) = r.objects
     assert obj.status is DiffStatus.MISSING and obj.changes == () and not obj.open
     assert "-(absent in cluster)" in obj.diff_text

@@ -14,7 +14,7 @@ from gitops_nb.report.redact import (
     safe_intervals,
     safe_text,
 )
-from tests.unit.test_report_model import CM, SECRET, history_runs
+from tests.factories import CM, SECRET, history_runs
 
 LAST = f'metadata.annotations["{LAST_APPLIED}"]'
 

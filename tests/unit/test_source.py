@@ -14,58 +14,45 @@ from gitops_nb.errors import (
     SourceUnreachableError,
     UnsafeSourceError,
 )
+from gitops_nb.source.credentials import Credentials, git_config_args, git_environment
 from gitops_nb.source.git import (
     Checkout,
-    Credentials,
     SourceSpec,
     classify_git_error,
     fetch,
-    git_config_args,
-    git_environment,
     mirror_path,
-    redact_url,
     resolve,
-    validate_ref,
-    validate_url,
 )
-
-
-def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=env
-    ).stdout.strip()
+from gitops_nb.source.validation import redact_url, validate_ref, validate_url
+from tests.gitrepo import GitRepo, init_bare
 
 
 @dataclass
 class Upstream:
     """A working clone that pushes to a bare repository, both in tmp_path."""
 
-    work: Path
+    repo: GitRepo
     bare: Path
+
+    @property
+    def work(self) -> Path:
+        return self.repo.path
 
     def commit(
         self, files: dict[str, str], message: str, when: str = "2026-11-28T10:00:00+02:00"
     ) -> str:
         for rel, text in files.items():
-            p = self.work / rel
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_text(text)
-        git(self.work, "add", "-A")
-        env = {**os.environ, "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
-        git(self.work, "commit", "-q", "-m", message, env=env)
-        git(self.work, "push", "-q", "origin", "HEAD:main")
-        return git(self.work, "rev-parse", "HEAD")
+            self.repo.write(rel, text)
+        sha = self.repo.commit(message, when=when)
+        self.repo.git("push", "-q", "origin", "HEAD:main")
+        return sha
 
 
 @pytest.fixture
 def upstream(tmp_path: Path) -> Upstream:
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
-    work = tmp_path / "work"
-    git(tmp_path, "init", "-q", "-b", "main", str(work))
-    git(work, "config", "user.name", "Ada Lovelace")
-    git(work, "config", "user.email", "ada@example.com")
-    git(work, "remote", "add", "origin", str(bare))
+    bare = init_bare(tmp_path / "remote.git")
+    work = GitRepo(tmp_path / "work", name="Ada Lovelace", email="ada@example.com")
+    work.set_origin(bare)
     return Upstream(work, bare)
 
 
@@ -88,9 +75,9 @@ def test_fetch_head_via_file_url(upstream: Upstream, cache: Path) -> None:
 
 def test_resolve_branch_tag_full_and_short_sha(upstream: Upstream, cache: Path) -> None:
     first = upstream.commit({"a.yaml": "v: 1\n"}, "one")
-    git(upstream.work, "tag", "-a", "v1", "-m", "release")  # annotated: peeled to the commit
-    git(upstream.work, "branch", "feature")
-    git(upstream.work, "push", "-q", "origin", "v1", "feature")
+    upstream.repo.git("tag", "-a", "v1", "-m", "release")  # annotated: peeled to the commit
+    upstream.repo.git("branch", "feature")
+    upstream.repo.git("push", "-q", "origin", "v1", "feature")
     second = upstream.commit({"a.yaml": "v: 2\n"}, "two")
     url = str(upstream.bare)
     assert resolve(SourceSpec(url, "main"), cache).commit == second
@@ -132,10 +119,10 @@ def test_new_upstream_commit_seen_on_next_fetch(upstream: Upstream, cache: Path)
 
 def test_deleted_branch_is_pruned(upstream: Upstream, cache: Path) -> None:
     upstream.commit({"a.yaml": "v: 1\n"}, "one")
-    git(upstream.work, "push", "-q", "origin", "HEAD:refs/heads/tmp")
+    upstream.repo.git("push", "-q", "origin", "HEAD:refs/heads/tmp")
     spec = SourceSpec(str(upstream.bare), "tmp")
     resolve(spec, cache)
-    git(upstream.work, "push", "-q", "origin", ":refs/heads/tmp")
+    upstream.repo.git("push", "-q", "origin", ":refs/heads/tmp")
     with pytest.raises(RefNotFoundError):
         resolve(spec, cache)
 

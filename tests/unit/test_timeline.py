@@ -2,81 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
-
 import pandas as pd
 
 from gitops_nb.history.timeline import (
     CHANGED,
     CORRECTED,
     REMOVED,
+    REPLACED,
     REVERTED,
     drift_intervals,
 )
-from gitops_nb.model import (
-    Action,
-    DiffStatus,
-    FieldChange,
-    Mode,
-    ObjectRef,
-    ObjectResult,
-    Outcome,
-    Revision,
-    SyncRun,
-)
-
-T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
-DEP = ObjectRef("apps/v1", "Deployment", "web", "api")
-CM = ObjectRef("v1", "ConfigMap", "web", "settings")
-REPLICAS = "spec.replicas"
-
-
-def at(hour: float) -> str:
-    return (T0 + timedelta(hours=hour)).strftime("%Y-%m-%dT%H:%M:%SZ")
+from gitops_nb.model import Action, DiffStatus, Mode, ObjectRef, ObjectResult, Outcome
+from tests.factories import CM, DEP, REPLICAS, at, change, drifted, in_sync, run
 
 
 def ts(hour: float) -> pd.Timestamp:
     return pd.Timestamp(at(hour))
-
-
-def change(
-    live: Any = 5, desired: Any = 3, manager: str = "kubectl-edit", path: str = REPLICAS
-) -> FieldChange:
-    return FieldChange(path, live, desired, manager, "Update", at(0))
-
-
-def drifted(
-    *changes: FieldChange, ref: ObjectRef = DEP, action: Action = Action.UNCHANGED
-) -> ObjectResult:
-    return ObjectResult(ref, action, DiffStatus.DRIFTED, tuple(changes))
-
-
-def in_sync(ref: ObjectRef = DEP) -> ObjectResult:
-    return ObjectResult(ref, Action.UNCHANGED, DiffStatus.IN_SYNC)
-
-
-def run(
-    hour: float,
-    *objects: ObjectResult,
-    outcome: Outcome = Outcome.SUCCEEDED,
-    mode: Mode = Mode.DETECT,
-    commit: str = "c1",
-    app: str = "web",
-) -> SyncRun:
-    return SyncRun(
-        run_id=f"{app}-{hour}",
-        app=app,
-        started=at(hour),
-        finished=at(hour + 0.01),
-        duration_s=36.0,
-        trigger="schedule",
-        mode=mode,
-        revision=Revision(commit, at(-1), "dev", "msg"),
-        outcome=outcome,
-        counts={},
-        objects=objects,
-    )
 
 
 def one(df: pd.DataFrame) -> pd.Series:
@@ -135,7 +76,7 @@ def test_interrupted_and_skipped_runs_neither_end_nor_count_unless_they_report()
             run(0, drifted(change())),
             run(1, outcome=Outcome.INTERRUPTED),  # stopped before the object
             run(2, outcome=Outcome.SKIPPED),
-            run(3, drifted(change(live=7)), outcome=Outcome.INTERRUPTED),  # reported it
+            run(3, drifted(change()), outcome=Outcome.INTERRUPTED),  # reported it
             run(4, in_sync()),
         ]
     )
@@ -143,7 +84,21 @@ def test_interrupted_and_skipped_runs_neither_end_nor_count_unless_they_report()
     assert ep["runs_seen"] == 2
     assert ep["last_seen"] == ts(3)
     assert ep["resolved_at"] == ts(4)
-    assert ep["live_values"] == ["5", "7"]
+    assert ep["live_values"] == ["5"]
+
+
+def test_an_interrupted_run_that_saw_another_value_splits_the_episode() -> None:
+    df = drift_intervals(
+        [
+            run(0, drifted(change())),
+            run(1, drifted(change(live=7)), outcome=Outcome.INTERRUPTED),
+            run(2, outcome=Outcome.FAILED),
+            run(3, in_sync()),
+        ]
+    )
+    assert list(df["live"]) == ["5", "7"]
+    assert list(df["resolution"]) == [REPLACED, REVERTED]
+    assert list(df["resolved_at"]) == [ts(1), ts(3)]
 
 
 def test_failed_run_alone_can_open_an_episode() -> None:
@@ -163,19 +118,34 @@ def test_drifting_again_after_resolution_is_a_new_episode() -> None:
     assert second["live_values"] == ["9"]
 
 
-def test_several_managers_are_all_listed() -> None:
+def test_a_value_change_inside_an_episode_splits_it() -> None:
+    df = drift_intervals(
+        [
+            run(0, drifted(change(live=5))),
+            run(1, drifted(change(live=6))),
+            run(2, drifted(change(live=6))),
+            run(3, in_sync()),
+        ]
+    )
+    assert list(df["live"]) == ["5", "6"]
+    assert list(df["runs_seen"]) == [1, 2]
+    assert list(df["resolution"]) == [REPLACED, REVERTED]
+    assert list(df["first_seen"]) == [ts(0), ts(1)]
+    assert list(df["resolved_at"]) == [ts(1), ts(3)]
+
+
+def test_a_manager_change_with_the_same_value_splits_it() -> None:
     df = drift_intervals(
         [
             run(0, drifted(change(manager="kubectl-edit"))),
-            run(1, drifted(change(manager="helm", live=6))),
-            run(2, drifted(change(manager="kubectl-edit", live=5))),
+            run(1, drifted(change(manager="helm"))),
+            run(2, drifted(change(manager="kubectl-edit"))),
         ]
     )
-    ep = one(df)
-    assert ep["managers"] == "helm, kubectl-edit"
-    assert ep["last_manager"] == "kubectl-edit"
-    assert ep["live_values"] == ["5", "6"]
-    assert ep["runs_seen"] == 3
+    assert list(df["manager"]) == ["kubectl-edit", "helm", "kubectl-edit"]
+    assert list(df["managers"]) == ["kubectl-edit", "helm", "kubectl-edit"]
+    assert list(df["open"]) == [False, False, True]
+    assert list(df["resolution"])[:2] == [REPLACED, REPLACED]
 
 
 def test_missing_object_is_a_whole_object_episode() -> None:
@@ -235,13 +205,11 @@ def test_object_gone_from_the_run_is_removed_from_git() -> None:
     assert ep["resolved_at"] == ts(1)
 
 
-def test_extraneous_object_pruned_or_deleted_by_hand() -> None:
+def test_extraneous_object_left_git_and_is_no_drift() -> None:
     extra = ObjectResult(CM, Action.UNCHANGED, DiffStatus.EXTRANEOUS)
     pruned = ObjectResult(CM, Action.PRUNED, DiffStatus.EXTRANEOUS)
-    by_hand = one(drift_intervals([run(0, extra), run(1, in_sync())]))
-    by_us = one(drift_intervals([run(0, pruned, mode=Mode.CORRECT), run(1, in_sync())]))
-    assert by_hand["resolution"] == REVERTED
-    assert by_us["resolution"] == CORRECTED
+    assert drift_intervals([run(0, extra), run(1, in_sync())]).empty
+    assert drift_intervals([run(0, pruned, mode=Mode.CORRECT), run(1, in_sync())]).empty
 
 
 def test_object_not_evaluated_does_not_end_the_episode() -> None:

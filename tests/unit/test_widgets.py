@@ -11,18 +11,16 @@ import pytest
 from gitops_nb.errors import ConfigError
 from gitops_nb.history import drift_intervals, resource_results, runs
 from gitops_nb.model import (
-    Action,
     DiffStatus,
     FieldChange,
-    Mode,
     ObjectRef,
     ObjectResult,
     Outcome,
     ResourceDiff,
-    Revision,
     SyncRun,
 )
 from gitops_nb.notebook import widgets as w
+from tests.factories import change, drifted, in_sync, revision, sync_run
 
 SHA_A = "a" * 40
 SHA_B = "b" * 40
@@ -35,50 +33,44 @@ SECRET = ObjectRef("v1", "Secret", "prod", "db")
 def run(
     run_id: str,
     started: str,
-    *,
+    *objects: ObjectResult,
     app: str = "shop",
     outcome: Outcome = Outcome.SUCCEEDED,
     commit: str = SHA_A,
-    objects: tuple[ObjectResult, ...] = (),
 ) -> SyncRun:
-    return SyncRun(
-        run_id=run_id,
+    """A 1.5 s run, counted as the reconciler counts."""
+    return sync_run(
+        run_id,
+        started,
+        *objects,
         app=app,
-        started=started,
         finished=started,
         duration_s=1.5,
-        trigger="schedule",
-        mode=Mode.DETECT,
-        revision=Revision(commit, started, "Ann <ann@example.com>", "msg"),
+        revision=revision(commit, started, "Ann <ann@example.com>"),
         outcome=outcome,
         counts={"desired": len(objects), "drifted": sum(o.status.is_drift for o in objects)},
-        objects=objects,
     )
-
-
-def drifted(ref: ObjectRef, manager: str = "kubectl-edit") -> ObjectResult:
-    change = FieldChange("spec.replicas", 5, 2, manager, "Update", "2026-11-28T10:00:00Z")
-    return ObjectResult(ref, Action.UNCHANGED, DiffStatus.DRIFTED, (change,))
-
-
-def in_sync(ref: ObjectRef) -> ObjectResult:
-    return ObjectResult(ref, Action.UNCHANGED, DiffStatus.IN_SYNC)
 
 
 @pytest.fixture
 def records() -> list[SyncRun]:
     return [
-        run("r1", "2026-11-28T10:00:00Z", objects=(drifted(WEB), in_sync(CFG))),
-        run("r2", "2026-11-28T11:00:00Z", objects=(in_sync(WEB), in_sync(CFG))),
+        run("r1", "2026-11-28T10:00:00Z", drifted(change(desired=2), ref=WEB), in_sync(CFG)),
+        run("r2", "2026-11-28T11:00:00Z", in_sync(WEB), in_sync(CFG)),
         run(
             "r3",
             "2026-11-28T12:00:00Z",
+            drifted(change(desired=2, manager="helm"), ref=SVC),
             app="api",
             outcome=Outcome.FAILED,
             commit=SHA_B,
-            objects=(drifted(SVC, "helm"),),
         ),
-        run("r4", "2026-11-28T13:00:00Z", objects=(in_sync(WEB), drifted(CFG, "kubectl-patch"))),
+        run(
+            "r4",
+            "2026-11-28T13:00:00Z",
+            in_sync(WEB),
+            drifted(change(desired=2, manager="kubectl-patch"), ref=CFG),
+        ),
     ]
 
 

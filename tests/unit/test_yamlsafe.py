@@ -96,3 +96,41 @@ def test_recursive_alias_rejected() -> None:
 def test_small_aliases_allowed() -> None:
     (doc,) = load_all("x: &x {k: v}\ny: *x\n", "f.yaml")
     assert doc.data == {"x": {"k": "v"}, "y": {"k": "v"}}
+
+
+def _big_anchor_file(anchor_kb: int, aliases: int) -> str:
+    big = "A" * (anchor_kb * 1024)
+    refs = "\n".join(f"  k{i}: *big" for i in range(aliases))
+    return (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\n"
+        f"anchor: &big {big}\ndata:\n{refs}\n"
+    )
+
+
+@pytest.mark.parametrize(("anchor_kb", "aliases"), [(100, 3000), (100, 10_000)])
+def test_alias_bound_counts_bytes_not_nodes(anchor_kb: int, aliases: int) -> None:
+    import tracemalloc
+
+    text = _big_anchor_file(anchor_kb, aliases)
+    assert len(text) < 250_000  # a tiny commit (135 KB and 219 KB in the issue)
+    started = time.monotonic()
+    with pytest.raises(RenderError) as e:
+        load_all(text, "bomb.yaml")
+    assert time.monotonic() - started < 2.0
+    assert e.value.location == "bomb.yaml:5"  # the anchor's line
+    assert "KiB of extra data" in str(e.value)
+    tracemalloc.start()  # measured apart: tracing slows the parse down severalfold
+    try:
+        with pytest.raises(RenderError):
+            load_all(text, "bomb.yaml")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 1024 * 1024
+
+
+def test_byte_budget_allows_ordinary_reuse() -> None:
+    (doc,) = load_all(_big_anchor_file(1, 100), "ok.yaml")  # ~100 KB expanded
+    assert len(doc.data["data"]) == 100
+    with pytest.raises(RenderError):
+        load_all(_big_anchor_file(1, 100), "f.yaml", max_alias_bytes=50_000)

@@ -1,0 +1,91 @@
+"""Loopback only: every address the local cluster listens on or allocates is in 127.0.0.0/8.
+
+The components bind to 127.0.0.1 and Service ClusterIPs come from ``127.200.0.0/24``.
+Nothing on the machine answers for a ClusterIP and no kube-proxy translates one, so when the
+API server calls a Service (an admission webhook, an aggregated API, the ``proxy``
+subresource) the connection stays on this machine and is refused: the webhook fails closed
+with "connect: connection refused" instead of sending the object, which may be a Secret, to
+whatever host owns that address on the user's network. Aggregated APIs and webhooks are
+routed to the Service's ClusterIP, never to its endpoints (``--enable-aggregator-routing``
+stays off), because endpoints may name any address. :func:`check_loopback` refuses extra
+flags that would break this.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Sequence
+
+from gitops_nb.errors import ControlPlaneError
+
+LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
+SERVICE_CIDR = "127.200.0.0/24"
+SERVICE_IP = "127.200.0.1"
+# Flags whose value is an address or range the cluster binds to or hands out.
+_ADDRESS_FLAGS = (
+    "--bind-address",
+    "--advertise-address",
+    "--service-cluster-ip-range",
+    "--cluster-cidr",
+    "--node-ip",
+    "--pod-cidr",
+    "--listen-client-urls",
+    "--advertise-client-urls",
+    "--listen-peer-urls",
+    "--initial-advertise-peer-urls",
+    "--etcd-servers",
+)
+# Flags that would send API-server calls to endpoints, which may name any address.
+_FORBIDDEN_FLAGS = ("--enable-aggregator-routing",)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _addresses(value: str) -> list[str]:
+    """The IP literals in a flag value: CIDRs, bare IPs or URLs (comma-separated)."""
+    out = []
+    for part in value.split(","):
+        host = part.strip()
+        if "://" in host:
+            host = host.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
+        if host:
+            out.append(host)
+    return out
+
+
+def non_loopback(args: Sequence[str]) -> list[str]:
+    """Flags in ``args`` that bind to or allocate an address outside ``127.0.0.0/8``,
+    or that route API-server calls to endpoints; empty when the command line is safe."""
+    bad = []
+    for arg in args:
+        flag, _, value = arg.partition("=")
+        if flag in _FORBIDDEN_FLAGS and value.lower() not in ("false", "0"):
+            bad.append(arg)
+        if flag not in _ADDRESS_FLAGS:
+            continue
+        for host in _addresses(value):
+            try:
+                net = ipaddress.ip_network(host, strict=False)
+            except ValueError:
+                if host != "localhost":
+                    bad.append(arg)
+                continue
+            if not (isinstance(net, ipaddress.IPv4Network) and net.subnet_of(LOOPBACK)):
+                bad.append(arg)
+    return bad
+
+
+def check_loopback(name: str, args: Sequence[str]) -> None:
+    """Raise before starting ``name`` if its flags would leave the machine."""
+    bad = non_loopback(args)
+    if bad:
+        raise ControlPlaneError(
+            f"{name}: the local cluster only uses loopback addresses (127.0.0.0/8) and never "
+            f"routes to endpoints; refusing flags {', '.join(bad)}"
+        )

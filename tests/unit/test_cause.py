@@ -1,0 +1,150 @@
+"""Cause of each difference at diff time (engine.cause) and reading schema-1 records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gitops_nb.engine.cause import Prior, classify
+from gitops_nb.model import (
+    Action,
+    Cause,
+    DiffStatus,
+    FieldChange,
+    Mode,
+    ObjectRef,
+    ObjectResult,
+    Outcome,
+    ResourceDiff,
+    SyncRun,
+)
+
+WEB = ObjectRef("apps/v1", "Deployment", "prod", "web")
+IMAGE = "spec.template.spec.containers[name=web].image"
+
+
+def _drift(*changes: FieldChange) -> ResourceDiff:
+    return ResourceDiff(WEB, DiffStatus.DRIFTED, changes=changes)
+
+
+def _run(*objects: ObjectResult) -> SyncRun:
+    return SyncRun(
+        "r1", "shop", "2026-11-28T10:00:00Z", "2026-11-28T10:00:01Z", 1.0, "schedule",
+        Mode.DETECT, None, Outcome.SUCCEEDED, {}, objects,
+    )  # fmt: skip
+
+
+def test_our_manager_owning_the_live_value_means_git_moved() -> None:
+    d = classify(
+        _drift(FieldChange(IMAGE, "nginx:1.27.3", "nginx:1.27.4", "gitops-nb")), "gitops-nb"
+    )
+    assert d.cause is Cause.GIT
+    assert d.changes[0].cause is Cause.GIT
+
+
+def test_another_manager_means_the_cluster_moved() -> None:
+    d = classify(_drift(FieldChange("spec.replicas", 5, 2, "kubectl", "Update")), "gitops-nb")
+    assert d.cause is Cause.CLUSTER and d.changes[0].cause is Cause.CLUSTER
+
+
+def test_a_field_git_adds_that_nobody_owns_is_git() -> None:
+    d = classify(_drift(FieldChange("metadata.labels.tier", None, "web")), "gitops-nb")
+    assert d.cause is Cause.GIT
+
+
+def test_a_custom_field_manager_is_ours() -> None:
+    d = classify(_drift(FieldChange("spec.replicas", 3, 2, "gitops-nb-shop")), "gitops-nb-shop")
+    assert d.cause is Cause.GIT
+
+
+def test_hand_value_that_git_moved_since_the_last_run_is_both() -> None:
+    before = ObjectResult(
+        WEB, Action.SKIPPED, DiffStatus.DRIFTED,
+        (FieldChange(IMAGE, "nginx:1.27.3-hotfix", "nginx:1.27.3", "kubectl-set", "Update"),),
+        cause=Cause.CLUSTER,
+    )  # fmt: skip
+    now = FieldChange(IMAGE, "nginx:1.27.3-hotfix", "nginx:1.27.4", "kubectl-set", "Update")
+    d = classify(_drift(now), "gitops-nb", Prior.of(_run(before)))
+    assert d.changes[0].cause is Cause.BOTH and d.cause is Cause.BOTH
+
+
+def test_mixed_fields_make_the_object_both() -> None:
+    d = classify(
+        _drift(
+            FieldChange(IMAGE, "nginx:1.27.3", "nginx:1.27.4", "gitops-nb", "Apply"),
+            FieldChange("spec.replicas", 5, 2, "kubectl", "Update"),
+        ),
+        "gitops-nb",
+    )
+    assert [c.cause for c in d.changes] == [Cause.GIT, Cause.CLUSTER]
+    assert d.cause is Cause.BOTH
+
+
+def test_missing_object_is_new_unless_we_applied_it_before() -> None:
+    missing = ResourceDiff(WEB, DiffStatus.MISSING)
+    assert classify(missing, "gitops-nb").cause is Cause.GIT
+    was_live = ObjectResult(WEB, Action.UNCHANGED, DiffStatus.IN_SYNC)
+    assert classify(missing, "gitops-nb", Prior.of(_run(was_live))).cause is Cause.CLUSTER
+    assert classify(missing, "gitops-nb", Prior(applied=frozenset({WEB.key}))).cause is (
+        Cause.CLUSTER
+    )
+    new_then = ObjectResult(WEB, Action.SKIPPED, DiffStatus.MISSING, cause=Cause.GIT)
+    assert classify(missing, "gitops-nb", Prior.of(_run(new_then))).cause is Cause.GIT
+
+
+def test_extraneous_member_left_git() -> None:
+    assert classify(ResourceDiff(WEB, DiffStatus.EXTRANEOUS), "gitops-nb").cause is Cause.GIT
+
+
+def test_in_sync_and_errors_have_no_cause() -> None:
+    assert classify(ResourceDiff(WEB, DiffStatus.IN_SYNC), "gitops-nb").cause is None
+    assert classify(ResourceDiff(WEB, DiffStatus.ERROR, error="x"), "gitops-nb").cause is None
+
+
+def _v1_record() -> dict[str, Any]:
+    return {
+        "schema": 1, "run_id": "old", "app": "shop", "started": "2026-11-01T10:00:00Z",
+        "finished": "2026-11-01T10:00:01Z", "duration_s": 1.0, "trigger": "schedule",
+        "mode": "correct", "revision": None, "outcome": "succeeded", "counts": {},
+        "objects": [
+            {**WEB.to_dict(), "action": "configured", "status": "Drifted", "error": None,
+             "changes": [
+                 {"path": "spec.replicas", "live": 5, "desired": 2, "manager": "kubectl"},
+                 {"path": IMAGE, "live": "a", "desired": "b", "manager": "gitops-nb"},
+                 {"path": "metadata.labels.x", "live": None, "desired": "y", "manager": None},
+             ]},
+            {**WEB.to_dict(), "name": "gone", "action": "created", "status": "Missing",
+             "error": None, "changes": []},
+            {**WEB.to_dict(), "name": "old", "action": "pruned", "status": "Extraneous",
+             "error": None, "changes": []},
+        ],
+    }  # fmt: skip
+
+
+def test_schema_1_records_load_with_causes_inferred_where_possible() -> None:
+    run = SyncRun.from_dict(_v1_record())
+    assert run.schema == 1
+    drifted, missing, extraneous = run.objects
+    assert [c.cause for c in drifted.changes] == [Cause.CLUSTER, Cause.GIT, Cause.UNKNOWN]
+    assert drifted.cause is Cause.UNKNOWN
+    assert missing.cause is Cause.UNKNOWN
+    assert extraneous.cause is Cause.GIT
+
+
+def test_schema_2_round_trips_the_cause() -> None:
+    obj = ObjectResult(
+        WEB, Action.CONFIGURED, DiffStatus.DRIFTED,
+        (FieldChange("spec.replicas", 5, 2, "kubectl", "Update", None, Cause.CLUSTER),),
+        cause=Cause.CLUSTER,
+    )  # fmt: skip
+    d = _run(obj).to_dict()
+    assert d["schema"] == 2
+    assert d["objects"][0]["cause"] == "cluster"
+    assert d["objects"][0]["changes"][0]["cause"] == "cluster"
+    back = SyncRun.from_dict(d)
+    assert back.objects[0] == obj
+
+
+def test_unknown_cause_values_load_as_unknown() -> None:
+    d = _run(ObjectResult(WEB, Action.UNCHANGED, DiffStatus.DRIFTED, cause=Cause.GIT)).to_dict()
+    d["objects"][0]["cause"] = "martians"
+    assert SyncRun.from_dict(d).objects[0].cause is Cause.UNKNOWN

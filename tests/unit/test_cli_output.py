@@ -1,0 +1,86 @@
+"""CLI output of cluster values: Rich tables never read them as markup, Markdown escapes them.
+
+Values come from the cluster (live values, manager names, API errors) and may be hostile.
+"""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from gitops_nb.cli.output import diff_markdown, render_changeset, render_diff
+from gitops_nb.escaping import markdown as report_escape
+from gitops_nb.model import (
+    Action,
+    ChangeSet,
+    DiffStatus,
+    FieldChange,
+    ObjectRef,
+    ResourceDiff,
+    Revision,
+)
+
+CM = ObjectRef("v1", "ConfigMap", "prod", "settings")
+REV = Revision("a" * 40, "2026-11-28T10:00:00Z", "dev", "msg")
+HTML = "</td><script>alert(1)</script>"
+
+
+def hostile_diffs() -> list[ResourceDiff]:
+    return [
+        ResourceDiff(
+            CM,
+            DiffStatus.DRIFTED,
+            (
+                FieldChange("metadata.annotations.note", "[/bold]", "hello", "[/x]", "Update"),
+                FieldChange("data.colour", "[red]RED[/red]", HTML, HTML, "Update"),
+            ),
+        ),
+        ResourceDiff(
+            ObjectRef("v1", "ConfigMap", "prod", "broken"),
+            DiffStatus.ERROR,
+            error='metadata.labels: Invalid value: "[/x]" | <b>x</b>',
+        ),
+    ]
+
+
+def rendered(fmt: str, diffs: list[ResourceDiff] | None = None, terminal: bool = False) -> str:
+    buf = io.StringIO()
+    console = Console(file=buf, width=300, force_terminal=terminal, soft_wrap=True)
+    render_diff("shop", REV, hostile_diffs() if diffs is None else diffs, fmt, console)
+    return buf.getvalue()
+
+
+def test_diff_table_prints_markup_in_values_as_text() -> None:
+    out = rendered("table")  # closing tags without an opening one made Rich raise
+    for text in ("[/bold]", "[/x]", "[red]RED[/red]", '"[/x]"'):
+        assert text in out
+
+
+def test_diff_table_does_not_style_values() -> None:
+    red = FieldChange("data.colour", "[red]RED[/red]", "blue", "kubectl-edit", "Update")
+    out = rendered("table", [ResourceDiff(CM, DiffStatus.DRIFTED, (red,))], terminal=True)
+    assert "[red]RED[/red]" in out
+    assert "\x1b[31mRED" not in out
+
+
+def test_changeset_table_prints_markup_in_errors_as_text() -> None:
+    changes = ChangeSet()
+    changes.add(CM, Action.CREATED)
+    changes.add(ObjectRef("v1", "ConfigMap", "prod", "bad"), Action.FAILED, 'label "[/x]" [b]')
+    buf = io.StringIO()
+    render_changeset(changes, "table", Console(file=buf, width=300), dry_run=False)
+    assert 'label "[/x]" [b]' in buf.getvalue()
+
+
+def test_diff_markdown_emits_no_raw_html() -> None:
+    out = diff_markdown("shop", REV, hostile_diffs())
+    assert "<script>" not in out and "</td>" not in out and "<b>" not in out
+    assert report_escape(HTML) in out  # the same escaper as `report --format markdown`
+    rows = [line for line in out.splitlines() if line.startswith("| ")]
+    # no value adds or removes a column: seven cells (with cause) in every row
+    assert {line.replace("\\|", "").count("|") for line in rows} == {8}
+
+
+def test_diff_markdown_via_render_diff_is_the_same_text() -> None:
+    assert rendered("markdown") == diff_markdown("shop", REV, hostile_diffs())

@@ -1,0 +1,118 @@
+"""Issue 13 item 9: a kustomization must not read files outside the checkout.
+
+Rendered with the real kubectl (``kubectl kustomize``), which happily loads
+``resources: - ../../../../tmp/x``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from gitops_nb.binaries import find_binary
+from gitops_nb.errors import RenderError, ToolMissingError
+from gitops_nb.source.render import refuse_escaping_references, render
+
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n"
+
+
+def _kubectl() -> str:
+    try:
+        return str(find_binary("kubectl"))
+    except ToolMissingError:
+        return "/usr/bin/kubectl"
+
+
+KUBECTL = _kubectl()
+needs_kubectl = pytest.mark.skipif(not os.access(KUBECTL, os.X_OK), reason="needs kubectl")
+
+
+def write(root: Path, rel: str, text: str) -> None:
+    p = root / rel
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text)
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A kustomization outside the repository: the reconciler's own disk."""
+    d = tmp_path / "tmp" / "x"
+    write(d, "kustomization.yaml", "resources:\n- stolen.yaml\n")
+    write(d, "stolen.yaml", CM.format(name="stolen"))
+    return d
+
+
+def escape_to(outside: Path, root: Path, kdir: str) -> str:
+    return os.path.relpath(outside, root / kdir)
+
+
+@needs_kubectl
+def test_resource_outside_checkout_refused(tmp_path: Path, outside: Path) -> None:
+    root = tmp_path / "repo"
+    rel = escape_to(outside, root, "app")
+    write(root, "app/kustomization.yaml", f"resources:\n- cm.yaml\n- {rel}\n")
+    write(root, "app/cm.yaml", CM.format(name="mine"))
+    with pytest.raises(RenderError) as e:
+        render(root, "app", kustomize=KUBECTL)
+    assert e.value.location == "app/kustomization.yaml:3"
+    assert "outside the repository" in e.value.detail
+
+
+@needs_kubectl
+def test_escape_in_a_base_is_refused_recursively(tmp_path: Path, outside: Path) -> None:
+    root = tmp_path / "repo"
+    write(root, "overlay/kustomization.yaml", "resources:\n- ../base\ncomponents:\n- ../comp\n")
+    write(root, "base/kustomization.yaml", "resources:\n- cm.yaml\n")
+    write(root, "base/cm.yaml", CM.format(name="mine"))
+    rel = escape_to(outside, root, "comp")
+    write(
+        root,
+        "comp/kustomization.yaml",
+        f"apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n- {rel}\n",
+    )
+    with pytest.raises(RenderError) as e:
+        render(root, "overlay", kustomize=KUBECTL)
+    assert e.value.location == "comp/kustomization.yaml:4"
+
+
+@pytest.mark.parametrize(
+    ("field", "line"),
+    [
+        ("bases:\n- {p}\n", 2),
+        ("patches:\n- path: {p}\n  target: {{kind: ConfigMap}}\n", 2),
+        ("patchesStrategicMerge:\n- {p}\n", 2),
+        ("patchesJson6902:\n- target: {{kind: ConfigMap, name: a, version: v1}}\n  path: {p}\n", 3),
+        ("configMapGenerator:\n- name: g\n  files:\n  - key={p}\n", 4),
+        ("secretGenerator:\n- name: g\n  envs:\n  - {p}\n", 4),
+        ("generators:\n- {p}\n", 2),
+        ("transformers:\n- {p}\n", 2),
+        ("replacements:\n- path: {p}\n", 2),
+        ("openapi:\n  path: {p}\n", 2),
+        ("crds:\n- {p}\n", 2),
+        ("resources:\n- /etc/passwd\n", 2),
+    ],
+)
+def test_every_path_field_checked(tmp_path: Path, field: str, line: int) -> None:
+    root = tmp_path / "repo"
+    write(root, "app/kustomization.yaml", "namePrefix: x-\n" + field.format(p="../../secret"))
+    with pytest.raises(RenderError) as e:
+        refuse_escaping_references(root, "app")
+    assert e.value.location == f"app/kustomization.yaml:{line + 1}"
+
+
+def test_inside_paths_remote_bases_and_inline_patches_allowed(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    write(
+        root,
+        "overlays/prod/kustomization.yaml",
+        "resources:\n- ../../base\n- https://github.com/org/repo//deploy?ref=v1\n"
+        "- github.com/org/repo/deploy\n"
+        "patchesStrategicMerge:\n- |-\n  apiVersion: v1\n  kind: ConfigMap\n"
+        "  metadata: {name: a}\n"
+        "configMapGenerator:\n- name: g\n  files:\n  - k=../../base/cm.yaml\n",
+    )
+    write(root, "base/kustomization.yaml", "resources:\n- cm.yaml\n")
+    write(root, "base/cm.yaml", CM.format(name="a"))
+    refuse_escaping_references(root, "overlays/prod")
