@@ -115,4 +115,15 @@ def test_every_episode_names_its_commit_and_never_our_manager(
     head = summary(runs(demo.runs), episodes, deployments_df=deploys)
     assert FIELD_MANAGER not in [m for m, _ in head["most_responsible_managers"]]
     assert head["open_episodes"] == 1  # FEATURE_CHECKOUT, left open on purpose
-    assert len(episodes) == 6 and len(deploys) == 6
+    # 7 = replicas 5, two labels (one Git sets, one only a hand added: issue 11), the
+    # hotfix image, the Service, replicas 3 adopted by Git, FEATURE_CHECKOUT
+    assert len(episodes) == 7 and len(deploys) == 6
+
+
+def test_a_label_only_a_hand_added_is_drift_of_its_own(episodes: pd.DataFrame) -> None:
+    added = episodes[episodes["path"] == "metadata.labels.owner"]
+    assert len(added) == 1, added
+    row = added.iloc[0]
+    assert (row["live"], row["manager"]) == ("carol", "kubectl-label")
+    assert row["cause"] == str(Cause.CLUSTER)
+    assert row["resolution"] == "corrected by reconciler"
