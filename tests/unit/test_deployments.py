@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pandas as pd
 
 from gitops_nb.history import change_failure, deployments, drift_intervals, runs, summary
@@ -19,15 +17,11 @@ from gitops_nb.model import (
     Revision,
     SyncRun,
 )
+from tests.factories import at
 
-T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 WEB = ObjectRef("apps/v1", "Deployment", "prod", "web")
 CM = ObjectRef("v1", "ConfigMap", "prod", "web-config")
 ING = ObjectRef("networking.k8s.io/v1", "Ingress", "prod", "web")
-
-
-def at(hour: float) -> str:
-    return (T0 + timedelta(hours=hour)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 REVS = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -26,15 +25,11 @@ from gitops_nb.model import (
     Revision,
     SyncRun,
 )
+from tests.factories import at
 
-T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 WEB = ObjectRef("apps/v1", "Deployment", "prod", "web")
 IMAGE = "spec.template.spec.containers[name=web].image"
 ALICE = "Alice Ops"
-
-
-def at(hour: float) -> str:
-    return (T0 + timedelta(hours=hour)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def fc(live: Any, desired: Any, manager: str, cause: Cause, path: str = IMAGE) -> FieldChange:
