@@ -17,8 +17,10 @@ import yaml
 from gitops_nb.errors import ConfigError
 from gitops_nb.ignore import IgnoreRule
 from gitops_nb.model import Mode
+from gitops_nb.policyspec import DEFAULT_POLICY, Policy
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _DURATION = re.compile(r"^(\d+)(s|m|h)$")
 
 
@@ -63,6 +65,16 @@ class AppConfig:
     corrected; used by diff, apply, reconcile, fingerprints and records alike."""
     ignore_defaults: bool = True
     """Also apply the shipped rules (system managers, ``restartedAt``…; see README)."""
+    policy: Policy = DEFAULT_POLICY
+    """What the app may hold: ``namespaces``, ``allowKinds``, ``denyKinds``,
+    ``clusterKinds``, ``tokenSecrets`` (see README "Security model")."""
+    reconciler_namespace: str = ""
+    """The reconciler's own namespace, never written by the app; default: the pod's."""
+    service_account_name: str = ""
+    """Apply the app as this ServiceAccount of ``namespace`` (impersonation): the API server
+    then enforces the app's rights, not the reconciler's. Empty: the reconciler's own."""
+    adopt: bool = False
+    """Take over objects labelled as another app's (another ApplySet's members)."""
 
     def validate(self) -> AppConfig:
         if not self.app or not _DNS_LABEL.match(self.app):
@@ -81,6 +93,12 @@ class AppConfig:
             raise ConfigError(f"workers: {self.workers} must be between 1 and 64")
         if not _DURATION.match(self.interval):
             raise ConfigError(f"interval: {self.interval!r} must look like 30s, 5m or 1h")
+        if self.reconciler_namespace and not _DNS_LABEL.match(self.reconciler_namespace):
+            raise ConfigError(f"reconcilerNamespace: {self.reconciler_namespace!r} is not valid")
+        if self.service_account_name and not _DNS_SUBDOMAIN.match(self.service_account_name):
+            raise ConfigError(
+                f"serviceAccountName: {self.service_account_name!r} is not a valid name"
+            )
         for rule in self.ignore:
             try:
                 IgnoreRule.parse(rule)
@@ -109,6 +127,10 @@ _KEYS: dict[str, str] = {
     "kubeconfig": "kubeconfig",
     "ignore": "ignore",
     "ignoreDefaults": "ignore_defaults",
+    "policy": "policy",
+    "reconcilerNamespace": "reconciler_namespace",
+    "serviceAccountName": "service_account_name",
+    "adopt": "adopt",
 }
 
 
@@ -127,6 +149,8 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             return Mode(str(value))
         if name == "ignore":
             return _rules(value)
+        if name == "policy":
+            return _policy(value, source)
         if t == "bool":
             if isinstance(value, bool):
                 return value
@@ -142,6 +166,15 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         return str(value)
     except ValueError as e:
         raise ConfigError(f"{source}: {value!r} is not a valid value for {name}") from e
+
+
+def _policy(value: Any, source: str) -> Policy:
+    if isinstance(value, Policy):
+        return value
+    try:
+        return Policy.parse(yaml.safe_load(value) if isinstance(value, str) else value, source)
+    except (ValueError, yaml.YAMLError) as e:
+        raise ConfigError(str(e)) from e
 
 
 def _rules(value: Any) -> tuple[str, ...]:

@@ -127,6 +127,11 @@ class PruneGuardError(GitOpsError):
     """Prune refused: empty render or more than the allowed share of the inventory."""
 
 
+class PolicyError(GitOpsError):
+    """The app's policy or the reconciler's self-protection refuses an object (before any
+    write); the message names each object, its file:line and the rule."""
+
+
 class LeaseHeldError(GitOpsError):
     """Another reconcile of this app holds the Lease."""
 

@@ -10,11 +10,14 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import yaml
 from rich.console import Console
 
 from gitops_nb.errors import ConfigError
 from gitops_nb.ignore import IgnoreRules
+from gitops_nb.kube.client import own_namespace
 from gitops_nb.model import parse_time
+from gitops_nb.policyspec import Policy
 from gitops_nb.source.credentials import Credentials
 from gitops_nb.source.git import SourceSpec
 
@@ -85,6 +88,54 @@ def add_source_flags(p: argparse.ArgumentParser, *, repo_required: bool = True) 
         action="store_true",
         help="drop the shipped rules (system managers, restartedAt…)",
     )
+
+
+def add_guard_flags(p: argparse.ArgumentParser) -> None:
+    """Policy, impersonation and adoption (README "Security model")."""
+    g = p.add_argument_group("guardrails")
+    g.add_argument(
+        "--policy",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="YAML mapping: namespaces, allowKinds, denyKinds, clusterKinds, tokenSecrets",
+    )
+    g.add_argument(
+        "--as-service-account",
+        default=None,
+        metavar="NAME",
+        help="read and write the app's objects as this ServiceAccount of --namespace",
+    )
+    g.add_argument(
+        "--reconciler-namespace",
+        default=None,
+        help="the reconciler's own namespace, never written (default: the pod's, or gitops-nb)",
+    )
+    g.add_argument(
+        "--adopt",
+        action="store_true",
+        help="take over objects labelled as another app's ApplySet members",
+    )
+
+
+def policy_text(args: argparse.Namespace) -> str | None:
+    """The ``--policy`` file's text, or None."""
+    if args.policy is None:
+        return None
+    try:
+        return str(args.policy.read_text())
+    except OSError as e:
+        raise ConfigError(f"--policy: cannot read {args.policy}: {e}") from e
+
+
+def policy(args: argparse.Namespace) -> Policy:
+    """The policy from ``--policy`` and ``--reconciler-namespace``."""
+    text = policy_text(args)
+    try:
+        parsed = Policy.parse(yaml.safe_load(text) if text else None, str(args.policy))
+    except (ValueError, yaml.YAMLError) as e:
+        raise ConfigError(f"--policy: {e}") from e
+    return replace(parsed, reconciler_namespace=own_namespace(args.reconciler_namespace or ""))
 
 
 def ignore_rules(args: argparse.Namespace) -> IgnoreRules:

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from gitops_nb import config
-from gitops_nb.cli.common import add_source_flags, credentials
+from gitops_nb.cli.common import add_guard_flags, add_source_flags, credentials, policy_text
 from gitops_nb.cli.helptext import add_command
 from gitops_nb.errors import GitOpsError
 from gitops_nb.usecases.jsonlog import capture_stray_output, event, json_logger
@@ -37,6 +37,10 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
                 "cache_dir": args.cache_dir,
                 "prune": False if args.no_prune else None,
                 "ignore_defaults": False if args.no_default_ignores else None,
+                "policy": policy_text(args),
+                "service_account_name": args.as_service_account,
+                "reconciler_namespace": args.reconciler_namespace,
+                "adopt": True if args.adopt else None,
             },
         )
         if args.ignore:  # flags add to the config's rules
@@ -68,6 +72,7 @@ def register(sub: Any) -> None:
         "one headless reconcile run (the CronJob's command); JSON logs, exit code per outcome",
     )
     add_source_flags(rc, repo_required=False)
+    add_guard_flags(rc)
     rc.add_argument("--config", default=None, help="YAML config file (AppConfig keys)")
     rc.add_argument("--mode", choices=("correct", "detect"), default=None)
     rc.add_argument("--no-prune", action="store_true", help="never delete (correct mode)")

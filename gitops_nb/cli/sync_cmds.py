@@ -9,16 +9,19 @@ from dataclasses import replace
 from typing import Any
 
 from gitops_nb.cli.common import (
+    add_guard_flags,
     add_source_flags,
     console,
     err_console,
     ignore_rules,
+    policy,
     source_spec,
 )
 from gitops_nb.cli.helptext import add_command
 from gitops_nb.cli.output import render_changeset, render_diff
 from gitops_nb.engine import SyncOptions
 from gitops_nb.model import Action, ObjectRef
+from gitops_nb.policyspec import Policy
 from gitops_nb.source import default_app_name
 from gitops_nb.usecases.sync import apply_app, diff_app
 
@@ -30,6 +33,9 @@ def sync_options(args: argparse.Namespace) -> SyncOptions:
         namespace=args.namespace or "default",
         fast=not getattr(args, "precise", False),
         ignore=ignore_rules(args),
+        policy=policy(args) if hasattr(args, "policy") else Policy(),
+        service_account=getattr(args, "as_service_account", None) or "",
+        adopt=getattr(args, "adopt", False),
     )
 
 
@@ -103,6 +109,7 @@ class _Progress:
 def register(sub: Any) -> None:
     p = add_command(sub, "diff", "diff Git against the live cluster (read-only)")
     add_source_flags(p)
+    add_guard_flags(p)
     p.add_argument(
         "--precise",
         action="store_true",
@@ -113,6 +120,7 @@ def register(sub: Any) -> None:
 
     p = add_command(sub, "apply", "server-side apply Git to the cluster (and prune)")
     add_source_flags(p)
+    add_guard_flags(p)
     p.add_argument(
         "--precise",
         action="store_true",

@@ -37,19 +37,24 @@ class Applier:
         *,
         on_object: ObjectCallback | None,
         stop: threading.Event,
+        app_kube: Kube | None = None,
     ) -> None:
         self.kube = kube
+        """Our own identity: the ApplySet parent, CRD status."""
+        self.app_kube = app_kube or kube
+        """Writes the app's objects (as the app's ServiceAccount, if any)."""
         self.discovery = discovery
         self.opts = opts
         self.on_object = on_object
         self.stop = stop
         self.changes = ChangeSet()
         self.reader = LiveReader(
-            kube,
+            self.app_kube,
             discovery,
             workers=opts.workers,
             field_manager=opts.field_manager,
             ignore=opts.ignore,
+            books=kube,
         )
         self._lock = threading.Lock()
 
@@ -77,7 +82,7 @@ class Applier:
         ensure_parent(self.kube, opts, desired, report, final=False)
         self._apply_batch(rest)
         if opts.prune:
-            pruning.prune(self.kube, to_prune, opts, self.record, self.stop)
+            pruning.prune(self.app_kube, to_prune, opts, self.record, self.stop)
         else:
             for e in to_prune:
                 self.record(e.ref, Action.SKIPPED, "not in Git; prune disabled")
@@ -140,12 +145,12 @@ class Applier:
         try:
             if e.additions and opts.force_conflicts and e.live is not None:
                 # Only an owner can remove a field: hand the additions to us first.
-                self.kube.merge_patch(
+                self.app_kube.merge_patch(
                     d.path,
                     correct.ownership_patch(e.live, e.additions, opts.field_manager),
                     what=str(d.ref),
                 )
-            self.kube.apply(
+            self.app_kube.apply(
                 d.path,
                 foreign.without(d.obj, e.ignored) if e.ignored else d.obj,
                 field_manager=opts.field_manager,

@@ -48,14 +48,31 @@ class Engine:
         """How the last evaluation reached its verdicts (see :attr:`DiffReport.stats`)."""
         self.warnings: list[str] = []
         """The last evaluation's warnings (see :attr:`DiffReport.warnings`)."""
+        self._as: dict[str, Kube] = {}
+
+    def app_kube(self, opts: SyncOptions) -> Kube:
+        """The client for the app's objects: impersonating ``opts.service_account``."""
+        user = opts.app_user
+        if not user:
+            return self.kube
+        if user not in self._as:
+            self._as[user] = self.kube.impersonating(user)
+        return self._as[user]
+
+    def close(self) -> None:
+        """Close the impersonating clients (the caller owns ``kube``)."""
+        for k in self._as.values():
+            k.close()
+        self._as.clear()
 
     def _reader(self, opts: SyncOptions) -> LiveReader:
         return LiveReader(
-            self.kube,
+            self.app_kube(opts),
             self.discovery,
             workers=opts.workers,
             field_manager=opts.field_manager,
             ignore=opts.ignore,
+            books=self.kube,
         )
 
     def _seen(self, report: DiffReport) -> DiffReport:
@@ -101,5 +118,12 @@ class Engine:
         self, report: DiffReport, desired: Sequence[Desired], opts: SyncOptions
     ) -> ChangeSet:
         """Act on an evaluated report (so callers can record the diff they acted on)."""
-        applier = Applier(self.kube, self.discovery, opts, on_object=self.on_object, stop=self.stop)
+        applier = Applier(
+            self.kube,
+            self.discovery,
+            opts,
+            on_object=self.on_object,
+            stop=self.stop,
+            app_kube=self.app_kube(opts),
+        )
         return applier.run(report, desired)

@@ -157,8 +157,12 @@ class LiveReader:
         workers: int = 8,
         field_manager: str = FIELD_MANAGER,
         ignore: IgnoreRules = DEFAULT,
+        books: Kube | None = None,
     ) -> None:
         self.kube = kube
+        """Reads and dry-runs the app's objects (as the app's ServiceAccount, if any)."""
+        self.books = books or kube
+        """Our own identity: the ApplySet parent and the fingerprint key."""
         self.discovery = discovery
         self.workers = max(1, workers)
         self.field_manager = field_manager
@@ -280,7 +284,7 @@ class LiveReader:
     # -- inventory -------------------------------------------------------------------------
 
     def parent(self, applyset: ApplySet) -> dict[str, Any] | None:
-        return self.kube.get_or_none(applyset.path, what=str(applyset.ref))  # type: ignore[no-any-return]
+        return self.books.get_or_none(applyset.path, what=str(applyset.ref))  # type: ignore[no-any-return]
 
     def members(
         self,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gitops_nb.config import AppConfig
 from gitops_nb.engine.applyset import ApplySet
 from gitops_nb.engine.fingerprint import source_key
 from gitops_nb.ignore import DEFAULT, IgnoreRules
+from gitops_nb.kube.client import own_namespace, service_account_user
 from gitops_nb.model import FIELD_MANAGER as FIELD_MANAGER
 from gitops_nb.model import Mode
+from gitops_nb.policyspec import DEFAULT_POLICY, Policy
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,23 @@ class SyncOptions:
     ignore: IgnoreRules = DEFAULT
     """Differences that are not drift (defaults: system managers, ``restartedAt``…); the same
     rules judge diff, apply, correction and fingerprints."""
+    policy: Policy = DEFAULT_POLICY
+    """What the app may hold (namespaces, kinds) and the reconciler's self-protection;
+    checked before any write (:mod:`gitops_nb.engine.policy`)."""
+    adopt: bool = False
+    """Take over objects that carry another ApplySet's label (another app's); without it
+    they are refused as conflicts naming the owner."""
+    service_account: str = ""
+    """Read, dry-run, apply and prune the app's objects as this ServiceAccount of
+    ``namespace`` (impersonation), so the API server enforces the app's rights. The
+    ApplySet parent and fingerprint key are still written with our own identity."""
+
+    @property
+    def app_user(self) -> str:
+        """The user the app's objects are written as; empty: ourselves."""
+        if not self.service_account:
+            return ""
+        return service_account_user(self.namespace, self.service_account)
 
     @property
     def applyset(self) -> ApplySet:
@@ -67,4 +86,9 @@ class SyncOptions:
             record_fingerprints=correct,
             source_key=source_key(commit, cfg.path, cfg.app, cfg.namespace, ignore.digest),
             ignore=ignore,
+            policy=replace(
+                cfg.policy, reconciler_namespace=own_namespace(cfg.reconciler_namespace)
+            ),
+            adopt=cfg.adopt,
+            service_account=cfg.service_account_name,
         )

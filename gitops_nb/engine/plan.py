@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from gitops_nb.engine import cause, fingerprint, fpkey, inventory, ordering
+from gitops_nb.engine import cause, fingerprint, fpkey, inventory, ordering, policy
 from gitops_nb.engine.applyset import group_kind
 from gitops_nb.engine.evaluate import Desired, Evaluated, LiveReader, extraneous, prepare
 from gitops_nb.engine.identity import refuse_duplicates
@@ -55,7 +55,7 @@ def _fingerprint_key(
     if not (opts.fast or opts.record_fingerprints) or not any(is_secret(d.ref) for d in desired):
         return None
     create = opts.record_fingerprints and not opts.dry_run
-    return fpkey.load(reader.kube, opts.namespace, create=create)
+    return fpkey.load(reader.books, opts.namespace, create=create)
 
 
 def _in_sync(
@@ -78,6 +78,7 @@ def plan(
         check_manifest(m)
     desired = prepare(manifests, reader.discovery, opts.applyset, opts.namespace)
     refuse_duplicates(desired)
+    policy.check(opts.app, desired, opts.policy)  # before any request that could write
     return desired, evaluate(reader, desired, opts, prior, recorded)
 
 

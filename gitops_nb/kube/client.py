@@ -92,6 +92,21 @@ def in_cluster_namespace() -> str | None:
         return None
 
 
+def own_namespace(configured: str = "", default: str = "gitops-nb") -> str:
+    """The reconciler's own namespace: ``configured``, else the pod's (in-cluster), else
+    ``default``."""
+    if configured:
+        return configured
+    if os.environ.get("KUBERNETES_SERVICE_HOST"):
+        return in_cluster_namespace() or default
+    return default
+
+
+def service_account_user(namespace: str, name: str) -> str:
+    """The user name the API server gives ServiceAccount ``namespace/name``."""
+    return f"system:serviceaccount:{namespace}:{name}"
+
+
 class _RateLimiter:
     """Token bucket: ``qps`` sustained, ``burst`` at once (0 qps = unlimited)."""
 
@@ -167,6 +182,8 @@ class Kube:
         self._count_lock = threading.Lock()
         self.requests = 0
         self.before_retry: Callable[[int, Exception], None] | None = None
+        self.impersonate = ""
+        """Send every request as this user (``Impersonate-User``); empty: as ourselves."""
 
     @classmethod
     def from_kubeconfig(
@@ -177,6 +194,15 @@ class Kube:
     def close(self) -> None:
         self._api.close()
 
+    def impersonating(self, user: str) -> Kube:
+        """A client of the same class (read-only stays read-only) that acts as ``user``:
+        the API server authorises each request against that user's rights, and refuses it
+        unless we may ``impersonate`` the user. Close it after use."""
+        clone = type(self)(self.configuration, self.settings)
+        clone.impersonate = user
+        clone.before_retry = self.before_retry
+        return clone
+
     def _headers(self, content_type: str | None, accept: str) -> dict[str, str]:
         headers = {"Accept": accept, "User-Agent": "gitops-nb/0.1"}
         auth = self.configuration.auth_settings().get("BearerToken")
@@ -184,6 +210,8 @@ class Kube:
             headers[auth["key"]] = auth["value"]
         if content_type:
             headers["Content-Type"] = content_type
+        if self.impersonate:
+            headers["Impersonate-User"] = self.impersonate
         return headers
 
     def request(

@@ -61,8 +61,11 @@ def diff_app(
 ) -> DiffResult:
     """Fetch and render ``spec``, then diff it against the cluster by server dry-run."""
     rendered = fetch_and_render(spec, Path(cache_dir) if cache_dir else None)
-    with closing(ReadOnlyKube.from_kubeconfig(kubeconfig)) as kube:
-        report = Engine(kube, recorded=_recorded(kube, opts)).diff(rendered.manifests, opts)
+    with (
+        closing(ReadOnlyKube.from_kubeconfig(kubeconfig)) as kube,
+        closing(Engine(kube, recorded=_recorded(kube, opts))) as engine,
+    ):
+        report = engine.diff(rendered.manifests, opts)
     return DiffResult(opts.app, opts.namespace, rendered.revision, report)
 
 
@@ -83,8 +86,10 @@ def apply_app(
     rendered = fetch_and_render(spec, Path(cache_dir) if cache_dir else None)
     if on_rendered is not None:
         on_rendered(len(rendered.manifests))
-    with closing(Kube.from_kubeconfig(kubeconfig)) as kube:
-        engine = Engine(kube, on_object=on_object, recorded=_recorded(kube, opts))
+    with (
+        closing(Kube.from_kubeconfig(kubeconfig)) as kube,
+        closing(Engine(kube, on_object=on_object, recorded=_recorded(kube, opts))) as engine,
+    ):
         changes = engine.apply(rendered.manifests, opts)
     return ApplyResult(opts.app, rendered.revision, changes, tuple(engine.warnings))
 

@@ -1,0 +1,141 @@
+"""The app's policy and the reconciler's self-protection, checked before any request writes.
+
+Pure: given the prepared objects (namespaces defaulted, scope known) and a
+:class:`~gitops_nb.policyspec.Policy`, list every violation. :func:`check` raises one
+:class:`PolicyError` naming each object (Kind/namespace/name), its file:line and the rule,
+so a commit that breaks a guardrail fails the run before anything is written.
+
+Self-protection is not configurable: no app object may live in the reconciler's own
+namespace (its ServiceAccount, Role, RoleBinding, config ConfigMap, Git credentials,
+CronJob and Leases are there), rename or relabel that Namespace, or touch the
+cluster-wide overlay's ClusterRole / ClusterRoleBinding ``gitops-nb-reconciler``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Any
+
+from gitops_nb.engine.evaluate import Desired
+from gitops_nb.errors import PolicyError
+from gitops_nb.model import ObjectRef
+from gitops_nb.policyspec import SYSTEM_NAMESPACES, Policy
+
+RECONCILER_NAME = "gitops-nb-reconciler"
+"""Name of the reconciler's ServiceAccount, Role(Binding), CronJob and cluster-wide RBAC."""
+TOKEN_SECRET_TYPE = "kubernetes.io/service-account-token"
+_RBAC_GROUP = "rbac.authorization.k8s.io"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One object the policy refuses, and why."""
+
+    ref: ObjectRef
+    location: str
+    rule: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.ref}: {self.rule}"
+
+
+def _group(ref: ObjectRef) -> str:
+    return ref.api_version.rpartition("/")[0]
+
+
+def kind_matches(ref: ObjectRef, patterns: Iterable[str]) -> bool:
+    """``Kind`` matches any group; ``Kind.group`` that group only (globs allowed)."""
+    group = _group(ref)
+    full = f"{ref.kind}.{group}" if group else ref.kind
+    return any(fnmatchcase(full, p) if "." in p else fnmatchcase(ref.kind, p) for p in patterns)
+
+
+def _namespace_allowed(namespace: str, policy: Policy) -> str | None:
+    """Why ``namespace`` is not an allowed destination, or None."""
+    if namespace in SYSTEM_NAMESPACES:
+        if namespace in policy.namespaces:  # named exactly, never through a glob
+            return None
+        return (
+            f"system namespace {namespace} is not a destination unless policy.namespaces "
+            "names it exactly"
+        )
+    if policy.namespaces and not any(fnmatchcase(namespace, p) for p in policy.namespaces):
+        return f"namespace {namespace} is not in policy.namespaces {list(policy.namespaces)}"
+    return None
+
+
+def self_protection(ref: ObjectRef, policy: Policy) -> str | None:
+    """Why ``ref`` would touch the reconciler itself, or None."""
+    own = policy.reconciler_namespace
+    if ref.namespace == own:
+        return (
+            f"namespace {own} is the reconciler's own (its ServiceAccount, RBAC, config, "
+            "Secrets, CronJob and Leases): an app may never write there (self-protection)"
+        )
+    if ref.kind == "Namespace" and not _group(ref) and ref.name == own:
+        return f"Namespace {own} is the reconciler's own: an app may never change it"
+    if (
+        not ref.namespace
+        and _group(ref) == _RBAC_GROUP
+        and ref.kind in ("ClusterRole", "ClusterRoleBinding")
+        and ref.name == RECONCILER_NAME
+    ):
+        return f"{ref.kind} {RECONCILER_NAME} holds the reconciler's own rights (self-protection)"
+    return None
+
+
+def violations_of(
+    ref: ObjectRef, obj: dict[str, Any], location: str, policy: Policy
+) -> list[Violation]:
+    """Every rule ``obj`` (prepared: namespace set iff namespaced) breaks."""
+    rules: list[str] = []
+    own = self_protection(ref, policy)
+    if own:
+        rules.append(own)
+    if ref.namespace:
+        why = _namespace_allowed(ref.namespace, policy)
+        if why and not own:
+            rules.append(why)
+    elif ref.kind == "Namespace" and not _group(ref) and not own:
+        why = _namespace_allowed(ref.name, policy)
+        if why:
+            rules.append(why)
+    if kind_matches(ref, policy.deny_kinds):
+        rules.append(f"kind {ref.kind} is in policy.denyKinds {list(policy.deny_kinds)}")
+    elif policy.allow_kinds and not kind_matches(ref, policy.allow_kinds):
+        rules.append(f"kind {ref.kind} is not in policy.allowKinds {list(policy.allow_kinds)}")
+    if not ref.namespace and not kind_matches(ref, policy.cluster_kinds):
+        rules.append(
+            f"cluster-scoped kind {ref.kind} is not in policy.clusterKinds "
+            f"{list(policy.cluster_kinds)}"
+        )
+    if (
+        ref.kind == "Secret"
+        and not _group(ref)
+        and obj.get("type") == TOKEN_SECRET_TYPE
+        and not policy.token_secrets
+    ):
+        rules.append(
+            f"a {TOKEN_SECRET_TYPE} Secret mints a non-expiring token; refused unless "
+            "policy.tokenSecrets is true"
+        )
+    return [Violation(ref, location, r) for r in rules]
+
+
+def violations(desired: Sequence[Desired], policy: Policy) -> list[Violation]:
+    out: list[Violation] = []
+    for d in desired:
+        out += violations_of(d.ref, d.obj, d.manifest.location, policy)
+    return out
+
+
+def check(app: str, desired: Sequence[Desired], policy: Policy) -> None:
+    """Raise :class:`PolicyError` listing every violation; nothing has been sent yet."""
+    found = violations(desired, policy)
+    if found:
+        raise PolicyError(
+            f"app {app}: the policy refuses {len(found)} object(s); nothing was written:\n  "
+            + "\n  ".join(str(v) for v in found)
+        )
