@@ -86,8 +86,11 @@ class Applier:
         else:
             for e in to_prune:
                 self.record(e.ref, Action.SKIPPED, "not in Git; prune disabled")
+        for e in pruning.left_alone(report):
+            self.record(e.ref, Action.SKIPPED, e.blocked)
         if not self.changes.failed:
-            ensure_parent(self.kube, opts, desired, report, final=True)
+            pruned = {c.ref.key for c in self.changes.entries if c.action is Action.PRUNED}
+            ensure_parent(self.kube, opts, desired, report, final=True, pruned=pruned)
         return self.changes
 
     def _resolve_pending(self, rest: list[Evaluated]) -> list[Evaluated]:
@@ -121,6 +124,8 @@ class Applier:
 
     def _apply_one(self, e: Evaluated) -> tuple[Action, str | None]:
         opts = self.opts
+        if e.blocked:  # another app's object: nothing is written to it
+            return Action.FAILED, e.blocked
         if e.status is DiffStatus.IN_SYNC:
             return Action.UNCHANGED, None
         if e.status is DiffStatus.ERROR and e.desired is None:

@@ -69,6 +69,9 @@ class Evaluated:
     ignored: tuple[FieldPath, ...] = ()
     """Fields Git sets whose live difference an ignore rule covers: left out of the apply,
     so applying the object for another reason never reverts them."""
+    blocked: str | None = None
+    """Why nothing may be written to it: another app owns it (a desired object), or it only
+    carries our label without our records saying we applied it (an extraneous one)."""
 
     @property
     def status(self) -> DiffStatus:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from gitops_nb.engine import fingerprint
+from gitops_nb.engine import fingerprint, ownership
 from gitops_nb.engine.applyset import group_kind, recorded_group_kinds, recorded_namespaces
 from gitops_nb.engine.evaluate import Desired
 from gitops_nb.engine.options import SyncOptions
@@ -20,12 +20,15 @@ def ensure_parent(
     report: DiffReport,
     *,
     final: bool,
+    pruned: Iterable[ownership.Key] = (),
 ) -> None:
     """Keep the ApplySet parent listing (a superset of) every member kind and namespace.
 
     Before members are applied it gets the union of old and new kinds, so an interrupted
     run can still find everything it labelled; after a clean prune, exactly the new set.
-    Nothing is written when the parent already says so.
+    It also keeps the inventory: the keys of every object this app applied (minus what it
+    pruned), which alone may be pruned (:mod:`.ownership`). Nothing is written when the
+    parent already says so.
     """
     if opts.dry_run:
         return
@@ -55,14 +58,22 @@ def ensure_parent(
             {fingerprint.key(d.ref): d.ref.api_version for d in desired},
             opts.source_key if complete else "",
         )
-    want = aset.parent(gks, nss, binary_data={fingerprint.DATA_KEY: blob} if blob else None)
+    blocked = {e.ref.key for e in report.items if e.blocked}
+    applied = {d.ref.key for d in desired if d.ref.key not in blocked}
+    inventory = ownership.encode_inventory(
+        (ownership.decode_inventory(live) | applied) - set(pruned)
+    )
+    data = {ownership.INVENTORY_KEY: inventory}
+    if blob:
+        data[fingerprint.DATA_KEY] = blob
+    want = aset.parent(gks, nss, binary_data=data)
     if live is not None:
         meta = live.get("metadata") or {}
         have, labels = meta.get("annotations") or {}, meta.get("labels") or {}
         if (
             all(have.get(k) == v for k, v in want["metadata"]["annotations"].items())
             and all(labels.get(k) == v for k, v in want["metadata"]["labels"].items())
-            and (live.get("binaryData") or {}).get(fingerprint.DATA_KEY) == blob
+            and (live.get("binaryData") or {}) == data
         ):
             return
     report.parent = kube.apply(

@@ -13,13 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from gitops_nb.engine import cause, fingerprint, fpkey, inventory, ordering, policy
+from gitops_nb.engine import cause, fingerprint, fpkey, inventory, ordering, ownership, policy
 from gitops_nb.engine.applyset import group_kind
 from gitops_nb.engine.evaluate import Desired, Evaluated, LiveReader, extraneous, prepare
 from gitops_nb.engine.identity import refuse_duplicates
 from gitops_nb.engine.inventory import RecordedRefs
 from gitops_nb.engine.options import SyncOptions
 from gitops_nb.engine.report import DiffReport
+from gitops_nb.errors import ForbiddenError, NotFoundError
 from gitops_nb.kube.resources import Resource
 from gitops_nb.masking import is_secret
 from gitops_nb.model import DiffStatus, Manifest, ObjectRef, ResourceDiff
@@ -80,6 +81,36 @@ def plan(
     refuse_duplicates(desired)
     policy.check(opts.app, desired, opts.policy)  # before any request that could write
     return desired, evaluate(reader, desired, opts, prior, recorded)
+
+
+def _recorded_keys(recorded: RecordedRefs | None) -> set[ownership.Key]:
+    """Keys of the objects our run records list (empty when unreadable or none)."""
+    if recorded is None:
+        return set()
+    try:
+        return {r.key for r in recorded()}
+    except (ForbiddenError, NotFoundError):
+        return set()
+
+
+def _refuse_takeovers(
+    reader: LiveReader, evaluated: Sequence[Evaluated], opts: SyncOptions
+) -> list[Evaluated]:
+    """Objects another app's ApplySet labels become conflicts naming it, unless adopting."""
+    owners: dict[str, str] = {}
+    out = []
+    for e in evaluated:
+        other = None if opts.adopt else ownership.other_applyset(e.live, opts.applyset)
+        if other is None:
+            out.append(e)
+            continue
+        if other not in owners:
+            owners[other] = ownership.owner_name(
+                reader.kube, other, (e.ref.namespace, opts.namespace)
+            )
+        msg = ownership.conflict_message(e.ref, owners[other])
+        out.append(replace(e, diff=ResourceDiff(e.ref, DiffStatus.ERROR, error=msg), blocked=msg))
+    return out
 
 
 def quick_check(reader: LiveReader, opts: SyncOptions) -> DiffReport | None:
@@ -163,7 +194,7 @@ def evaluate(
         fast.append(_in_sync(d.ref, d.resource, d))
         fps[k] = fp
     namespaces = {d.ref.name for d in desired if d.ref.kind == "Namespace"}
-    evaluated = reader.evaluate(slow, namespaces)
+    evaluated = _refuse_takeovers(reader, reader.evaluate(slow, namespaces), opts)
     for e in evaluated:
         if e.status is DiffStatus.IN_SYNC and e.live is not None and e.desired is not None:
             desired_hash = fingerprint.desired_hash(e.desired.obj, opts.ignore.digest, hmac_key)
@@ -174,13 +205,22 @@ def evaluate(
                 )
     items = ordering.sort_for_apply([*fast, *evaluated], lambda e: e.ref)
     wanted = {d.ref.key for d in desired}
+    ours = ownership.decode_inventory(parent) | {fingerprint.ref_key(k) for k in fingerprinted}
+    in_records: set[ownership.Key] | None = None
     for key, (meta, resource) in members.items():
         if key in wanted:
             continue
         ref = ObjectRef.of(meta)
         live = reader.get_full(meta, resource)
-        if live is not None:
-            items.append(Evaluated(ref, extraneous(ref, live), None, live, None, resource))
+        if live is None:
+            continue
+        diff, blocked = extraneous(ref, live), None
+        if key not in ours:  # labelled ours: did we ever apply it? (records read lazily)
+            in_records = _recorded_keys(recorded) if in_records is None else in_records
+            if key not in in_records:
+                blocked = ownership.not_ours_message(ref)
+                diff = replace(diff, error=blocked)
+        items.append(Evaluated(ref, diff, None, live, None, resource, blocked=blocked))
     known = (prior or cause.Prior()).with_applied(fingerprint.ref_key(k) for k in fingerprinted)
     items = [replace(e, diff=cause.classify(e.diff, opts.field_manager, known)) for e in items]
     return DiffReport(

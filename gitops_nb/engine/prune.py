@@ -15,8 +15,13 @@ from gitops_nb.model import Action, DiffStatus
 
 
 def candidates(report: DiffReport) -> list[Evaluated]:
-    """Live ApplySet members that Git no longer has."""
-    return [e for e in report.items if e.status is DiffStatus.EXTRANEOUS]
+    """Live ApplySet members that Git no longer has and our records say we applied."""
+    return [e for e in report.items if e.status is DiffStatus.EXTRANEOUS and not e.blocked]
+
+
+def left_alone(report: DiffReport) -> list[Evaluated]:
+    """Members that only carry our label: reported, never deleted."""
+    return [e for e in report.items if e.status is DiffStatus.EXTRANEOUS and e.blocked]
 
 
 def check_guards(report: DiffReport, desired: Sequence[Desired], opts: SyncOptions) -> None:

@@ -46,6 +46,9 @@ CONTROLLERS = (
     "serviceaccount-controller",
     "serviceaccount-token-controller",
     "root-ca-certificate-publisher-controller",
+    # Fills admin, edit and view from their aggregated ClusterRoles: without it they hold
+    # no rules, and RoleBindings to them (an app's ServiceAccount) grant nothing.
+    "clusterrole-aggregation-controller",
 )
 
 
