@@ -17,6 +17,7 @@ from gitops_nb.engine import diff as diffmod
 from gitops_nb.engine import foreign
 from gitops_nb.engine.applyset import (
     ApplySet,
+    group_kind,
     parse_group_kind,
     recorded_group_kinds,
     recorded_namespaces,
@@ -304,7 +305,9 @@ class LiveReader:
         recorded = {applyset.namespace, *recorded_namespaces(parent)}
         namespaces = recorded | set(extra_namespaces)
         queries: list[tuple[Resource, str]] = []
-        for gk in sorted(recorded_group_kinds(parent) | set(group_kinds)):
+        wanted = set(group_kinds)
+        recorded_kinds = recorded_group_kinds(parent)
+        for gk in sorted(recorded_kinds | wanted):
             group, kind = parse_group_kind(gk)
             resource = self.discovery.resource_for_group_kind(group, kind)
             if resource is None:  # kind gone (CRD deleted) or not yet served
@@ -326,9 +329,12 @@ class LiveReader:
             except NotFoundError:
                 return []
             except ForbiddenError:
-                # A namespace Git only now points into, and we may not read: nothing of ours
-                # can be there; the objects themselves will report the denial.
-                if ns in recorded:
+                # A namespace Git only now points into, or a kind Git only now holds, that
+                # we (the app's ServiceAccount) may not list: the objects themselves report
+                # the denial. A recorded kind and namespace we cannot list would hide what
+                # to prune: fail.
+                gk = group_kind(resource.api_version, resource.kind)
+                if ns in recorded and (gk in recorded_kinds or gk not in wanted):
                     raise
                 return []
             for item in items:  # PartialObjectMetadata: name the real kind

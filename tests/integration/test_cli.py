@@ -14,7 +14,7 @@ from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster import LocalCluster
 from tests.gitrepo import GitRepo
 
-from .helpers import kubectl
+from .helpers import REPO, kubectl
 
 SECRET_VALUE = "s3cr3t-value-42"  # in tests/fixtures/platform/config.yaml
 
@@ -310,6 +310,8 @@ def test_secret_values_never_in_any_output(
         str(cluster.kubeconfig),
         "--cache-dir",
         str(tmp_path / "cache"),
+        "--policy",
+        str(REPO / "tests/fixtures/policies/platform.yaml"),
     ]
     outputs = []
     for fmt in ("table", "json", "yaml", "markdown"):

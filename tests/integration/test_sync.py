@@ -15,10 +15,16 @@ from gitops_nb.errors import PruneGuardError, UnknownKindError
 from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster import LocalCluster, find_binary
 from gitops_nb.model import Action, DiffStatus, Manifest
+from gitops_nb.policyspec import Policy
 from gitops_nb.source.render import render
 from tests.gitrepo import FIXTURES
 
 from .helpers import kubectl
+
+PLATFORM_POLICY = Policy(
+    cluster_kinds=("Namespace", "CustomResourceDefinition.apiextensions.k8s.io", "ClusterRole")
+)
+"""The platform fixture holds a ClusterRole: cluster RBAC must be listed."""
 
 
 def platform() -> list[Manifest]:
@@ -33,7 +39,7 @@ def newest_manager(obj: dict[str, Any]) -> str:
 def test_round_trip_has_no_false_drift_and_second_apply_writes_nothing(
     kube: Kube, namespace: str
 ) -> None:
-    opts = SyncOptions(app="platform", namespace=namespace)
+    opts = SyncOptions(app="platform", namespace=namespace, policy=PLATFORM_POLICY)
     engine = Engine(kube)
     first = engine.apply(platform(), opts)
     assert not first.failed, first.failed

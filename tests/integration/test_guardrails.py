@@ -1,0 +1,331 @@
+"""Git push is not cluster admin: policy, self-protection and impersonation, on a real API server.
+
+Each attack of issue 13 is a commit whose objects the run must refuse before its first
+write: the refusal names the object, its file:line and the rule, and the cluster keeps no
+trace (the harmless object next to the attack is not created either).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gitops_nb.engine import Engine, SyncOptions
+from gitops_nb.errors import ForbiddenError, PolicyError
+from gitops_nb.kube.client import Kube, service_account_user
+from gitops_nb.model import Action, DiffStatus, Manifest
+from gitops_nb.policyspec import Policy
+from gitops_nb.source.render import render
+
+PRIVILEGED_POD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: root
+  namespace: {ns}
+spec:
+  serviceAccountName: gitops-nb-reconciler
+  hostPID: true
+  hostNetwork: true
+  containers:
+    - name: sh
+      image: busybox
+      securityContext: {{privileged: true}}
+      volumeMounts: [{{name: host, mountPath: /host}}, {{name: git, mountPath: /git}}]
+  volumes:
+    - {{name: host, hostPath: {{path: /}}}}
+    - {{name: git, secret: {{secretName: gitops-nb-git}}}}
+"""
+
+
+def token_secret(ns: str) -> str:
+    return f"""\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: forever
+  namespace: {ns}
+  annotations:
+    kubernetes.io/service-account.name: gitops-nb-reconciler
+type: kubernetes.io/service-account-token
+"""
+
+
+def config_rewrite(ns: str) -> str:
+    return f"""\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: gitops-nb-config
+  namespace: {ns}
+data:
+  config.yaml: "repo: https://evil.example/repo.git"
+"""
+
+
+KUBE_SYSTEM_RELABEL = """\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: kube-system
+  labels:
+    pod-security.kubernetes.io/enforce: privileged
+"""
+
+KUBE_SYSTEM_POD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: gc
+  namespace: kube-system
+spec:
+  serviceAccountName: generic-garbage-collector
+  containers: [{name: sh, image: busybox}]
+"""
+
+CLUSTER_ADMIN_BINDING = """\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: pwned
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: ServiceAccount, name: default, namespace: default}]
+"""
+
+HARMLESS = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: harmless
+data:
+  k: v
+"""
+
+
+def fresh_namespace(kube: Kube) -> str:
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    kube.create(
+        "/api/v1/namespaces",
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
+    )
+    return name
+
+
+@pytest.fixture
+def reconciler_ns(kube: Kube) -> Iterator[str]:
+    """The reconciler's own namespace, with its config and Git credentials."""
+    ns = fresh_namespace(kube)
+    kube.create(
+        f"/api/v1/namespaces/{ns}/configmaps",
+        yaml.safe_load(config_rewrite(ns).replace("evil.example", "git.example")),
+    )
+    kube.create(
+        f"/api/v1/namespaces/{ns}/secrets",
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "gitops-nb-git"}},
+    )
+    yield ns
+    kube.delete(f"/api/v1/namespaces/{ns}")
+
+
+def app_dir(tmp_path: Path, files: dict[str, str]) -> list[Manifest]:
+    d = tmp_path / f"app-{uuid.uuid4().hex[:6]}"
+    d.mkdir()
+    for name, text in {"harmless.yaml": HARMLESS, **files}.items():
+        (d / name).write_text(text)
+    return render(d)
+
+
+def opts(app_ns: str, reconciler_ns: str, **kw: Any) -> SyncOptions:
+    return SyncOptions(
+        app="web", namespace=app_ns, policy=Policy(reconciler_namespace=reconciler_ns), **kw
+    )
+
+
+def refused(kube: Kube, manifests: list[Manifest], o: SyncOptions) -> str:
+    with pytest.raises(PolicyError) as err:
+        Engine(kube).apply(manifests, o)
+    assert kube.get_or_none(f"/api/v1/namespaces/{o.namespace}/configmaps/harmless") is None
+    assert kube.get_or_none(f"/api/v1/namespaces/{o.namespace}/configmaps/gitops-nb.web") is None
+    return str(err.value)
+
+
+def test_privileged_pod_in_the_reconcilers_namespace_is_refused(
+    kube: Kube, namespace: str, reconciler_ns: str, tmp_path: Path
+) -> None:
+    ms = app_dir(tmp_path, {"pod.yaml": PRIVILEGED_POD.format(ns=reconciler_ns)})
+    msg = refused(kube, ms, opts(namespace, reconciler_ns))
+    assert f"pod.yaml:1: Pod/{reconciler_ns}/root:" in msg
+    assert "reconciler's own" in msg and "self-protection" in msg
+    assert kube.get_or_none(f"/api/v1/namespaces/{reconciler_ns}/pods/root") is None
+
+
+def test_token_secret_is_refused_in_any_namespace(
+    kube: Kube, namespace: str, reconciler_ns: str, tmp_path: Path
+) -> None:
+    for ns in (reconciler_ns, namespace):
+        ms = app_dir(tmp_path, {"token.yaml": token_secret(ns)})
+        msg = refused(kube, ms, opts(namespace, reconciler_ns))
+        assert f"token.yaml:1: Secret/{ns}/forever:" in msg
+        assert "kubernetes.io/service-account-token" in msg and "policy.tokenSecrets" in msg
+        assert kube.get_or_none(f"/api/v1/namespaces/{ns}/secrets/forever") is None
+
+
+def test_rewriting_the_reconcilers_config_is_refused(
+    kube: Kube, namespace: str, reconciler_ns: str, tmp_path: Path
+) -> None:
+    path = f"/api/v1/namespaces/{reconciler_ns}/configmaps/gitops-nb-config"
+    before = kube.get(path)
+    ms = app_dir(tmp_path, {"config.yaml": config_rewrite(reconciler_ns)})
+    # Even with a policy that names the namespace: self-protection is not configurable.
+    o = SyncOptions(
+        app="web",
+        namespace=namespace,
+        policy=Policy(namespaces=(namespace, reconciler_ns), reconciler_namespace=reconciler_ns),
+    )
+    msg = refused(kube, ms, o)
+    assert f"config.yaml:1: ConfigMap/{reconciler_ns}/gitops-nb-config:" in msg
+    after = kube.get(path)
+    assert after["data"] == before["data"]
+    assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+
+
+def test_kube_system_relabel_and_pod_are_refused(
+    kube: Kube, namespace: str, reconciler_ns: str, tmp_path: Path
+) -> None:
+    before = kube.get("/api/v1/namespaces/kube-system")
+    ms = app_dir(tmp_path, {"ns.yaml": KUBE_SYSTEM_RELABEL, "pod.yaml": KUBE_SYSTEM_POD})
+    # A glob never reaches a system namespace.
+    o = SyncOptions(
+        app="web",
+        namespace=namespace,
+        policy=Policy(namespaces=("*",), reconciler_namespace=reconciler_ns),
+    )
+    msg = refused(kube, ms, o)
+    assert "ns.yaml:1: Namespace/kube-system: system namespace kube-system" in msg
+    assert "pod.yaml:1: Pod/kube-system/gc: system namespace kube-system" in msg
+    after = kube.get("/api/v1/namespaces/kube-system")
+    assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+    assert "pod-security.kubernetes.io/enforce" not in (after["metadata"].get("labels") or {})
+    assert kube.get_or_none("/api/v1/namespaces/kube-system/pods/gc") is None
+
+
+def test_cluster_rbac_is_refused_unless_listed(
+    kube: Kube, namespace: str, reconciler_ns: str, tmp_path: Path
+) -> None:
+    ms = app_dir(tmp_path, {"crb.yaml": CLUSTER_ADMIN_BINDING})
+    msg = refused(kube, ms, opts(namespace, reconciler_ns))
+    assert "crb.yaml:1: ClusterRoleBinding/pwned: cluster-scoped kind ClusterRoleBinding" in msg
+    assert "policy.clusterKinds" in msg
+    path = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/pwned"
+    assert kube.get_or_none(path) is None
+
+
+def test_namespaces_and_kinds_of_the_policy(
+    kube: Kube, namespace: str, reconciler_ns: str, tmp_path: Path
+) -> None:
+    other = fresh_namespace(kube)
+    try:
+        elsewhere = HARMLESS.replace("name: harmless", f"name: elsewhere\n  namespace: {other}")
+        ms = app_dir(tmp_path, {"other.yaml": elsewhere})
+        o = SyncOptions(
+            app="web",
+            namespace=namespace,
+            policy=Policy(
+                namespaces=(namespace,), deny_kinds=("Secret",), reconciler_namespace=reconciler_ns
+            ),
+        )
+        msg = refused(kube, ms, o)
+        assert f"other.yaml:1: ConfigMap/{other}/elsewhere: namespace {other} is not in" in msg
+        assert kube.get_or_none(f"/api/v1/namespaces/{other}/configmaps/elsewhere") is None
+        # Diff refuses as well (a read-only verb must not hide a violation).
+        with pytest.raises(PolicyError):
+            Engine(kube).diff(ms, o)
+        # The policy allows what it lists: same set, namespace listed → applied.
+        ok = Engine(kube).apply(
+            ms, SyncOptions(app="web", namespace=namespace, policy=Policy(namespaces=("t-*",)))
+        )
+        assert not ok.failed, ok.failed
+    finally:
+        kube.delete(f"/api/v1/namespaces/{other}")
+
+
+# -- impersonation ----------------------------------------------------------------------------
+
+
+RBAC = "rbac.authorization.k8s.io"
+
+
+def grant_edit(kube: Kube, ns: str, sa: str) -> Kube:
+    """ServiceAccount ``sa`` in ``ns`` bound to ``edit`` there; a client acting as it, once
+    the authorizer (and the aggregation controller that fills ``edit``) can tell."""
+    kube.create(
+        f"/api/v1/namespaces/{ns}/serviceaccounts",
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": sa}},
+    )
+    kube.create(
+        f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings",
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": f"{sa}-edit"},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": "edit",
+            },
+            "subjects": [{"kind": "ServiceAccount", "name": sa, "namespace": ns}],
+        },
+    )
+    as_sa = kube.impersonating(service_account_user(ns, sa))
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            as_sa.list(f"/api/v1/namespaces/{ns}/configmaps")
+            return as_sa
+        except ForbiddenError:
+            assert time.monotonic() < deadline, "edit never took effect"
+            time.sleep(0.2)
+
+
+ROLE = """\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: exec
+rules: [{apiGroups: [""], resources: [pods/exec], verbs: [create]}]
+"""
+
+
+def test_impersonation_enforces_the_apps_own_rights(
+    kube: Kube, namespace: str, reconciler_ns: str, tmp_path: Path
+) -> None:
+    as_sa = grant_edit(kube, namespace, "app")
+    as_sa.close()
+    ms = app_dir(tmp_path, {"role.yaml": ROLE})
+    o = opts(namespace, reconciler_ns, service_account="app")
+    engine = Engine(kube)
+    try:
+        report = engine.diff(ms, o)
+        [err] = [e for e in report.items if e.status is DiffStatus.ERROR]
+        assert f"role.yaml:1: Role/{namespace}/exec" in (err.diff.error or "")
+        assert "forbidden" in (err.diff.error or "").lower()
+        assert f"system:serviceaccount:{namespace}:app" in (err.diff.error or "")
+        changes = engine.apply(ms, o)
+    finally:
+        engine.close()
+    [failed] = changes.failed
+    assert str(failed.ref) == f"Role/{namespace}/exec"
+    assert "forbidden" in (failed.error or "").lower()
+    role = f"/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles/exec"
+    assert kube.get_or_none(role) is None  # nothing written for it
+    # What edit allows was applied as the app (the admin client would have written both).
+    assert {e.action for e in changes.entries if e.ref.kind == "ConfigMap"} == {Action.CREATED}
+    # Without impersonation the same set applies: the rights were the app's, not ours.
+    assert not Engine(kube).apply(ms, opts(namespace, reconciler_ns)).failed
+    assert kube.get_or_none(role) is not None
