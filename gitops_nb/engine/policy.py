@@ -8,7 +8,8 @@ so a commit that breaks a guardrail fails the run before anything is written.
 Self-protection is not configurable: no app object may live in the reconciler's own
 namespace (its ServiceAccount, Role, RoleBinding, config ConfigMap, Git credentials,
 CronJob and Leases are there), rename or relabel that Namespace, or touch the
-cluster-wide overlay's ClusterRole / ClusterRoleBinding ``gitops-nb-reconciler``.
+cluster-wide overlay's ClusterRole / ClusterRoleBinding (``gitops-nb-reconciler``,
+``gitops-nb-deployer``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from gitops_nb.policyspec import SYSTEM_NAMESPACES, Policy
 
 RECONCILER_NAME = "gitops-nb-reconciler"
 """Name of the reconciler's ServiceAccount, Role(Binding), CronJob and cluster-wide RBAC."""
+PROTECTED_CLUSTER_RBAC = (RECONCILER_NAME, "gitops-nb-deployer")
+"""The cluster-wide overlay's ClusterRole(Binding)s (jobs/overlays/cluster-wide)."""
 TOKEN_SECRET_TYPE = "kubernetes.io/service-account-token"
 _RBAC_GROUP = "rbac.authorization.k8s.io"
 
@@ -80,9 +83,9 @@ def self_protection(ref: ObjectRef, policy: Policy) -> str | None:
         not ref.namespace
         and _group(ref) == _RBAC_GROUP
         and ref.kind in ("ClusterRole", "ClusterRoleBinding")
-        and ref.name == RECONCILER_NAME
+        and ref.name in PROTECTED_CLUSTER_RBAC
     ):
-        return f"{ref.kind} {RECONCILER_NAME} holds the reconciler's own rights (self-protection)"
+        return f"{ref.kind} {ref.name} holds the install's own rights (self-protection)"
     return None
 
 

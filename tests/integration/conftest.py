@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
+from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster import LocalCluster
 from gitops_nb.model import Manifest
 from gitops_nb.source.render import render
@@ -35,9 +38,40 @@ def kubectl_env(cluster: LocalCluster) -> dict[str, str]:
 @pytest.fixture
 def relocated(tmp_path: Path, namespace: str) -> list[Manifest]:
     """The default install moved into the test namespace by an overlay, as users would."""
-    shutil.copytree(REPO / "jobs", tmp_path / "jobs")
+    if not (tmp_path / "jobs").exists():
+        shutil.copytree(REPO / "jobs", tmp_path / "jobs")
     (tmp_path / "test").mkdir()
     (tmp_path / "test" / "kustomization.yaml").write_text(
         yaml.safe_dump({"namespace": namespace, "resources": ["../jobs"]})
     )
     return render(tmp_path, "test")
+
+
+@pytest.fixture
+def app_namespace(kube: Kube) -> Iterator[str]:
+    """A second fresh namespace: the app's, next to the reconciler's (``namespace``)."""
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    kube.create(
+        "/api/v1/namespaces",
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
+    )
+    yield name
+    kube.delete(f"/api/v1/namespaces/{name}")
+
+
+@pytest.fixture
+def relocated_app(tmp_path: Path, namespace: str, app_namespace: str) -> list[Manifest]:
+    """``jobs/app/`` moved into ``app_namespace`` by an overlay, for a reconciler installed in
+    ``namespace`` (the binding's subject namespace is the one line users edit)."""
+    if not (tmp_path / "jobs").exists():
+        shutil.copytree(REPO / "jobs", tmp_path / "jobs")
+    (tmp_path / "app-test").mkdir()
+    (tmp_path / "app-test" / "kustomization.yaml").write_text(
+        yaml.safe_dump({"namespace": app_namespace, "resources": ["../jobs/app"]})
+    )
+    out = render(tmp_path, "app-test")
+    for m in out:
+        for s in m.obj.get("subjects") or ():
+            if s.get("namespace") == "gitops-nb":
+                s["namespace"] = namespace
+    return out

@@ -19,7 +19,7 @@ import yaml
 
 from gitops_nb.config import load
 from gitops_nb.errors import ForbiddenError, NotFoundError
-from gitops_nb.kube.client import Kube
+from gitops_nb.kube.client import Kube, service_account_user
 from gitops_nb.kube.discovery import Discovery
 from gitops_nb.model import Manifest
 from gitops_nb.source.render import render
@@ -27,6 +27,8 @@ from gitops_nb.source.render import render
 from .helpers import REPO, SA, path_of
 
 INSTALL_NS = "gitops-nb"
+APP_NS = "example"
+DEPLOYER = "deployer"
 FORBIDDEN_VERBS = {"escalate", "bind", "impersonate", "*"}
 # Shapes of real credentials that must never sit in the template, comments included.
 CREDENTIAL_SHAPES = re.compile(
@@ -41,6 +43,11 @@ AppRule = tuple[str, str, frozenset[str]]  # (apiGroup, resource, verbs)
 def default_install() -> list[Manifest]:
     # Rooted at jobs/: the repository root holds .venv, whose symlinks leave the tree.
     return render(REPO / "jobs")
+
+
+@pytest.fixture(scope="module")
+def app_install() -> list[Manifest]:
+    return render(REPO / "jobs", "app")
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +94,6 @@ def test_default_install_renders_the_expected_objects_in_its_namespace(
     assert kinds(default_install) == {
         ("Namespace", INSTALL_NS),
         ("ServiceAccount", SA),
-        ("Role", SA),
-        ("RoleBinding", SA),
         ("ConfigMap", "gitops-nb-config"),
         ("Secret", "gitops-nb-git"),
         ("CronJob", SA),
@@ -96,13 +101,39 @@ def test_default_install_renders_the_expected_objects_in_its_namespace(
     for m in default_install:
         if m.obj["kind"] != "Namespace":
             assert m.obj["metadata"]["namespace"] == INSTALL_NS, m.ref
-    binding = one(default_install, "RoleBinding")
-    assert binding["roleRef"] == {
+    # The reconciler's namespace admits only restricted pods.
+    labels = one(default_install, "Namespace")["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_app_install_is_its_own_namespace_with_its_own_identity(
+    app_install: list[Manifest],
+) -> None:
+    assert kinds(app_install) == {
+        ("Namespace", APP_NS),
+        ("ServiceAccount", DEPLOYER),
+        ("RoleBinding", "deployer-edit"),
+        ("Role", SA),
+        ("RoleBinding", SA),
+    }
+    labels = one(app_install, "Namespace")["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert labels["pod-security.kubernetes.io/warn"] == "restricted"
+    bindings = {
+        m.obj["metadata"]["name"]: m.obj for m in app_install if m.obj["kind"] == "RoleBinding"
+    }
+    assert bindings["deployer-edit"]["roleRef"]["name"] == "edit"
+    assert bindings["deployer-edit"]["subjects"] == [
+        {"kind": "ServiceAccount", "name": DEPLOYER, "namespace": APP_NS}
+    ]
+    assert bindings[SA]["roleRef"] == {
         "apiGroup": "rbac.authorization.k8s.io",
         "kind": "Role",
         "name": SA,
     }
-    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": SA, "namespace": INSTALL_NS}]
+    assert bindings[SA]["subjects"] == [
+        {"kind": "ServiceAccount", "name": SA, "namespace": INSTALL_NS}
+    ]
 
 
 def test_cronjob_runs_one_bounded_hardened_run_at_a_time(default_install: list[Manifest]) -> None:
@@ -177,6 +208,9 @@ def test_config_map_is_a_valid_app_config_for_its_own_namespace(
         "ref",
         "path",
         "namespace",
+        "serviceAccountName",
+        "policy",
+        "adopt",
         "mode",
         "prune",
         "maxPruneRatio",
@@ -187,41 +221,48 @@ def test_config_map_is_a_valid_app_config_for_its_own_namespace(
     }
     (tmp_path / "config.yaml").write_text(text)
     cfg = load(tmp_path / "config.yaml")
-    # The namespaced install may write only here: the app must live where the Role is.
-    assert cfg.namespace == INSTALL_NS
+    # The app lives in its own namespace, as its own ServiceAccount, and nowhere else.
+    assert cfg.namespace == APP_NS != INSTALL_NS
+    assert cfg.service_account_name == DEPLOYER
+    assert cfg.policy.namespaces == (APP_NS,) and cfg.policy.cluster_kinds == ()
 
 
 # --- least privilege -----------------------------------------------------------------------
 
 
-def test_default_install_grants_no_cluster_rights_no_wildcards_no_escalation(
-    default_install: list[Manifest],
+def test_reconciler_holds_no_rights_but_bookkeeping_and_impersonating_the_app(
+    default_install: list[Manifest], app_install: list[Manifest]
 ) -> None:
-    assert not {"ClusterRole", "ClusterRoleBinding"} & {m.obj["kind"] for m in default_install}
-    role = rules(default_install, "Role")
+    assert not {"Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"} & {
+        m.obj["kind"] for m in default_install
+    }
+    assert not {"ClusterRole", "ClusterRoleBinding"} & {m.obj["kind"] for m in app_install}
+    role = rules(app_install, "Role")
     assert role
     for r in role:
         for field in ("apiGroups", "resources", "verbs"):
             assert "*" not in r[field], r
-        assert not FORBIDDEN_VERBS & set(r["verbs"]), r
-        assert "resourceNames" not in r and "nonResourceURLs" not in r
+        assert not {"escalate", "bind"} & set(r["verbs"]), r
+        assert "nonResourceURLs" not in r
+        if "impersonate" in r["verbs"]:  # only the app's own ServiceAccount, by name
+            assert r == {
+                "apiGroups": [""],
+                "resources": ["serviceaccounts"],
+                "verbs": ["impersonate"],
+                "resourceNames": [DEPLOYER],
+            }
     granted = flat(role)
     assert ("coordination.k8s.io", "leases", frozenset({"get", "create", "update"})) in granted
     assert ("", "events", frozenset({"create", "patch"})) in granted
-    assert ("events.k8s.io", "events", frozenset({"create", "patch"})) in granted
-    assert not any(res in {"pods", "namespaces", "nodes"} for _, res, _ in granted)
     writes = {"get", "list", "watch", "create", "patch", "delete"}
-    for group, res in [
-        ("apps", "deployments"),
-        ("", "secrets"),
-        ("rbac.authorization.k8s.io", "roles"),
-    ]:
-        assert (group, res, frozenset(writes)) in granted
     assert ("", "configmaps", frozenset(writes | {"update"})) in granted
+    # No app kind: every app object is written as the app.
+    app_resources = {"deployments", "services", "roles", "rolebindings", "pods", "namespaces"}
+    assert not any(res in app_resources for _, res, _ in granted)
 
 
 def test_every_rbac_rule_is_commented() -> None:
-    for f in ("jobs/rbac.yaml", "jobs/overlays/cluster-wide/clusterrole.yaml"):
+    for f in ("jobs/app/rbac.yaml", "jobs/overlays/cluster-wide/clusterrole.yaml"):
         lines = (REPO / f).read_text().splitlines()
         for i, line in enumerate(lines):
             if line.strip().startswith("- apiGroups:"):
@@ -237,13 +278,16 @@ def test_secret_template_holds_placeholders_only(default_install: list[Manifest]
     assert not CREDENTIAL_SHAPES.search(text)
 
 
-def test_cluster_wide_overlay_adds_cluster_rights_without_escalation(
-    cluster_wide: list[Manifest], default_install: list[Manifest]
+def test_cluster_wide_overlay_adds_cluster_rights_to_the_app_not_the_reconciler(
+    cluster_wide: list[Manifest],
 ) -> None:
-    assert kinds(cluster_wide) == {("ClusterRole", SA), ("ClusterRoleBinding", SA)}
+    name = "gitops-nb-deployer"
+    assert kinds(cluster_wide) == {("ClusterRole", name), ("ClusterRoleBinding", name)}
     binding = one(cluster_wide, "ClusterRoleBinding")
     assert binding["roleRef"]["kind"] == "ClusterRole"
-    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": SA, "namespace": INSTALL_NS}]
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": DEPLOYER, "namespace": APP_NS}
+    ]
     cluster = rules(cluster_wide, "ClusterRole")
     for r in cluster:
         assert not {"*"} & (set(r["apiGroups"]) | set(r["resources"])), r
@@ -251,23 +295,25 @@ def test_cluster_wide_overlay_adds_cluster_rights_without_escalation(
     granted = {(g, res) for g, res, _ in flat(cluster)}
     assert {("", "namespaces"), ("apiextensions.k8s.io", "customresourcedefinitions")} <= granted
     assert ("rbac.authorization.k8s.io", "clusterroles") in granted
-    # Bookkeeping stays namespaced: a cluster-wide Lease grant could hijack leader election.
+    # A cluster-wide Lease grant could hijack leader election.
     assert ("coordination.k8s.io", "leases") not in granted
-    app_kinds = {(g, res) for g, res, _ in flat(rules(default_install, "Role"))}
-    assert (
-        app_kinds - {("coordination.k8s.io", "leases"), ("", "events"), ("events.k8s.io", "events")}
-        <= granted
-    )
 
 
 # --- the API server's verdict --------------------------------------------------------------
 
 
 def test_every_object_passes_server_side_dry_run(
-    kube: Kube, namespace: str, relocated: list[Manifest], cluster_wide: list[Manifest]
+    kube: Kube,
+    namespace: str,
+    app_namespace: str,
+    relocated: list[Manifest],
+    relocated_app: list[Manifest],
+    cluster_wide: list[Manifest],
 ) -> None:
     assert {m.obj["metadata"].get("namespace") for m in relocated} == {namespace, None}
+    assert {m.obj["metadata"].get("namespace") for m in relocated_app} == {app_namespace, None}
     dry_run_all(kube, relocated)
+    dry_run_all(kube, relocated_app)
     dry_run_all(kube, cluster_wide)
     disco = Discovery(kube)
     # Dry-run wrote nothing.
@@ -290,7 +336,7 @@ def _as_service_account(kube: Kube, namespace: str) -> Kube:
     return Kube(cfg)
 
 
-def _eventually(check: Callable[[], object], timeout: float = 15.0) -> None:
+def _eventually(check: Callable[[], object], timeout: float = 30.0) -> None:
     """The RBAC authorizer sees new Roles through an informer: allow it a moment."""
     deadline = time.monotonic() + timeout
     while True:
@@ -304,15 +350,20 @@ def _eventually(check: Callable[[], object], timeout: float = 15.0) -> None:
 
 
 @pytest.fixture
-def reconciler(kube: Kube, namespace: str, relocated: list[Manifest]) -> Iterator[Kube]:
-    """The install applied for real in the test namespace; a client acting as its SA."""
+def reconciler(
+    kube: Kube, namespace: str, relocated: list[Manifest], relocated_app: list[Manifest]
+) -> Iterator[Kube]:
+    """The install applied for real: the reconciler in ``namespace``, the app's namespace
+    and rights in ``app_namespace``; a client acting as the reconciler's ServiceAccount."""
     disco = Discovery(kube)
-    for m in relocated:
-        if m.obj["kind"] in ("ServiceAccount", "Role", "RoleBinding"):
+    for m in [*relocated, *relocated_app]:
+        if m.obj["kind"] in ("ServiceAccount", "Role", "RoleBinding", "Namespace"):
+            if m.obj["kind"] == "Namespace" and m.obj["metadata"]["name"] == INSTALL_NS:
+                continue
             kube.apply(path_of(disco, m.obj), m.obj, field_manager="test")
     sa = _as_service_account(kube, namespace)
     yield sa
-    sa.close()  # the namespace fixture deletes what was applied
+    sa.close()  # the namespace fixtures delete what was applied
 
 
 def _deployment(namespace: str) -> dict[str, Any]:
@@ -344,22 +395,18 @@ def _dry_apply(sa: Kube, path: str, obj: dict[str, Any]) -> Any:
     return sa.apply(path, obj, field_manager="gitops-nb", dry_run=True)
 
 
-def test_reconciler_manages_its_namespace_and_its_bookkeeping(
-    reconciler: Kube, namespace: str
+def test_reconciler_keeps_its_books_and_writes_apps_only_as_the_app(
+    reconciler: Kube, namespace: str, app_namespace: str
 ) -> None:
-    sa = reconciler
-    deploy = f"/apis/apps/v1/namespaces/{namespace}/deployments/web"
-    _eventually(lambda: _dry_apply(sa, deploy, _deployment(namespace)))
-    with pytest.raises(NotFoundError):  # not Forbidden: prune may delete it
-        sa.delete(deploy, dry_run=True)
-    # Sync-run records: created, listed, trimmed.
-    history = f"/api/v1/namespaces/{namespace}/configmaps"
+    sa, ns = reconciler, app_namespace
+    history = f"/api/v1/namespaces/{ns}/configmaps"
     record = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "run-1"}}
-    sa.create(history, record)
+    _eventually(lambda: sa.create(history, record))
+    # Sync-run records: created, listed, trimmed.
     assert "run-1" in [c["metadata"]["name"] for c in sa.list(history)]
     sa.delete(f"{history}/run-1")
     # One run at a time: the Lease is created, then taken and renewed with update.
-    leases = f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
+    leases = f"/apis/coordination.k8s.io/v1/namespaces/{ns}/leases"
     lease_obj = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "spec": {}}
     lease = sa.create(leases, {**lease_obj, "metadata": {"name": "gitops-nb.example"}})
     sa.replace(f"{leases}/gitops-nb.example", lease)
@@ -369,47 +416,88 @@ def test_reconciler_manages_its_namespace_and_its_bookkeeping(
         "apiVersion": "v1",
         "kind": "Event",
         "metadata": {"name": "gitops-nb.example.1"},
-        "involvedObject": {
-            "kind": "ConfigMap",
-            "name": "gitops-nb.example",
-            "namespace": namespace,
-        },
+        "involvedObject": {"kind": "ConfigMap", "name": "gitops-nb.example", "namespace": ns},
         "reason": "DriftDetected",
         "message": "test",
     }
-    sa.create(f"/api/v1/namespaces/{namespace}/events", event)
+    sa.create(f"/api/v1/namespaces/{ns}/events", event)
+    # No app rights of its own ...
+    deploy = f"/apis/apps/v1/namespaces/{ns}/deployments/web"
+    with pytest.raises(ForbiddenError):
+        _dry_apply(sa, deploy, _deployment(ns))
+    # ... but as the app's ServiceAccount, the app's rights.
+    as_app = sa.impersonating(service_account_user(ns, DEPLOYER))
+    try:
+        _eventually(lambda: _dry_apply(as_app, deploy, _deployment(ns)))
+        with pytest.raises(NotFoundError):  # not Forbidden: prune may delete it
+            as_app.delete(deploy, dry_run=True)
+    finally:
+        as_app.close()
+    # Impersonating anyone else is refused; its own namespace holds nothing for it.
+    for user in (
+        service_account_user(ns, "default"),
+        service_account_user("kube-system", "generic-garbage-collector"),
+    ):
+        other = sa.impersonating(user)
+        with pytest.raises(ForbiddenError):
+            other.list(f"/api/v1/namespaces/{ns}/configmaps")
+        other.close()
+    with pytest.raises(ForbiddenError):
+        sa.list(f"/api/v1/namespaces/{namespace}/secrets")
+    with pytest.raises(ForbiddenError):
+        sa.create(f"/api/v1/namespaces/{namespace}/configmaps", record)
 
 
-def test_reconciler_cannot_leave_its_namespace_or_mint_wider_rights(
-    reconciler: Kube, namespace: str
+PRIVILEGED = {
+    "apiVersion": "v1",
+    "kind": "Pod",
+    "metadata": {"name": "root"},
+    "spec": {
+        "hostPID": True,
+        "hostNetwork": True,
+        "containers": [{"name": "sh", "image": "busybox", "securityContext": {"privileged": True}}],
+        "volumes": [{"name": "host", "hostPath": {"path": "/"}}],
+    },
+}
+
+
+def test_the_app_cannot_leave_its_namespace_mint_rights_or_run_privileged(
+    reconciler: Kube, app_namespace: str
 ) -> None:
-    sa = reconciler
-    rbac = f"/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}"
-    subset = {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}
-    _eventually(lambda: _dry_apply(sa, f"{rbac}/roles/reader", _role(namespace, "reader", subset)))
-    # Without escalate, a Role granting what the reconciler lacks is refused.
-    more = {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}
-    with pytest.raises(ForbiddenError):
-        _dry_apply(sa, f"{rbac}/roles/exec", _role(namespace, "exec", more))
-    # Without bind, so is binding a role it does not hold.
-    binding = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "RoleBinding",
-        "metadata": {"name": "root", "namespace": namespace},
-        "roleRef": {
-            "apiGroup": "rbac.authorization.k8s.io",
-            "kind": "ClusterRole",
-            "name": "cluster-admin",
-        },
-        "subjects": [{"kind": "ServiceAccount", "name": SA, "namespace": namespace}],
-    }
-    with pytest.raises(ForbiddenError):
-        _dry_apply(sa, f"{rbac}/rolebindings/root", binding)
-    # Nothing in other namespaces, nothing cluster-scoped.
-    with pytest.raises(ForbiddenError):
-        _dry_apply(sa, "/apis/apps/v1/namespaces/default/deployments/web", _deployment("default"))
-    with pytest.raises(ForbiddenError):
-        sa.list("/api/v1/namespaces/kube-system/secrets")
-    with pytest.raises(ForbiddenError):
-        ns_obj = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "elsewhere"}}
-        _dry_apply(sa, "/api/v1/namespaces/elsewhere", ns_obj)
+    ns = app_namespace
+    app = reconciler.impersonating(service_account_user(ns, DEPLOYER))
+    try:
+        cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": ns}}
+        _eventually(lambda: _dry_apply(app, f"/api/v1/namespaces/{ns}/configmaps/c", cm))
+        rbac = f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}"
+        more = {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}
+        with pytest.raises(ForbiddenError):  # edit holds no RBAC
+            _dry_apply(app, f"{rbac}/roles/exec", _role(ns, "exec", more))
+        binding = {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "root", "namespace": ns},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": "cluster-admin",
+            },
+            "subjects": [{"kind": "ServiceAccount", "name": DEPLOYER, "namespace": ns}],
+        }
+        with pytest.raises(ForbiddenError):
+            _dry_apply(app, f"{rbac}/rolebindings/root", binding)
+        with pytest.raises(ForbiddenError):
+            _dry_apply(
+                app, "/apis/apps/v1/namespaces/default/deployments/web", _deployment("default")
+            )
+        with pytest.raises(ForbiddenError):
+            app.list("/api/v1/namespaces/kube-system/secrets")
+        with pytest.raises(ForbiddenError):
+            ns_obj = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "elsewhere"}}
+            _dry_apply(app, "/api/v1/namespaces/elsewhere", ns_obj)
+        # PodSecurity baseline in the app's namespace: no privileged pod, whoever asks.
+        pod = {**PRIVILEGED, "metadata": {"name": "root", "namespace": ns}}
+        with pytest.raises(ForbiddenError, match="PodSecurity"):
+            _dry_apply(app, f"/api/v1/namespaces/{ns}/pods/root", pod)
+    finally:
+        app.close()
