@@ -10,8 +10,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from gitops_nb.errors import ExitCode, ForbiddenError
 from gitops_nb.kube.client import Kube, load_configuration
 from gitops_nb.kube.discovery import Discovery
@@ -342,14 +340,20 @@ def test_reconciler_with_only_its_service_account_token(
     cluster: LocalCluster,
     kube: Kube,
     namespace: str,
+    app_namespace: str,
     repo: GitRepo,
     tmp_path: Path,
     relocated: list[Manifest],
+    relocated_app: list[Manifest],
 ) -> None:
-    """In-cluster-style config, the jobs/ RBAC, nothing else: sufficient and tight."""
+    """In-cluster-style config, the jobs/ and jobs/app/ RBAC, nothing else: the reconciler
+    (in ``namespace``) keeps its books in the app's namespace and writes the app only as
+    the app's ServiceAccount ``deployer``; sufficient and tight."""
     disco = Discovery(kube)
-    for m in relocated:
-        if m.obj["kind"] in ("ServiceAccount", "Role", "RoleBinding"):
+    for m in [*relocated, *relocated_app]:
+        if m.obj["kind"] in ("ServiceAccount", "Role", "RoleBinding") or (
+            m.obj["kind"] == "Namespace" and m.obj["metadata"]["name"] == app_namespace
+        ):
             kube.apply(path_of(disco, m.obj), m.obj, field_manager="test")
     token = kube.create(
         f"/api/v1/namespaces/{namespace}/serviceaccounts/{SA}/token",
@@ -359,7 +363,7 @@ def test_reconciler_with_only_its_service_account_token(
     sa_dir.mkdir()
     (sa_dir / "token").write_text(token)
     (sa_dir / "ca.crt").write_bytes(cluster.ca_pem)
-    (sa_dir / "namespace").write_text(namespace)
+    (sa_dir / "namespace").write_text(namespace)  # the reconciler's own: self-protected
     host, port = cluster.server.removeprefix("https://").split(":")
     env = jr.base_env(
         {
@@ -370,61 +374,83 @@ def test_reconciler_with_only_its_service_account_token(
         }
     )
     as_sa = Kube(_sa_config(cluster, token))
-    deadline = time.monotonic() + 20  # the authorizer learns new bindings via an informer
+    as_app = as_sa.impersonating(f"system:serviceaccount:{app_namespace}:deployer")
+    deadline = time.monotonic() + 30  # the authorizer learns new bindings via an informer
     while True:
         try:
-            as_sa.list(f"/api/v1/namespaces/{namespace}/configmaps")
+            as_sa.list(f"/api/v1/namespaces/{app_namespace}/configmaps")
+            as_app.list(f"/apis/apps/v1/namespaces/{app_namespace}/deployments")
             break
         except ForbiddenError:
             assert time.monotonic() < deadline
             time.sleep(0.2)
 
-    args = jr.reconcile_args(repo.path, "shop/overlays/prod", "shop", namespace, tmp_path / "c")
+    ns = app_namespace
+    args = jr.reconcile_args(
+        repo.path,
+        "shop/overlays/prod",
+        "shop",
+        ns,
+        tmp_path / "c",
+        "--as-service-account",
+        "deployer",
+    )
     code, logs, err = jr.run(args, env)
     assert code == ExitCode.OK, (logs, err)
     denied = [e for e in logs if "forbidden" in json.dumps(e).lower()]
     assert denied == [], denied  # no request was denied
     assert "forbidden" not in err.lower(), err
-    [run] = records(kube, namespace)
+    [run] = records(kube, ns)
     assert run.outcome is Outcome.SUCCEEDED and run.counts["created"] == 3
-    assert "DriftCorrected" in event_reasons(kube, namespace)  # created what was missing
-    kubectl(cluster, "scale", "deployment/prod-shop", "--replicas=4", "-n", namespace)
+    assert "DriftCorrected" in event_reasons(kube, ns)  # created what was missing
+    kubectl(cluster, "scale", "deployment/prod-shop", "--replicas=4", "-n", ns)
     assert jr.run(args, env)[0] == ExitCode.OK
     messages = [
         e["message"]
-        for e in kube.list(f"/api/v1/namespaces/{namespace}/events")
+        for e in kube.list(f"/api/v1/namespaces/{ns}/events")
         if e["reason"] == "DriftDetected"
     ]
-    assert any(f"Deployment/{namespace}/prod-shop" in m and "1 object" in m for m in messages)
+    assert any(f"Deployment/{ns}/prod-shop" in m and "1 object" in m for m in messages)
 
-    # A write outside its namespace is denied, and reported per object.
-    with pytest.raises(ForbiddenError):
-        as_sa.apply(
-            "/api/v1/namespaces/default/configmaps/escape",
-            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "escape"}},
-            field_manager="gitops-nb",
-        )
-    repo.write(
-        "shop/overlays/prod/escape.yaml",
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: escape\n  namespace: default\n",
-    )
+    # A write outside the app's namespace is denied by the app's own rights, per object.
     kust = "shop/overlays/prod/kustomization.yaml"
-    repo.write(
-        kust,
-        (repo.path / kust)
-        .read_text()
-        .replace("resources:\n  - ../../base\n", "resources:\n  - ../../base\n  - escape.yaml\n"),
-    )
-    repo.commit("try to write outside the namespace")
+    original = (repo.path / kust).read_text()
+
+    def escape_to(target: str) -> None:
+        repo.write(
+            "shop/overlays/prod/escape.yaml",
+            f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: escape\n  namespace: {target}\n",
+        )
+        repo.write(
+            kust,
+            original.replace(
+                "resources:\n  - ../../base\n", "resources:\n  - ../../base\n  - escape.yaml\n"
+            ),
+        )
+        repo.commit(f"try to write into {target}")
+
+    escape_to("default")
     code, logs, _ = jr.run(args, env)
     assert code == ExitCode.ERROR, logs
-    last = records(kube, namespace)[-1]
+    last = records(kube, ns)[-1]
     assert last.outcome is Outcome.FAILED
     escaped_list = [o for o in last.objects if o.ref.name == "prod-escape"]
     assert len(escaped_list) == 1, (last.error, [o.ref for o in last.objects], logs[-1])
     escaped = escaped_list[0]
     assert escaped.status is DiffStatus.ERROR and "forbidden" in (escaped.error or "").lower()
+    assert f"system:serviceaccount:{ns}:deployer" in (escaped.error or "")
     assert kube.get_or_none("/api/v1/namespaces/default/configmaps/prod-escape") is None
+
+    # Into the reconciler's own namespace: refused by self-protection before any write.
+    escape_to(namespace)
+    code, logs, _ = jr.run(args, env)
+    assert code == ExitCode.ERROR, logs
+    last = records(kube, ns)[-1]
+    assert last.outcome is Outcome.FAILED and "self-protection" in (last.error or "")
+    assert f"ConfigMap/{namespace}/prod-escape" in (last.error or "")
+    assert kube.get_or_none(f"/api/v1/namespaces/{namespace}/configmaps/prod-escape") is None
+    as_app.close()
+    as_sa.close()
 
 
 def _sa_config(cluster: LocalCluster, token: str) -> Any:
