@@ -14,6 +14,7 @@ import pytest
 
 from gitops_nb.config import AppConfig
 from gitops_nb.engine import Engine, SyncOptions
+from gitops_nb.policyspec import Policy
 from gitops_nb.ignore import IgnoreRules
 from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster import LocalCluster
@@ -25,6 +26,12 @@ from tests.gitrepo import FIXTURES, GitRepo
 from tests.integration.helpers import kubectl
 
 SOAK_SECONDS = 60.0
+
+
+SOAK_POLICY = Policy(
+    cluster_kinds=("Namespace", "CustomResourceDefinition.apiextensions.k8s.io", "ClusterRole")
+)
+"""The soak app holds a ClusterRole: cluster RBAC must be listed."""
 
 
 def app(namespace: str) -> list[Manifest]:
@@ -179,7 +186,7 @@ def test_hand_change_is_detected_attributed_and_corrected(
 ) -> None:
     args, kind, name, path, manager = HAND_CHANGES[case]
     manifests = app(namespace)
-    opts = SyncOptions(app="soak", namespace=namespace)
+    opts = SyncOptions(app="soak", namespace=namespace, policy=SOAK_POLICY)
     assert not Engine(kube).apply(manifests, opts).failed
     kubectl(cluster, "-n", namespace, *args)
 
@@ -201,7 +208,7 @@ def test_clusterrole_rule_added_with_kubectl_edit(
     cluster: LocalCluster, kube: Kube, namespace: str
 ) -> None:
     manifests = app(namespace)
-    opts = SyncOptions(app="soak", namespace=namespace)
+    opts = SyncOptions(app="soak", namespace=namespace, policy=SOAK_POLICY)
     assert not Engine(kube).apply(manifests, opts).failed
     rule = r"- apiGroups: [\"\"]\n  resources: [pods]\n  verbs: [get]"
     editor = {"KUBE_EDITOR": f"sed -i 's/^rules:/rules:\\n{rule}/'"}
@@ -218,7 +225,7 @@ def test_clusterrole_rule_added_with_kubectl_edit(
 
 def test_write_through_the_api_by_an_ops_script(kube: Kube, namespace: str) -> None:
     manifests = app(namespace)
-    opts = SyncOptions(app="soak", namespace=namespace)
+    opts = SyncOptions(app="soak", namespace=namespace, policy=SOAK_POLICY)
     assert not Engine(kube).apply(manifests, opts).failed
     path = f"/apis/apps/v1/namespaces/{namespace}/statefulsets/db"
     kube.apply(
@@ -256,7 +263,9 @@ def test_ignore_rule_suppresses_exactly_its_field_and_correct_leaves_it(
     cluster: LocalCluster, kube: Kube, namespace: str, rule: str, ignored: str
 ) -> None:
     manifests = app(namespace)
-    opts = SyncOptions(app="soak", namespace=namespace, ignore=IgnoreRules.of([rule]))
+    opts = SyncOptions(
+        app="soak", namespace=namespace, policy=SOAK_POLICY, ignore=IgnoreRules.of([rule])
+    )
     assert not Engine(kube).apply(manifests, opts).failed
     _hand_label_and_annotation(cluster, namespace)
     found = {p for _k, _n, p, _m, _op in drift(kube, manifests, opts)}
@@ -279,7 +288,7 @@ def test_rule_for_another_kind_suppresses_nothing(
 ) -> None:
     manifests = app(namespace)
     rules = IgnoreRules.of(["path=metadata.labels.team;kind=Service"])
-    opts = SyncOptions(app="soak", namespace=namespace, ignore=rules)
+    opts = SyncOptions(app="soak", namespace=namespace, policy=SOAK_POLICY, ignore=rules)
     assert not Engine(kube).apply(manifests, opts).failed
     _hand_label_and_annotation(cluster, namespace)
     found = {p for _k, _n, p, _m, _op in drift(kube, manifests, opts)}
@@ -290,7 +299,7 @@ def test_rollout_restart_is_not_drift_and_is_kept(
     cluster: LocalCluster, kube: Kube, namespace: str
 ) -> None:
     manifests = app(namespace)
-    opts = SyncOptions(app="soak", namespace=namespace)
+    opts = SyncOptions(app="soak", namespace=namespace, policy=SOAK_POLICY)
     assert not Engine(kube).apply(manifests, opts).failed
     kubectl(cluster, "-n", namespace, "rollout", "restart", "deployment/web")
     assert drift(kube, manifests, opts) == []
@@ -356,7 +365,7 @@ def test_soak_apps_left_alone_with_controllers_running_show_no_drift(
     """Deployments, StatefulSets, CronJobs, HPAs, Services, ServiceAccounts, PVCs, Ingress,
     NetworkPolicy and RBAC: after a minute of the controller-manager, still zero drift."""
     manifests = app(namespace)
-    opts = SyncOptions(app="soak", namespace=namespace)
+    opts = SyncOptions(app="soak", namespace=namespace, policy=SOAK_POLICY)
     assert not Engine(kube).apply(manifests, opts).failed
     deadline = time.monotonic() + SOAK_SECONDS
     while time.monotonic() < deadline:
@@ -380,6 +389,7 @@ def test_ignored_change_to_a_git_field_survives_correcting_another_field(
     opts = SyncOptions(
         app="soak",
         namespace=namespace,
+        policy=SOAK_POLICY,
         ignore=IgnoreRules.of(["path=spec.replicas;kind=Deployment"]),
     )
     assert not Engine(kube).apply(manifests, opts).failed
