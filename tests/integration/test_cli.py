@@ -312,6 +312,7 @@ def test_secret_values_never_in_any_output(
         str(tmp_path / "cache"),
         "--policy",
         str(REPO / "tests/fixtures/policies/platform.yaml"),
+        "--adopt",  # the CRD and ClusterRole may belong to another test's app
     ]
     outputs = []
     for fmt in ("table", "json", "yaml", "markdown"):

@@ -39,7 +39,8 @@ def newest_manager(obj: dict[str, Any]) -> str:
 def test_round_trip_has_no_false_drift_and_second_apply_writes_nothing(
     kube: Kube, namespace: str
 ) -> None:
-    opts = SyncOptions(app="platform", namespace=namespace, policy=PLATFORM_POLICY)
+    # adopt: the cluster-scoped CRD and ClusterRole may belong to another test's app.
+    opts = SyncOptions(app="platform", namespace=namespace, policy=PLATFORM_POLICY, adopt=True)
     engine = Engine(kube)
     first = engine.apply(platform(), opts)
     assert not first.failed, first.failed
