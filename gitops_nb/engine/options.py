@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 
 from gitops_nb.config import AppConfig
@@ -75,6 +76,12 @@ class SyncOptions:
         """
         correct = cfg.mode is Mode.CORRECT
         ignore = IgnoreRules.of(cfg.ignore, defaults=cfg.ignore_defaults)
+        policy = replace(cfg.policy, reconciler_namespace=own_namespace(cfg.reconciler_namespace))
+        # A new policy, identity or adoption re-judges the set: the no-render shortcut must
+        # not vouch for objects the policy would now refuse.
+        judged_by = json.dumps(
+            [ignore.digest, repr(policy), cfg.service_account_name, cfg.adopt], sort_keys=True
+        )
         return cls(
             app=cfg.app,
             namespace=cfg.namespace,
@@ -84,11 +91,9 @@ class SyncOptions:
             max_prune_ratio=cfg.max_prune_ratio,
             workers=cfg.workers,
             record_fingerprints=correct,
-            source_key=source_key(commit, cfg.path, cfg.app, cfg.namespace, ignore.digest),
+            source_key=source_key(commit, cfg.path, cfg.app, cfg.namespace, judged_by),
             ignore=ignore,
-            policy=replace(
-                cfg.policy, reconciler_namespace=own_namespace(cfg.reconciler_namespace)
-            ),
+            policy=policy,
             adopt=cfg.adopt,
             service_account=cfg.service_account_name,
         )

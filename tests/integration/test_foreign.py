@@ -14,11 +14,11 @@ import pytest
 
 from gitops_nb.config import AppConfig
 from gitops_nb.engine import Engine, SyncOptions
-from gitops_nb.policyspec import Policy
 from gitops_nb.ignore import IgnoreRules
 from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster import LocalCluster
 from gitops_nb.model import Action, DiffStatus, Manifest, Mode
+from gitops_nb.policyspec import Policy
 from gitops_nb.source.render import render
 from gitops_nb.usecases.jsonlog import json_logger
 from gitops_nb.usecases.reconcile import reconcile_app

@@ -16,12 +16,15 @@ from typing import Any
 import pytest
 import yaml
 
+from gitops_nb.cli import main
 from gitops_nb.engine import Engine, SyncOptions
 from gitops_nb.errors import ForbiddenError, PolicyError
 from gitops_nb.kube.client import Kube, service_account_user
+from gitops_nb.localcluster import LocalCluster
 from gitops_nb.model import Action, DiffStatus, Manifest
 from gitops_nb.policyspec import Policy
 from gitops_nb.source.render import render
+from tests.gitrepo import GitRepo
 
 PRIVILEGED_POD = """\
 apiVersion: v1
@@ -329,3 +332,33 @@ def test_impersonation_enforces_the_apps_own_rights(
     # Without impersonation the same set applies: the rights were the app's, not ours.
     assert not Engine(kube).apply(ms, opts(namespace, reconciler_ns)).failed
     assert kube.get_or_none(role) is not None
+
+
+def test_cli_refuses_before_any_write_and_names_the_rule(
+    capsys: pytest.CaptureFixture[str],
+    cluster: LocalCluster,
+    kube: Kube,
+    namespace: str,
+    reconciler_ns: str,
+    tmp_path: Path,
+) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("app/harmless.yaml", HARMLESS)
+    repo.write("app/crb.yaml", CLUSTER_ADMIN_BINDING)
+    repo.commit("an app with a cluster-admin binding")
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(f"namespaces: [{namespace}]\n")
+    common = [
+        "--repo", str(repo.path), "--path", "app", "--app", "web", "--namespace", namespace,
+        "--kubeconfig", str(cluster.kubeconfig), "--cache-dir", str(tmp_path / "cache"),
+        "--reconciler-namespace", reconciler_ns, "--policy", str(policy_file),
+    ]  # fmt: skip
+    for verb in ("diff", "apply"):
+        code = main([verb, *common])
+        _out, err = capsys.readouterr()
+        assert code == 2, err
+        assert "crb.yaml:1: ClusterRoleBinding/pwned: cluster-scoped kind" in err
+    assert kube.get_or_none(f"/api/v1/namespaces/{namespace}/configmaps/harmless") is None
+    policy_file.write_text("namespace: [typo]\n")
+    assert main(["diff", *common]) == 2
+    assert "unknown policy key 'namespace'" in capsys.readouterr().err

@@ -135,3 +135,20 @@ def test_other_applyset_and_inventory_round_trip() -> None:
     assert decode_inventory({"binaryData": {"inventory.json.gz": blob}}) == keys
     assert decode_inventory({"binaryData": {"inventory.json.gz": "not base64!"}}) == set()
     assert decode_inventory(None) == set()
+
+
+def test_a_new_policy_or_identity_re_judges_the_set_without_the_no_render_shortcut() -> None:
+    from dataclasses import replace
+
+    from gitops_nb.config import AppConfig
+
+    cfg = AppConfig(app="web", repo="r", namespace="web")
+    key = SyncOptions.from_config(cfg, "c0ffee").source_key
+    assert SyncOptions.from_config(cfg, "c0ffee").source_key == key
+    for changed in (
+        replace(cfg, policy=Policy(namespaces=("web",))),
+        replace(cfg, service_account_name="deployer"),
+        replace(cfg, adopt=True),
+        replace(cfg, reconciler_namespace="ops"),
+    ):
+        assert SyncOptions.from_config(changed, "c0ffee").source_key != key
