@@ -40,7 +40,7 @@ class Applier:
         app_kube: Kube | None = None,
     ) -> None:
         self.kube = kube
-        """Our own identity: the ApplySet parent, CRD status."""
+        """Our own identity: the ApplySet parent."""
         self.app_kube = app_kube or kube
         """Writes the app's objects (as the app's ServiceAccount, if any)."""
         self.discovery = discovery
@@ -183,7 +183,7 @@ class Applier:
         pending = set(names)
         while pending and time.monotonic() < deadline:
             for name in list(pending):
-                crd = self.kube.get_or_none(
+                crd = self.app_kube.get_or_none(  # the app applied it: the app may read it
                     CRDS.object_path("", name), what=f"CustomResourceDefinition/{name}"
                 )
                 conds = ((crd or {}).get("status") or {}).get("conditions") or []

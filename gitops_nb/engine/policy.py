@@ -9,7 +9,9 @@ Self-protection is not configurable: no app object may live in the reconciler's 
 namespace (its ServiceAccount, Role, RoleBinding, config ConfigMap, Git credentials,
 CronJob and Leases are there), rename or relabel that Namespace, or touch the
 cluster-wide overlay's ClusterRole / ClusterRoleBinding (``gitops-nb-reconciler``,
-``gitops-nb-deployer``).
+``gitops-nb-deployer``), or write the reconciler's bookkeeping in any namespace (ApplySet
+parents and Leases ``gitops-nb.*``, run records ``gitops-nb-run-*``, the fingerprint key):
+a commit must not forge the inventory a prune trusts.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from gitops_nb.engine.evaluate import Desired
+from gitops_nb.engine.fpkey import KEY_SECRET
 from gitops_nb.errors import PolicyError
 from gitops_nb.model import ObjectRef
 from gitops_nb.policyspec import SYSTEM_NAMESPACES, Policy
@@ -89,12 +92,29 @@ def self_protection(ref: ObjectRef, policy: Policy) -> str | None:
     return None
 
 
+def _bookkeeping(ref: ObjectRef) -> str | None:
+    """Why ``ref`` names one of the reconciler's own records in an app namespace, or None."""
+    core = not _group(ref)
+    reserved = (
+        (core and ref.kind == "ConfigMap" and ref.name.startswith(("gitops-nb.", "gitops-nb-run-")))
+        or (ref.kind == "Lease" and _group(ref) == "coordination.k8s.io"
+            and ref.name.startswith("gitops-nb."))
+        or (core and ref.kind == "Secret" and ref.name == KEY_SECRET)
+    )  # fmt: skip
+    if not reserved:
+        return None
+    return (
+        f"the name {ref.name} is reserved for the reconciler's bookkeeping (ApplySet parents, "
+        "run records, Leases, the fingerprint key): an app may never write it (self-protection)"
+    )
+
+
 def violations_of(
     ref: ObjectRef, obj: dict[str, Any], location: str, policy: Policy
 ) -> list[Violation]:
     """Every rule ``obj`` (prepared: namespace set iff namespaced) breaks."""
     rules: list[str] = []
-    own = self_protection(ref, policy)
+    own = self_protection(ref, policy) or _bookkeeping(ref)
     if own:
         rules.append(own)
     if ref.namespace:

@@ -152,3 +152,19 @@ def test_a_new_policy_or_identity_re_judges_the_set_without_the_no_render_shortc
         replace(cfg, reconciler_namespace="ops"),
     ):
         assert SyncOptions.from_config(changed, "c0ffee").source_key != key
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        ObjectRef("v1", "ConfigMap", "web", "gitops-nb.web"),
+        ObjectRef("v1", "ConfigMap", "web", "gitops-nb-run-web-20261129-abcdef12"),
+        ObjectRef("coordination.k8s.io/v1", "Lease", "web", "gitops-nb.web"),
+        ObjectRef("v1", "Secret", "web", "gitops-nb-fingerprint-key"),
+    ],
+)
+def test_the_reconcilers_books_are_never_written_from_git(ref: ObjectRef) -> None:
+    anything = Policy(allow_kinds=("*",), reconciler_namespace="ops")
+    [rule] = rules(ref, anything)
+    assert "reserved for the reconciler's bookkeeping" in rule
+    assert rules(ObjectRef("v1", "ConfigMap", "web", "gitops-nb-settings"), anything) == []
