@@ -8,7 +8,10 @@ import sys
 from typing import Any, NoReturn
 
 EXIT_CODES = {
-    "diff": "0 in sync · 1 drift found · 2 error (bad input, unknown kind, forbidden, API error)",
+    "diff": (
+        "0 in sync · 1 drift found · 2 error (bad input, policy refusal, another app's object, "
+        "unknown kind, forbidden, API error)"
+    ),
     "apply": "0 applied without failure · 2 error or failed objects (named on stderr)",
     "reconcile": (
         "0 in sync or corrected · 1 drift found (detect mode) · 2 permanent failure · "
