@@ -113,10 +113,8 @@ def test_alias_bound_counts_bytes_not_nodes(anchor_kb: int, aliases: int) -> Non
 
     text = _big_anchor_file(anchor_kb, aliases)
     assert len(text) < 250_000  # a tiny commit (135 KB and 219 KB in the issue)
-    started = time.monotonic()
-    with pytest.raises(RenderError) as e:
+    with pytest.raises(RenderError) as e:  # bounded by the memory check below, not a timer
         load_all(text, "bomb.yaml")
-    assert time.monotonic() - started < 2.0
     assert e.value.location == "bomb.yaml:5"  # the anchor's line
     assert "KiB of extra data" in str(e.value)
     tracemalloc.start()  # measured apart: tracing slows the parse down severalfold
