@@ -336,6 +336,14 @@ def _as_service_account(kube: Kube, namespace: str) -> Kube:
     return Kube(cfg)
 
 
+def _wait_default_service_account(kube: Kube, ns: str, timeout: float = 30.0) -> None:
+    """The ServiceAccount controller creates ``default`` shortly after the namespace."""
+    deadline = time.monotonic() + timeout
+    while kube.get_or_none(f"/api/v1/namespaces/{ns}/serviceaccounts/default") is None:
+        assert time.monotonic() < deadline, f"no default ServiceAccount in {ns}"
+        time.sleep(0.2)
+
+
 def _eventually(check: Callable[[], object], timeout: float = 30.0) -> None:
     """The RBAC authorizer sees new Roles through an informer: allow it a moment."""
     deadline = time.monotonic() + timeout
@@ -462,7 +470,7 @@ PRIVILEGED = {
 
 
 def test_the_app_cannot_leave_its_namespace_mint_rights_or_run_privileged(
-    reconciler: Kube, app_namespace: str
+    reconciler: Kube, kube: Kube, app_namespace: str
 ) -> None:
     ns = app_namespace
     app = reconciler.impersonating(service_account_user(ns, DEPLOYER))
@@ -497,6 +505,7 @@ def test_the_app_cannot_leave_its_namespace_mint_rights_or_run_privileged(
             _dry_apply(app, "/api/v1/namespaces/elsewhere", ns_obj)
         # PodSecurity baseline in the app's namespace: no privileged pod, whoever asks.
         pod = {**PRIVILEGED, "metadata": {"name": "root", "namespace": ns}}
+        _wait_default_service_account(kube, ns)  # else admission refuses for that
         with pytest.raises(ForbiddenError, match="PodSecurity"):
             _dry_apply(app, f"/api/v1/namespaces/{ns}/pods/root", pod)
     finally:
