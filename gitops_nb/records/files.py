@@ -65,6 +65,19 @@ def write_run(directory: Path, run: SyncRun) -> Path:
     return path
 
 
+def rewrite_run(path: Path, run: SyncRun) -> None:
+    """Replace the record in ``path`` (a coalesced record growing) atomically."""
+    _atomic_write(path, json.dumps(run.to_dict(), indent=2, sort_keys=True) + "\n")
+
+
+def newest(directory: Path, app: str) -> tuple[Path, SyncRun] | None:
+    """The newest record of ``app`` and its file; None when it has none."""
+    if not directory.is_dir():
+        return None
+    mine = [(p, r) for p, r in _scan(directory) if r.app == app]
+    return max(mine, key=lambda pr: pr[1].order) if mine else None
+
+
 def _scan(directory: Path) -> list[tuple[Path, SyncRun]]:
     out = []
     for path in sorted(directory.glob("*.json")):
