@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[notebook,dev]'
+	$(PY) -m pip install -q -e '.[notebook,dev,postgres]'
 	touch $(STAMP)
 
 # Builds kube-apiserver, kube-controller-manager, kubectl and etcd once into the cache

@@ -50,6 +50,11 @@ class AppConfig:
     """Sync-run records kept per app (oldest removed)."""
     history_dir: str = ""
     """Write records to this directory instead of ConfigMaps (runs outside the cluster)."""
+    records_store: str = ""
+    """``records.store``: ``configmap``, ``directory`` or ``postgres`` (empty: ``directory``
+    when ``historyDir`` is set, else ``configmap``)."""
+    records_dsn_file: str = ""
+    """``records.dsnFile``: file holding the PostgreSQL DSN (a Secret mount), never the DSN."""
     interval: str = "5m"
     """Schedule hint, for humans and reports (the CronJob schedule decides)."""
     lease_duration_s: int = 60
@@ -99,6 +104,14 @@ class AppConfig:
             raise ConfigError(
                 f"serviceAccountName: {self.service_account_name!r} is not a valid name"
             )
+        if self.records_store not in ("", "configmap", "directory", "postgres"):
+            raise ConfigError(
+                f"records.store: {self.records_store!r} must be configmap, directory or postgres"
+            )
+        if self.records_store == "postgres" and not self.records_dsn_file:
+            raise ConfigError("records.dsnFile: required with records.store: postgres")
+        if self.records_store == "directory" and not self.history_dir:
+            raise ConfigError("historyDir: required with records.store: directory")
         for rule in self.ignore:
             try:
                 IgnoreRule.parse(rule)
@@ -131,7 +144,11 @@ _KEYS: dict[str, str] = {
     "reconcilerNamespace": "reconciler_namespace",
     "serviceAccountName": "service_account_name",
     "adopt": "adopt",
+    "recordsStore": "records_store",
+    "recordsDsnFile": "records_dsn_file",
 }
+# the nested ``records:`` mapping: its keys → field name
+_RECORDS_KEYS = {"store": "records_store", "dsnFile": "records_dsn_file"}
 
 
 def _env_name(key: str) -> str:
@@ -192,6 +209,13 @@ def _rules(value: Any) -> tuple[str, ...]:
 def from_mapping(data: Mapping[str, Any], source: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
+        if key == "records" and isinstance(value, Mapping):
+            for sub, v in value.items():
+                if sub not in _RECORDS_KEYS:
+                    known = ", ".join(sorted(_RECORDS_KEYS))
+                    raise ConfigError(f"{source}: unknown key records.{sub} (known: {known})")
+                out[_RECORDS_KEYS[sub]] = _coerce(_RECORDS_KEYS[sub], v, f"{source}: records.{sub}")
+            continue
         if key not in _KEYS:
             raise ConfigError(f"{source}: unknown key {key!r} (known: {', '.join(sorted(_KEYS))})")
         out[_KEYS[key]] = _coerce(_KEYS[key], value, f"{source}: {key}")

@@ -25,6 +25,11 @@ def add_record_source(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("records (one source)")
     g.add_argument("--history-dir", default=None, help="local history directory")
     g.add_argument("--file", default=None, help="exported .jsonl/.json/.parquet file")
+    g.add_argument(
+        "--records-dsn-file",
+        default=None,
+        help="file holding a PostgreSQL DSN: read the records from that database",
+    )
     g.add_argument("--app", default=None, help="only this app")
     g.add_argument("--namespace", "-n", default=None, help="cluster records: the app's namespace")
     g.add_argument("--kubeconfig", default=None)
@@ -47,6 +52,7 @@ def _runs(args: argparse.Namespace) -> list[Any]:
     return load_runs(
         history_dir=args.history_dir,
         file=args.file,
+        dsn_file=getattr(args, "records_dsn_file", None),
         kubeconfig=args.kubeconfig,
         namespace=args.namespace,
         app=args.app,
@@ -209,6 +215,7 @@ def register(sub: Any) -> None:
     add_source_flags(r, repo_required=False)
     r.add_argument("--history-dir", default=None)
     r.add_argument("--file", default=None)
+    r.add_argument("--records-dsn-file", default=None, help="read records from PostgreSQL")
     r.add_argument("--since", type=iso_time, default=None)
     r.add_argument("--until", type=iso_time, default=None)
     r.add_argument("--format", choices=("html", "markdown", "json", "csv"), default="html")
