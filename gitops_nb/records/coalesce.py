@@ -32,7 +32,7 @@ def _state(run: SyncRun) -> tuple[object, ...]:
         run.ignore,
         run.revision,
         tuple(sorted(run.counts.items())),
-        [o.to_dict() for o in run.objects],
+        run.objects,  # frozen dataclasses: field-by-field equality, changes included
     )
 
 

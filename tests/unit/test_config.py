@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,30 @@ def test_bad_env_value_names_the_variable() -> None:
     with pytest.raises(ConfigError) as err:
         load(None, {"GITOPS_NB_APP": "a", "GITOPS_NB_REPO": "/r", "GITOPS_NB_WORKERS": "lots"})
     assert "GITOPS_NB_WORKERS" in str(err.value)
+
+
+def test_records_mapping_selects_the_store(tmp_path: Path) -> None:
+    f = tmp_path / "c.yaml"
+    f.write_text(
+        "app: web\nrepo: /r\nrecords:\n  store: postgres\n  dsnFile: /etc/gitops-nb/db/dsn\n"
+    )
+    cfg = load(f)
+    assert (cfg.records_store, cfg.records_dsn_file) == ("postgres", "/etc/gitops-nb/db/dsn")
+    env = {"GITOPS_NB_RECORDS_STORE": "configmap"}
+    assert load(f, env).records_store == "configmap"
+
+
+@pytest.mark.parametrize(
+    ("records", "needle"),
+    [
+        ("{store: mysql}", "records.store: 'mysql' must be configmap, directory or postgres"),
+        ("{store: postgres}", "records.dsnFile: required with records.store: postgres"),
+        ("{store: directory}", "historyDir: required with records.store: directory"),
+        ("{dsn: x}", "unknown key records.dsn"),
+    ],
+)
+def test_bad_records_settings_name_the_key(tmp_path: Path, records: str, needle: str) -> None:
+    f = tmp_path / "c.yaml"
+    f.write_text(f"app: web\nrepo: /r\nrecords: {records}\n")
+    with pytest.raises(ConfigError, match=re.escape(needle)):
+        load(f)
