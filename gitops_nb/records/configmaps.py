@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import datetime as dt
 import gzip
 import json
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 from gitops_nb.errors import ConflictError, GitOpsError
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.resources import CONFIGMAPS
-from gitops_nb.model import APP_LABEL, DiffStatus, SyncRun
+from gitops_nb.model import APP_LABEL, DiffStatus, SyncRun, parse_time
 from gitops_nb.records.coalesce import already_stored, can_fold, fold
 
 KIND_LABEL = "gitops-nb.io/record"
@@ -161,6 +162,18 @@ class ConfigMapStore:
         """Delete the oldest records beyond ``keep``; return how many went."""
         items = self._list(app)
         doomed = items[: max(0, len(items) - keep)]
+        for c in doomed:
+            name = c["metadata"]["name"]
+            self.kube.delete(
+                f"{self._collection}/{name}", what=f"ConfigMap/{self.namespace}/{name}"
+            )
+        return len(doomed)
+
+    def trim_before(self, app: str, before: dt.datetime) -> int:
+        """Delete the records of ``app`` whose last run started before ``before``."""
+        doomed = [
+            c for c in self._list(app) if (parse_time(decode(c).last_started) or before) < before
+        ]
         for c in doomed:
             name = c["metadata"]["name"]
             self.kube.delete(

@@ -7,6 +7,7 @@ reader never sees half a record.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -112,6 +113,20 @@ def prune_dir(directory: Path, app: str, keep: int) -> int:
     mine.sort(key=lambda pr: pr[1].order)
     doomed = mine[: max(len(mine) - keep, 0)]
     for path, _ in doomed:
+        path.unlink(missing_ok=True)
+    return len(doomed)
+
+
+def prune_dir_before(directory: Path, app: str, before: dt.datetime) -> int:
+    """Delete the runs of ``app`` whose last run started before ``before``; how many went."""
+    if not directory.is_dir():
+        return 0
+    doomed = [
+        p
+        for p, r in _scan(directory)
+        if r.app == app and (parse_time(r.last_started) or before) < before
+    ]
+    for path in doomed:
         path.unlink(missing_ok=True)
     return len(doomed)
 

@@ -8,6 +8,7 @@ the app's newest record saw is folded into it (:mod:`gitops_nb.records.coalesce`
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Protocol
 
@@ -37,6 +38,10 @@ class RecordStore(Protocol):
         """Delete the oldest records of ``app`` beyond ``keep``; return how many went."""
         ...
 
+    def trim_before(self, app: str, before: dt.datetime) -> int:
+        """Delete the records of ``app`` whose last run started before ``before``."""
+        ...
+
     def close(self) -> None:
         """Release connections (a no-op for stores without any)."""
         ...
@@ -64,6 +69,9 @@ class DirectoryStore:
 
     def trim(self, app: str, keep: int) -> int:
         return files.prune_dir(self.directory, app, keep)
+
+    def trim_before(self, app: str, before: dt.datetime) -> int:
+        return files.prune_dir_before(self.directory, app, before)
 
     def close(self) -> None:
         pass

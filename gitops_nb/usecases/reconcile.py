@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gitops_nb.config import AppConfig
+from gitops_nb.config import AppConfig, max_age_seconds
 from gitops_nb.engine import DiffReport, Engine, SyncOptions
 from gitops_nb.engine.applyset import ApplySet
 from gitops_nb.engine.cause import Prior
@@ -309,7 +309,12 @@ class Reconciler:
                 time.sleep(min(2.0, left))
         self._ev("recorded", where=where)
         try:
-            store.trim(cfg.app, cfg.history_retention)
+            if cfg.history_max_age:  # historyRetention: 400d
+                store.trim_before(
+                    cfg.app, _now() - dt.timedelta(seconds=max_age_seconds(cfg.history_max_age))
+                )
+            else:
+                store.trim(cfg.app, cfg.history_retention)
         except GitOpsError as e:
             self._ev("retention-failed", logging.WARNING, error=str(e))
 

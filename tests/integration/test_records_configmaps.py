@@ -47,6 +47,10 @@ def test_steady_runs_share_one_configmap_and_finished_records_are_sealed(
     pd.testing.assert_frame_equal(drift_intervals(got), drift_intervals(raw))
     assert store.trim("web", 2) == 1
     assert [r.repeats for r in store.read("web")] == [6, 6]
+    # by age: a record goes when its *last* run is older than the cut (hours 12..17 here)
+    assert store.trim_before("web", pd.Timestamp(at(16.5)).to_pydatetime()) == 0
+    assert store.trim_before("web", pd.Timestamp(at(17.5)).to_pydatetime()) == 1
+    assert [r.started for r in store.read("web")] == [at(18)]
 
 
 def test_schema_2_configmaps_are_read_and_never_extended(kube: Kube, namespace: str) -> None:

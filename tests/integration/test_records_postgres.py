@@ -15,14 +15,21 @@ import psycopg
 import pytest
 
 from gitops_nb.cli import main
+from gitops_nb.config import load
 from gitops_nb.errors import ExitCode, GitOpsError, RecordStoreError, RecordStoreUnavailableError
 from gitops_nb.history.timeline import drift_intervals
+from gitops_nb.kube.client import Kube
+from gitops_nb.localcluster import LocalCluster
 from gitops_nb.model import Action, DiffStatus, FieldChange, ObjectResult, Outcome, SyncRun
 from gitops_nb.records.coalesce import coalesce
+from gitops_nb.records.configmaps import KIND_LABEL
 from gitops_nb.records.load import load_runs
 from gitops_nb.records.postgres import LATEST, MIGRATIONS, PostgresStore, migrate
 from gitops_nb.records.store import open_store
+from gitops_nb.usecases.jsonlog import json_logger
+from gitops_nb.usecases.reconcile import reconcile_app
 from tests.factories import CM, DEP, at, change, drifted, in_sync, run
+from tests.gitrepo import GitRepo
 from tests.postgres import PASSWORD, PostgresServer, free_port
 
 
@@ -263,3 +270,38 @@ def test_times_come_back_verbatim(store: PostgresStore) -> None:
     store.write(r)
     assert store.read()[0].started == "2026-11-28T10:00:00.123Z"
     assert isinstance(dt.datetime.now(dt.UTC), dt.datetime)
+
+
+def test_reconciles_record_into_postgres_and_steady_runs_fold(
+    cluster: LocalCluster, kube: Kube, namespace: str, dsn_file: Path, pg_dsn: str, tmp_path: Path
+) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.add_fixture("shop", "shop")
+    repo.commit("shop")
+    log = json_logger("test.pg", open(tmp_path / "log.jsonl", "w"))  # noqa: SIM115
+    cfg = load(
+        None,
+        {},
+        {
+            "app": "shop",
+            "repo": str(repo.path),
+            "path": "shop/overlays/prod",
+            "namespace": namespace,
+            "cache_dir": str(tmp_path / "cache"),
+            "records_store": "postgres",
+            "records_dsn_file": str(dsn_file),
+            "history_retention": "400d",
+        },
+    )
+    assert cfg.history_max_age == "400d"
+    codes = [reconcile_app(cfg, log, kube=kube).exit_code for _ in range(4)]
+    assert codes == [0, 0, 0, 0]
+    got = load_runs(dsn_file=dsn_file, app="shop")
+    assert [r.repeats for r in got] == [1, 3]  # the create, then three identical in-sync runs
+    assert got[0].counts["created"] > 0 and got[1].counts["created"] == 0
+    assert rows(pg_dsn, "SELECT count(*) FROM runs") == [(2,)]
+    # the records live in the database, not in the cluster
+    assert (
+        kube.list(f"/api/v1/namespaces/{namespace}/configmaps", label_selector=f"{KIND_LABEL}")
+        == []
+    )

@@ -187,3 +187,15 @@ def test_directory_store_folds_rewrites_and_reads_back(tmp_path: Path) -> None:
     assert read_dir(tmp_path) == coalesce(raw)
     assert [r.repeats for r in store.read("web")] == [20, 10, 10]
     assert store.trim("web", 2) == 1
+
+
+def test_directory_store_trims_by_age_of_the_last_run(tmp_path: Path) -> None:
+    store = DirectoryStore(tmp_path)
+    for h in range(0, 10):
+        store.write(run(h, in_sync()))  # one record, its last run at hour 9
+    store.write(run(10, in_sync(), commit="c2"))
+    store.write(run(11, in_sync(), commit="c3"))
+    # started at hour 0, but its last run (hour 9) is younger than the cut: it stays
+    assert store.trim_before("web", pd.Timestamp(at(8.5)).to_pydatetime()) == 0
+    assert store.trim_before("web", pd.Timestamp(at(10.5)).to_pydatetime()) == 2
+    assert [r.started for r in store.read("web")] == [at(11)]
