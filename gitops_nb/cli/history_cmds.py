@@ -132,6 +132,8 @@ def cmd_history(args: argparse.Namespace) -> int:
         runs = _runs(args)
         if args.what == "runs":
             df = history.runs(runs)
+        elif args.what == "fleet":  # one row per app: episodes, time to restore, failing now
+            df = history.fleet(history.runs(runs), history.drift_intervals(runs))
         elif args.what == "deployments":
             df = history.deployments(runs)
         elif args.what == "drift":
@@ -192,7 +194,8 @@ def register(sub: Any) -> None:
         sub, "history", "sync history, drift, drift timeline, deployments and Git history"
     )
     h.add_argument(
-        "what", choices=("runs", "drift", "timeline", "deployments", "commits", "changes")
+        "what",
+        choices=("runs", "drift", "timeline", "deployments", "fleet", "commits", "changes"),
     )
     add_record_source(h)
     h.add_argument("--repo", default=None, help="commits/changes: Git URL or local path")
