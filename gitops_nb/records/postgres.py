@@ -102,6 +102,9 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
 )
 LATEST = MIGRATIONS[-1][0]
 
+# connection exception, insufficient resources, operator intervention (shutdown, starting
+# up), transaction rollback (serialization failure, deadlock): a later run may succeed
+_TRANSIENT_CLASSES = frozenset({"08", "53", "57", "40"})
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 _KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 
@@ -140,6 +143,8 @@ def _error(e: psycopg.Error, dsn: str, source: str) -> RecordStoreError:
         )
     if isinstance(e, psycopg.OperationalError) and not sqlstate:
         return RecordStoreUnavailableError(f"{where}: unreachable ({detail}); will retry")
+    if sqlstate[:2] in _TRANSIENT_CLASSES:
+        return RecordStoreUnavailableError(f"{where}: unavailable ({detail}); will retry")
     return RecordStoreError(f"{where}: {detail}")
 
 
@@ -220,6 +225,11 @@ class PostgresStore:
 
     def _guard(self, step: Any) -> Any:
         try:
+            if self.conn.broken and self._dsn:  # the server went away: a retry reconnects
+                self.conn.close()
+                self.conn = psycopg.connect(
+                    self._dsn, connect_timeout=CONNECT_TIMEOUT_S, autocommit=True
+                )
             return step()
         except psycopg.Error as e:
             raise _error(e, self._dsn, self._source) from None

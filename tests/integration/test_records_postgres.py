@@ -305,3 +305,17 @@ def test_reconciles_record_into_postgres_and_steady_runs_fold(
         kube.list(f"/api/v1/namespaces/{namespace}/configmaps", label_selector=f"{KIND_LABEL}")
         == []
     )
+
+
+def test_a_dropped_connection_is_transient_and_the_retry_reconnects(
+    store: PostgresStore, pg_dsn: str
+) -> None:
+    store.write(run(0, in_sync()))
+    pid = store.conn.info.backend_pid
+    with psycopg.connect(pg_dsn, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(RecordStoreUnavailableError) as info:
+        store.write(run(1, in_sync(), commit="c2"))
+    assert info.value.exit_code == ExitCode.TRANSIENT and PASSWORD not in str(info.value)
+    store.write(run(1, in_sync(), commit="c2"))  # the reconciler's retry
+    assert [r.started for r in store.read()] == [at(0), at(1)]
