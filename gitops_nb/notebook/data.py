@@ -85,10 +85,21 @@ def history_end(runs_df: pd.DataFrame) -> datetime | None:
 
 
 def outcome_counts(runs_df: pd.DataFrame) -> pd.DataFrame:
-    """Runs per mode (rows) and outcome (columns), with a ``total`` column."""
+    """Runs per mode (rows) and outcome (columns), with a ``total`` column; a coalesced
+    record counts the ``repeats`` runs it stands for."""
     if runs_df.empty:
         return pd.DataFrame({"mode": pd.Series(dtype="str"), "total": pd.Series(dtype="int64")})
-    table = pd.crosstab(runs_df["mode"], runs_df["outcome"])
+    weights = runs_df["repeats"] if "repeats" in runs_df.columns else None  # coalesced
+    table = (
+        pd.crosstab(
+            runs_df["mode"],
+            runs_df["outcome"],
+            values=weights,
+            aggfunc="sum" if weights is not None else None,
+        )
+        .fillna(0)
+        .astype("int64")
+    )
     table["total"] = table.sum(axis=1)
     table.columns.name = None
     return table.reset_index()

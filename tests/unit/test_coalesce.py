@@ -199,3 +199,14 @@ def test_directory_store_trims_by_age_of_the_last_run(tmp_path: Path) -> None:
     assert store.trim_before("web", pd.Timestamp(at(8.5)).to_pydatetime()) == 0
     assert store.trim_before("web", pd.Timestamp(at(10.5)).to_pydatetime()) == 2
     assert [r.started for r in store.read("web")] == [at(11)]
+
+
+def test_notebook_outcome_counts_count_runs_not_records() -> None:
+    from gitops_nb.notebook.data import outcome_counts
+
+    raw = [*steady(range(0, 6), in_sync()), run(6, in_sync(), outcome=Outcome.FAILED)]
+    folded = outcome_counts(runs_frame(coalesce(raw))).set_index("mode")
+    assert folded.loc["detect"].to_dict() == {"failed": 1, "succeeded": 6, "total": 7}
+    pd.testing.assert_frame_equal(
+        outcome_counts(runs_frame(coalesce(raw))), outcome_counts(runs_frame(raw))
+    )
