@@ -89,14 +89,11 @@ def outcome_counts(runs_df: pd.DataFrame) -> pd.DataFrame:
     record counts the ``repeats`` runs it stands for."""
     if runs_df.empty:
         return pd.DataFrame({"mode": pd.Series(dtype="str"), "total": pd.Series(dtype="int64")})
-    weights = runs_df["repeats"] if "repeats" in runs_df.columns else None  # coalesced
+    weights = (  # a coalesced record stands for ``repeats`` runs
+        runs_df["repeats"] if "repeats" in runs_df.columns else pd.Series(1, runs_df.index)
+    )
     table = (
-        pd.crosstab(
-            runs_df["mode"],
-            runs_df["outcome"],
-            values=weights,
-            aggfunc="sum" if weights is not None else None,
-        )
+        pd.crosstab(runs_df["mode"], runs_df["outcome"], values=weights, aggfunc="sum")
         .fillna(0)
         .astype("int64")
     )
