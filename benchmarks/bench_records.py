@@ -19,7 +19,8 @@ benchmark (tests/postgres.py), it measures:
 
 Targets (issue 16): timeline < 1 s, fleet summary < 10 s, ≥ 50× fewer records than runs.
 
-    .venv/bin/python benchmarks/bench_records.py [--apps 1000] [--days 30] [--seed 1]
+    .venv/bin/python benchmarks/bench_records.py [--apps 1000] [--days 30] [--seed 1] \
+        [--out benchmarks/results/records.json]
 """
 
 from __future__ import annotations
@@ -227,6 +228,7 @@ def main() -> int:
     p.add_argument("--apps", type=int, default=1000)
     p.add_argument("--days", type=int, default=30)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", default=None, help="also write the JSON result here")
     args = p.parse_args()
 
     records, result = coalesced_fleet(args.apps, args.days, args.seed)
@@ -276,7 +278,11 @@ def main() -> int:
         "fleet_summary_under_10s": result["fleet_summary_s"] < 10,
         "coalescing_at_least_50x": result["ratio_runs_per_record"] >= 50,
     }
-    print(json.dumps(result, indent=2))
+    result["args"] = vars(args)
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
     return 0
 
 
