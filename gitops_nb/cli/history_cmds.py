@@ -179,6 +179,14 @@ def cmd_report(args: argparse.Namespace) -> int:
             source_spec(args), opts, kubeconfig=args.kubeconfig, cache_dir=args.cache_dir
         )
         rep = report.from_diff(opts.app, result.revision, result.report.diffs)
+    elif args.fleet:  # every app of the record source, for a review meeting
+        fleet = report.from_fleet(_runs(args))
+        if args.out == "-":
+            sys.stdout.write(report.render_fleet(fleet, args.format))
+            return ExitCode.OK
+        path = report.write(fleet, args.format, Path(args.out))
+        print(json.dumps({"report": str(path), "format": args.format, "apps": len(fleet.apps)}))
+        return ExitCode.OK
     else:
         rep = report.from_history(_runs(args), start=args.since, end=args.until, app=args.app)
     if args.out == "-":  # the report itself on stdout, e.g. for a PR comment
@@ -219,6 +227,7 @@ def register(sub: Any) -> None:
     r.add_argument("--history-dir", default=None)
     r.add_argument("--file", default=None)
     r.add_argument("--records-dsn-file", default=None, help="read records from PostgreSQL")
+    r.add_argument("--fleet", action="store_true", help="one report for every app in the records")
     r.add_argument("--since", type=iso_time, default=None)
     r.add_argument("--until", type=iso_time, default=None)
     r.add_argument("--format", choices=("html", "markdown", "json", "csv"), default="html")
