@@ -37,7 +37,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 COPY pyproject.toml README.md /src/
 COPY gitops_nb/ /src/gitops_nb/
-RUN pip install --no-cache-dir /src && rm -rf /src
+# the postgres extra (psycopg 3, binary wheel) lets records.store: postgres work in the image
+RUN pip install --no-cache-dir "/src[postgres]" && rm -rf /src
 
 WORKDIR /work
 USER 10001:10001

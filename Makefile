@@ -5,12 +5,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: test demo lint controlplane browser notebooks bench
+.PHONY: test demo lint controlplane browser postgres notebooks bench
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[notebook,dev]'
+	$(PY) -m pip install -q -e '.[notebook,dev,postgres]'
 	touch $(STAMP)
 
 # Builds kube-apiserver, kube-controller-manager, kubectl and etcd once into the cache
@@ -25,13 +25,20 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver; }
 
+# PostgreSQL server binaries for the record-store tests, which initdb and start their own
+# server in a temporary directory as the unprivileged `postgres` user (Debian's package).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql; }
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check gitops_nb tests benchmarks examples
 	$(VENV)/bin/ruff format --check gitops_nb tests benchmarks examples
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: $(STAMP) controlplane browser lint
+test: $(STAMP) controlplane browser postgres lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS) tests
 
 demo: $(STAMP) controlplane

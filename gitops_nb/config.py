@@ -22,6 +22,7 @@ from gitops_nb.policyspec import DEFAULT_POLICY, Policy
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _DURATION = re.compile(r"^(\d+)(s|m|h)$")
+_AGE = re.compile(r"^(\d+)(h|d)$")
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,16 @@ class AppConfig:
     """Allow pruning beyond ``max_prune_ratio``."""
     history_retention: int = 50
     """Sync-run records kept per app (oldest removed)."""
+    history_max_age: str = ""
+    """``historyRetention: 400d`` (or ``72h``): keep records by age instead of by count;
+    a record goes when its last run started longer ago than this."""
     history_dir: str = ""
     """Write records to this directory instead of ConfigMaps (runs outside the cluster)."""
+    records_store: str = ""
+    """``records.store``: ``configmap``, ``directory`` or ``postgres`` (empty: ``directory``
+    when ``historyDir`` is set, else ``configmap``)."""
+    records_dsn_file: str = ""
+    """``records.dsnFile``: file holding the PostgreSQL DSN (a Secret mount), never the DSN."""
     interval: str = "5m"
     """Schedule hint, for humans and reports (the CronJob schedule decides)."""
     lease_duration_s: int = 60
@@ -85,6 +94,10 @@ class AppConfig:
             raise ConfigError(f"namespace: {self.namespace!r} is not a valid namespace name")
         if not 0 < self.max_prune_ratio <= 1:
             raise ConfigError(f"maxPruneRatio: {self.max_prune_ratio} must be in (0, 1]")
+        if self.history_max_age and not _AGE.match(self.history_max_age):
+            raise ConfigError(
+                f"historyRetention: {self.history_max_age!r} must be a count or an age like 400d"
+            )
         if self.history_retention < 1:
             raise ConfigError(f"historyRetention: {self.history_retention} must be >= 1")
         if self.lease_duration_s < 5:
@@ -99,6 +112,14 @@ class AppConfig:
             raise ConfigError(
                 f"serviceAccountName: {self.service_account_name!r} is not a valid name"
             )
+        if self.records_store not in ("", "configmap", "directory", "postgres"):
+            raise ConfigError(
+                f"records.store: {self.records_store!r} must be configmap, directory or postgres"
+            )
+        if self.records_store == "postgres" and not self.records_dsn_file:
+            raise ConfigError("records.dsnFile: required with records.store: postgres")
+        if self.records_store == "directory" and not self.history_dir:
+            raise ConfigError("historyDir: required with records.store: directory")
         for rule in self.ignore:
             try:
                 IgnoreRule.parse(rule)
@@ -131,7 +152,11 @@ _KEYS: dict[str, str] = {
     "reconcilerNamespace": "reconciler_namespace",
     "serviceAccountName": "service_account_name",
     "adopt": "adopt",
+    "recordsStore": "records_store",
+    "recordsDsnFile": "records_dsn_file",
 }
+# the nested ``records:`` mapping: its keys → field name
+_RECORDS_KEYS = {"store": "records_store", "dsnFile": "records_dsn_file"}
 
 
 def _env_name(key: str) -> str:
@@ -145,6 +170,8 @@ def _coerce(name: str, value: Any, source: str) -> Any:
     types = {f.name: f.type for f in fields(AppConfig)}
     t = str(types[name])
     try:
+        if name == "history_retention" and isinstance(value, str) and _AGE.match(value.strip()):
+            return value.strip()  # an age: load() moves it to history_max_age
         if name == "mode":
             return Mode(str(value))
         if name == "ignore":
@@ -192,6 +219,13 @@ def _rules(value: Any) -> tuple[str, ...]:
 def from_mapping(data: Mapping[str, Any], source: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
+        if key == "records" and isinstance(value, Mapping):
+            for sub, v in value.items():
+                if sub not in _RECORDS_KEYS:
+                    known = ", ".join(sorted(_RECORDS_KEYS))
+                    raise ConfigError(f"{source}: unknown key records.{sub} (known: {known})")
+                out[_RECORDS_KEYS[sub]] = _coerce(_RECORDS_KEYS[sub], v, f"{source}: records.{sub}")
+            continue
         if key not in _KEYS:
             raise ConfigError(f"{source}: unknown key {key!r} (known: {', '.join(sorted(_KEYS))})")
         out[_KEYS[key]] = _coerce(_KEYS[key], value, f"{source}: {key}")
@@ -220,4 +254,14 @@ def load(
     for name, value in (overrides or {}).items():
         if value is not None:
             values[name] = _coerce(name, value, f"--{name.replace('_', '-')}")
+    if isinstance(values.get("history_retention"), str):  # historyRetention: 400d
+        values["history_max_age"] = values.pop("history_retention")
     return replace(AppConfig(), **values).validate()
+
+
+def max_age_seconds(age: str) -> int:
+    """Seconds in a validated ``historyRetention`` age (``400d``, ``72h``)."""
+    m = _AGE.match(age)
+    if m is None:
+        raise ConfigError(f"historyRetention: {age!r} is not an age like 400d")
+    return int(m.group(1)) * (86400 if m.group(2) == "d" else 3600)

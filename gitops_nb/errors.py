@@ -142,3 +142,17 @@ class InterruptedRun(GitOpsError):
     """The run was asked to stop (SIGTERM/SIGINT)."""
 
     exit_code = ExitCode.INTERRUPTED
+
+
+# --- records ------------------------------------------------------------------------------
+
+
+class RecordStoreError(GitOpsError):
+    """The record database refused us: wrong credentials, bad DSN, failed migration."""
+
+
+class RecordStoreUnavailableError(RecordStoreError):
+    """The record database could not be reached: try again on the next schedule."""
+
+    exit_code = ExitCode.TRANSIENT
+    transient = True

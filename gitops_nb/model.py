@@ -12,10 +12,12 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-SCHEMA_VERSION = 2
-"""Record schema. 2 adds ``cause`` to field changes and objects; 1 still loads."""
+SCHEMA_VERSION = 3
+"""Record schema. 3 adds coalescing (``repeats``, ``first_started``, ``last_started``,
+``last_finished``, ``last_run_id``); 2 added ``cause`` to field changes and objects. 1 and 2
+still load (as records of one run each)."""
 
-SUPPORTED_SCHEMAS = (1, 2)
+SUPPORTED_SCHEMAS = (1, 2, 3)
 
 FIELD_MANAGER = "gitops-nb"
 """Our server-side apply field manager (the default of ``SyncOptions.field_manager``)."""
@@ -419,7 +421,13 @@ COUNT_KEYS = ("desired", "in_sync", "drifted", "created", "configured", "pruned"
 
 @dataclass(frozen=True)
 class SyncRun:
-    """One reconciliation, exactly the row history analysis reads later (schema 2)."""
+    """One reconciliation, exactly the row history analysis reads later (schema 3).
+
+    A record may stand for ``repeats`` consecutive runs that saw the same state (same commit,
+    same per-object results, no writes; see :mod:`gitops_nb.records.coalesce`). ``run_id``,
+    ``started``, ``finished`` and ``duration_s`` are then the first run's, and ``last_*`` the
+    last run's. For a record of one run the ``last_*`` fields equal the first run's.
+    """
 
     run_id: str
     app: str
@@ -436,6 +444,36 @@ class SyncRun:
     schema: int = SCHEMA_VERSION
     ignore: tuple[str, ...] = ()
     """The ignore rules in force for this run, as written in the config (defaults first)."""
+    repeats: int = 1
+    """How many consecutive runs this record stands for (1 before schema 3)."""
+    last_started: str = ""
+    """Start of the last run coalesced into this record (empty: the first run's)."""
+    last_finished: str = ""
+    """End of the last run coalesced into this record (empty: the first run's)."""
+    last_run_id: str = ""
+    """Run id of the last run coalesced into this record (empty: the first run's)."""
+
+    def __post_init__(self) -> None:
+        if self.repeats < 1:
+            raise ValueError(f"repeats must be >= 1, got {self.repeats} (run {self.run_id})")
+        # a record of one run: its last run is its first (frozen, so set through object)
+        for name, first in (
+            ("last_started", self.started),
+            ("last_finished", self.finished),
+            ("last_run_id", self.run_id),
+        ):
+            if not getattr(self, name):
+                object.__setattr__(self, name, first)
+
+    @property
+    def first_started(self) -> str:
+        """Start of the first run this record stands for (``started``)."""
+        return self.started
+
+    @property
+    def run_ids(self) -> tuple[str, ...]:
+        """The run ids a retried write may carry: the first and the last run's."""
+        return (self.run_id, self.last_run_id)
 
     @property
     def order(self) -> tuple[dt.datetime, str]:
@@ -458,6 +496,11 @@ class SyncRun:
             "objects": [o.to_dict() for o in self.objects],
             "error": self.error,
             "ignore": list(self.ignore),
+            "repeats": self.repeats,
+            "first_started": self.started,
+            "last_started": self.last_started,
+            "last_finished": self.last_finished,
+            "last_run_id": self.last_run_id,
         }
 
     @classmethod
@@ -483,6 +526,11 @@ class SyncRun:
             error=d.get("error"),
             schema=schema,
             ignore=tuple(str(r) for r in d.get("ignore") or ()),  # absent before rules existed
+            # schema 1 and 2 records stand for one run: the defaults say so
+            repeats=int(d.get("repeats", 1)) if schema >= 3 else 1,
+            last_started=str(d.get("last_started") or "") if schema >= 3 else "",
+            last_finished=str(d.get("last_finished") or "") if schema >= 3 else "",
+            last_run_id=str(d.get("last_run_id") or "") if schema >= 3 else "",
         )
 
 

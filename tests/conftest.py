@@ -10,9 +10,12 @@ import pytest
 from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster import LocalCluster
 from gitops_nb.localcluster.demo import DemoResult, build_demo
+from tests.postgres import PostgresServer
 
 CLUSTER_FIXTURES = frozenset({"cluster", "kube", "namespace"})
 """Fixtures that start (or need) the session's control plane."""
+POSTGRES_FIXTURES = frozenset({"pg_server", "pg_dsn"})
+"""Fixtures that start (or need) the session's PostgreSQL server."""
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
@@ -21,6 +24,8 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     a control plane of their own carry the marker explicitly."""
     if CLUSTER_FIXTURES & fixtures_of(item):
         item.add_marker(pytest.mark.cluster)
+    if POSTGRES_FIXTURES & fixtures_of(item):
+        item.add_marker(pytest.mark.postgres)
 
 
 def fixtures_of(item: pytest.Item) -> set[str]:
@@ -29,6 +34,23 @@ def fixtures_of(item: pytest.Item) -> set[str]:
     callspec = getattr(item, "callspec", None)
     direct = set(callspec.params) if callspec is not None else set()
     return set(getattr(item, "fixturenames", ())) - direct
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server (initdb in a temporary directory) for the session."""
+    server = PostgresServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_dsn(pg_server: PostgresServer) -> str:
+    """A fresh, empty database of the session's server; its DSN (with the password)."""
+    return pg_server.create_database(f"t_{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture(scope="session")

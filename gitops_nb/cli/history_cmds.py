@@ -25,6 +25,11 @@ def add_record_source(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("records (one source)")
     g.add_argument("--history-dir", default=None, help="local history directory")
     g.add_argument("--file", default=None, help="exported .jsonl/.json/.parquet file")
+    g.add_argument(
+        "--records-dsn-file",
+        default=None,
+        help="file holding a PostgreSQL DSN: read the records from that database",
+    )
     g.add_argument("--app", default=None, help="only this app")
     g.add_argument("--namespace", "-n", default=None, help="cluster records: the app's namespace")
     g.add_argument("--kubeconfig", default=None)
@@ -47,6 +52,7 @@ def _runs(args: argparse.Namespace) -> list[Any]:
     return load_runs(
         history_dir=args.history_dir,
         file=args.file,
+        dsn_file=getattr(args, "records_dsn_file", None),
         kubeconfig=args.kubeconfig,
         namespace=args.namespace,
         app=args.app,
@@ -126,6 +132,8 @@ def cmd_history(args: argparse.Namespace) -> int:
         runs = _runs(args)
         if args.what == "runs":
             df = history.runs(runs)
+        elif args.what == "fleet":  # one row per app: episodes, time to restore, failing now
+            df = history.fleet(history.runs(runs), history.drift_intervals(runs))
         elif args.what == "deployments":
             df = history.deployments(runs)
         elif args.what == "drift":
@@ -171,6 +179,14 @@ def cmd_report(args: argparse.Namespace) -> int:
             source_spec(args), opts, kubeconfig=args.kubeconfig, cache_dir=args.cache_dir
         )
         rep = report.from_diff(opts.app, result.revision, result.report.diffs)
+    elif args.fleet:  # every app of the record source, for a review meeting
+        fleet = report.from_fleet(_runs(args))
+        if args.out == "-":
+            sys.stdout.write(report.render_fleet(fleet, args.format))
+            return ExitCode.OK
+        path = report.write(fleet, args.format, Path(args.out))
+        print(json.dumps({"report": str(path), "format": args.format, "apps": len(fleet.apps)}))
+        return ExitCode.OK
     else:
         rep = report.from_history(_runs(args), start=args.since, end=args.until, app=args.app)
     if args.out == "-":  # the report itself on stdout, e.g. for a PR comment
@@ -186,7 +202,8 @@ def register(sub: Any) -> None:
         sub, "history", "sync history, drift, drift timeline, deployments and Git history"
     )
     h.add_argument(
-        "what", choices=("runs", "drift", "timeline", "deployments", "commits", "changes")
+        "what",
+        choices=("runs", "drift", "timeline", "deployments", "fleet", "commits", "changes"),
     )
     add_record_source(h)
     h.add_argument("--repo", default=None, help="commits/changes: Git URL or local path")
@@ -209,6 +226,8 @@ def register(sub: Any) -> None:
     add_source_flags(r, repo_required=False)
     r.add_argument("--history-dir", default=None)
     r.add_argument("--file", default=None)
+    r.add_argument("--records-dsn-file", default=None, help="read records from PostgreSQL")
+    r.add_argument("--fleet", action="store_true", help="one report for every app in the records")
     r.add_argument("--since", type=iso_time, default=None)
     r.add_argument("--until", type=iso_time, default=None)
     r.add_argument("--format", choices=("html", "markdown", "json", "csv"), default="html")

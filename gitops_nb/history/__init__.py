@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from gitops_nb.history.appchanges import commits, resource_changes
     from gitops_nb.history.delivery import change_failure, deployments
+    from gitops_nb.history.fleetview import drift_days, fleet, managers
     from gitops_nb.history.frames import drift, resource_results, runs
     from gitops_nb.history.gitlog import CommitInfo, FileChange, Renderer, iter_commits
     from gitops_nb.history.gitrender import kustomize_renderer
@@ -38,6 +39,9 @@ _WHERE = {
     "change_failure": "delivery",
     "deployments": "delivery",
     "drift": "frames",
+    "drift_days": "fleetview",
+    "fleet": "fleetview",
+    "managers": "fleetview",
     "resource_results": "frames",
     "runs": "frames",
     "CommitInfo": "gitlog",
@@ -71,14 +75,17 @@ __all__ = [
     "commits",
     "deployments",
     "drift",
+    "drift_days",
     "drift_intervals",
     "export_jsonl",
     "export_parquet",
+    "fleet",
     "iter_commits",
     "kustomize_renderer",
     "lead_times",
     "load_file",
     "load_runs",
+    "managers",
     "prune_dir",
     "read_dir",
     "resource_changes",

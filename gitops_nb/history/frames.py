@@ -38,6 +38,9 @@ RUN_COLUMNS: dict[str, str] = {
     "message": "str",
     **{k: "int64" for k in COUNT_KEYS},
     "error": "object",
+    "repeats": "int64",
+    "last_started": TIME_DTYPE,
+    "last_finished": TIME_DTYPE,
 }
 
 OBJECT_COLUMNS: dict[str, str] = {
@@ -127,7 +130,11 @@ def object_cols(o: ObjectResult) -> dict[str, str]:
 
 
 def runs(records: Iterable[SyncRun]) -> pd.DataFrame:
-    """One row per run, with revision and per-key counts flattened into columns."""
+    """One row per record, with revision and per-key counts flattened into columns.
+
+    A coalesced record stands for ``repeats`` runs, the last of which ran from
+    ``last_started`` to ``last_finished`` (equal to ``started``/``finished`` for one run).
+    """
     rows = []
     for r in sort_runs(records):
         rev = r.revision
@@ -147,6 +154,9 @@ def runs(records: Iterable[SyncRun]) -> pd.DataFrame:
                 "message": rev.message if rev else "",
                 **{k: int(r.counts.get(k, 0)) for k in COUNT_KEYS},
                 "error": r.error,
+                "repeats": r.repeats,
+                "last_started": to_utc(r.last_started),
+                "last_finished": to_utc(r.last_finished),
             }
         )
     return frame(rows, RUN_COLUMNS)

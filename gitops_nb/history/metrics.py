@@ -115,9 +115,15 @@ def summary(
     - ``most_drifted_objects`` / ``most_responsible_managers``: top 5 ``(name, episodes)``;
       our own field manager is never responsible for drift and is never ranked.
     """
+    # a coalesced record stands for ``repeats`` runs (frames built before schema 3: one each)
+    repeats = runs_df["repeats"] if "repeats" in runs_df.columns else pd.Series(1, runs_df.index)
+    last = runs_df["last_started"] if "last_started" in runs_df.columns else runs_df["started"]
     starts = runs_df["started"].dropna()
-    hours = (starts.max() - starts.min()).total_seconds() / 3600 if len(starts) > 1 else 0.0
-    attempted = runs_df[runs_df["outcome"] != "skipped"]
+    n_runs = int(repeats.sum())
+    hours = (last.max() - starts.min()).total_seconds() / 3600 if n_runs > 1 else 0.0
+    attempted = runs_df["outcome"] != "skipped"
+    n_attempted = int(repeats[attempted].sum())
+    n_succeeded = int(repeats[attempted & (runs_df["outcome"] == "succeeded")].sum())
     if lead_df is None and commits_df is not None:
         lead_df = lead_times(commits_df, runs_df)
     if deployments_df is not None:
@@ -139,13 +145,9 @@ def summary(
     for joined in intervals_df["managers"].dropna():
         managers.update(m for m in str(joined).split(", ") if m and m != FIELD_MANAGER)
     return {
-        "runs": len(runs_df),
-        "sync_frequency": (len(starts) - 1) / hours if hours > 0 else None,
-        "success_rate": (
-            float((attempted["outcome"] == "succeeded").sum()) / len(attempted)
-            if len(attempted)
-            else None
-        ),
+        "runs": n_runs,
+        "sync_frequency": (n_runs - 1) / hours if hours > 0 else None,
+        "success_rate": n_succeeded / n_attempted if n_attempted else None,
         "mean_lead_time_s": mean_lead,
         "median_lead_time_s": median_lead,
         "drift_episodes": len(intervals_df),

@@ -27,6 +27,11 @@ An episode ends at the first later **succeeded** run (``R``) that does not repor
    it: Git adopted the live value (commit and author in ``resolved_by``);
 5. ``reverted by hand`` — otherwise: someone put the value back.
 
+Coalesced records (schema 3) keep this timing exact: a record stands for consecutive runs
+that saw the same thing, so the first run that saw a drift starts a record (``first_seen`` is
+its ``started``), ``last_seen`` is its last run's start, ``runs_seen`` counts its repeats, and
+the first run that saw the drift gone starts the next record (``resolved_at``).
+
 Each episode names the commit in force while it lasted (``commit``; every one in
 ``commits``), so a reviewer sees what the cluster should have been.
 """
@@ -125,10 +130,10 @@ class _Episode:
         return s.live == self.first.live and s.manager == self.first.manager
 
     def see(self, run: SyncRun, s: _Sighting) -> None:
-        self.last_seen = to_utc(run.started)
+        self.last_seen = to_utc(run.last_started)  # a coalesced record: its last run
         self.last_run, self.last = run, s
         self.ref = s.result.ref
-        self.runs_seen += 1
+        self.runs_seen += run.repeats
         self.causes.add(s.cause)
         commit = _commit(run)
         if commit and commit not in self.commits:

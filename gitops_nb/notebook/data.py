@@ -38,16 +38,19 @@ CHANGE_KINDS = ("added", "modified", "removed", "error")
 # --- history ------------------------------------------------------------------------------
 
 
-def load_history(source: str | Path, app: str | None = None) -> list[SyncRun]:
+def load_history(
+    source: str | Path, app: str | None = None, since: datetime | None = None
+) -> list[SyncRun]:
     """Sync runs from a history directory (one JSON per run) or an exported file
-    (``.jsonl``, ``.json``, ``.parquet``), optionally of one app, sorted by start."""
+    (``.jsonl``, ``.json``, ``.parquet``), optionally of one app and from ``since`` on (a
+    coalesced record counts when its last run is), sorted by start."""
     path = Path(source)
     if path.is_file():
-        return load_runs(file=path, app=app)
+        return load_runs(file=path, app=app, since=since)
     if not path.is_dir():
         # read_dir would call a missing directory an empty history: a typo must say so
         raise GitOpsError(f"{path}: no sync history here (want a directory or a history file)")
-    return load_runs(history_dir=path, app=app)
+    return load_runs(history_dir=path, app=app, since=since)
 
 
 @dataclass(frozen=True)
@@ -85,10 +88,18 @@ def history_end(runs_df: pd.DataFrame) -> datetime | None:
 
 
 def outcome_counts(runs_df: pd.DataFrame) -> pd.DataFrame:
-    """Runs per mode (rows) and outcome (columns), with a ``total`` column."""
+    """Runs per mode (rows) and outcome (columns), with a ``total`` column; a coalesced
+    record counts the ``repeats`` runs it stands for."""
     if runs_df.empty:
         return pd.DataFrame({"mode": pd.Series(dtype="str"), "total": pd.Series(dtype="int64")})
-    table = pd.crosstab(runs_df["mode"], runs_df["outcome"])
+    weights = (  # a coalesced record stands for ``repeats`` runs
+        runs_df["repeats"] if "repeats" in runs_df.columns else pd.Series(1, runs_df.index)
+    )
+    table = (
+        pd.crosstab(runs_df["mode"], runs_df["outcome"], values=weights, aggfunc="sum")
+        .fillna(0)
+        .astype("int64")
+    )
     table["total"] = table.sum(axis=1)
     table.columns.name = None
     return table.reset_index()

@@ -73,3 +73,20 @@ def runs_figure(runs_df: pd.DataFrame) -> Figure:
 
 
 __all__ = ["figure_png", "runs_figure", "timeline_figure"]
+
+
+def drift_days_figure(days_df: pd.DataFrame) -> Figure:
+    """Heatmap of :func:`gitops_nb.history.drift_days`: apps (rows) × days, shaded by the
+    number of drift episodes open that day."""
+    if days_df is None or days_df.empty:
+        return message_figure("no drift in period")
+    fig = new_figure(11, max(2.5, 0.35 * len(days_df) + 1.5))
+    ax = fig.subplots()
+    image = ax.imshow(days_df.to_numpy(), aspect="auto", cmap="Reds", vmin=0, interpolation="none")
+    ax.set_yticks(range(len(days_df)), [str(a) for a in days_df.index])
+    step = max(1, len(days_df.columns) // 15)
+    ticks = list(range(0, len(days_df.columns), step))
+    ax.set_xticks(ticks, [pd.Timestamp(days_df.columns[i]).strftime("%m-%d") for i in ticks])
+    ax.set_xlabel("day (UTC)")
+    fig.colorbar(image, ax=ax, label="open drift episodes").locator = MaxNLocator(integer=True)
+    return fig

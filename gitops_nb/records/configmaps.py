@@ -4,11 +4,18 @@ One ConfigMap per run. Small records are plain JSON (``data["record.json"]``); l
 are gzip-compressed (``binaryData["record.json.gz"]``). A record that would still exceed the
 ConfigMap budget keeps every non-in-sync object and drops in-sync ones (counts stay exact,
 ``truncated`` says how many were dropped).
+
+Records are coalesced (:mod:`gitops_nb.records.coalesce`): the app's newest record stays
+mutable and is replaced (with its ``resourceVersion``, so a concurrent writer cannot be
+overwritten) while runs see the same state; once a run brings news it gets a new record and
+the previous one is sealed ``immutable``. Schema 2 records were immutable from the start.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import datetime as dt
 import gzip
 import json
 from typing import Any
@@ -16,7 +23,8 @@ from typing import Any
 from gitops_nb.errors import ConflictError, GitOpsError
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.resources import CONFIGMAPS
-from gitops_nb.model import APP_LABEL, DiffStatus, SyncRun
+from gitops_nb.model import APP_LABEL, DiffStatus, SyncRun, parse_time
+from gitops_nb.records.coalesce import already_stored, can_fold, fold
 
 KIND_LABEL = "gitops-nb.io/record"
 KIND_VALUE = "sync-run"
@@ -70,8 +78,44 @@ class ConfigMapStore:
         return CONFIGMAPS.collection_path(self.namespace)
 
     def write(self, run: SyncRun) -> str:
+        items = self._list(run.app)
+        head_cm = items[-1] if items else None
+        head = decode(head_cm) if head_cm is not None else None
+        if head_cm is not None and head is not None:
+            if already_stored(head, run):
+                return str(head_cm["metadata"]["name"])
+            if can_fold(head, run) and not head_cm.get("immutable"):
+                try:
+                    return self._replace(head_cm, fold(head, run))
+                except ConflictError:
+                    pass  # changed under us: never lose the run, give it its own record
+        name = self._create(run)
+        if head_cm is not None and not head_cm.get("immutable"):
+            self._seal(head_cm)
+        return name
+
+    def _replace(self, cm: dict[str, Any], run: SyncRun) -> str:
+        name = str(cm["metadata"]["name"])
+        new = self._manifest(name, run)
+        new["metadata"]["resourceVersion"] = cm["metadata"]["resourceVersion"]
+        new["immutable"] = False
+        self.kube.replace(
+            f"{self._collection}/{name}", new, what=f"ConfigMap/{self.namespace}/{name}"
+        )
+        return name
+
+    def _seal(self, cm: dict[str, Any]) -> None:
+        """Make a finished record immutable; best effort (it is complete either way)."""
+        name = str(cm["metadata"]["name"])
+        with contextlib.suppress(GitOpsError):
+            self.kube.merge_patch(
+                f"{self._collection}/{name}",
+                {"immutable": True},
+                what=f"ConfigMap/{self.namespace}/{name}",
+            )
+
+    def _manifest(self, name: str, run: SyncRun) -> dict[str, Any]:
         data, binary = encode(run)
-        name = _name(run)
         cm: dict[str, Any] = {
             "apiVersion": "v1",
             "kind": "ConfigMap",
@@ -81,18 +125,22 @@ class ConfigMapStore:
                 "labels": {APP_LABEL: run.app, KIND_LABEL: KIND_VALUE},
                 "annotations": {STARTED_ANNOTATION: run.started},
             },
-            "immutable": True,
         }
         if data:
             cm["data"] = data
         if binary:
             cm["binaryData"] = binary
+        return cm
+
+    def _create(self, run: SyncRun) -> str:
+        name = _name(run)
+        cm = self._manifest(name, run)
         try:
             self.kube.create(self._collection, cm, what=f"ConfigMap/{self.namespace}/{name}")
         except ConflictError as e:
             if e.reason != "AlreadyExists":
                 raise
-            # written by an earlier attempt whose reply was lost: records are immutable
+            # written by an earlier attempt whose reply was lost: same run, same name
         return name
 
     def _list(self, app: str | None) -> list[dict[str, Any]]:
@@ -120,3 +168,18 @@ class ConfigMapStore:
                 f"{self._collection}/{name}", what=f"ConfigMap/{self.namespace}/{name}"
             )
         return len(doomed)
+
+    def trim_before(self, app: str, before: dt.datetime) -> int:
+        """Delete the records of ``app`` whose last run started before ``before``."""
+        doomed = [
+            c for c in self._list(app) if (parse_time(decode(c).last_started) or before) < before
+        ]
+        for c in doomed:
+            name = c["metadata"]["name"]
+            self.kube.delete(
+                f"{self._collection}/{name}", what=f"ConfigMap/{self.namespace}/{name}"
+            )
+        return len(doomed)
+
+    def close(self) -> None:
+        pass

@@ -7,6 +7,7 @@ reader never sees half a record.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -65,6 +66,19 @@ def write_run(directory: Path, run: SyncRun) -> Path:
     return path
 
 
+def rewrite_run(path: Path, run: SyncRun) -> None:
+    """Replace the record in ``path`` (a coalesced record growing) atomically."""
+    _atomic_write(path, json.dumps(run.to_dict(), indent=2, sort_keys=True) + "\n")
+
+
+def newest(directory: Path, app: str) -> tuple[Path, SyncRun] | None:
+    """The newest record of ``app`` and its file; None when it has none."""
+    if not directory.is_dir():
+        return None
+    mine = [(p, r) for p, r in _scan(directory) if r.app == app]
+    return max(mine, key=lambda pr: pr[1].order) if mine else None
+
+
 def _scan(directory: Path) -> list[tuple[Path, SyncRun]]:
     out = []
     for path in sorted(directory.glob("*.json")):
@@ -99,6 +113,20 @@ def prune_dir(directory: Path, app: str, keep: int) -> int:
     mine.sort(key=lambda pr: pr[1].order)
     doomed = mine[: max(len(mine) - keep, 0)]
     for path, _ in doomed:
+        path.unlink(missing_ok=True)
+    return len(doomed)
+
+
+def prune_dir_before(directory: Path, app: str, before: dt.datetime) -> int:
+    """Delete the runs of ``app`` whose last run started before ``before``; how many went."""
+    if not directory.is_dir():
+        return 0
+    doomed = [
+        p
+        for p, r in _scan(directory)
+        if r.app == app and (parse_time(r.last_started) or before) < before
+    ]
+    for path in doomed:
         path.unlink(missing_ok=True)
     return len(doomed)
 

@@ -19,15 +19,29 @@ def load_runs(
     app: str | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    dsn_file: str | Path | None = None,
 ) -> list[SyncRun]:
     """Records from exactly one source, oldest first, optionally limited to a time range.
 
-    With neither ``history_dir`` nor ``file`` the records are read from the ConfigMaps in
-    ``namespace`` of the cluster ``kubeconfig`` (or in-cluster / default) names.
+    A record is in the range when any run it stands for is (a coalesced record that began
+    before ``since`` and ran on into it counts). With ``dsn_file`` the records come from
+    PostgreSQL with app and time range filtered in SQL. With none of ``history_dir``,
+    ``file`` and ``dsn_file`` they are read from the ConfigMaps in ``namespace`` of the
+    cluster ``kubeconfig`` (or in-cluster / default) names.
     """
-    if history_dir and file:
-        raise ConfigError("give either a history directory or an exported file, not both")
-    if history_dir:
+    if sum(bool(x) for x in (history_dir, file, dsn_file)) > 1:
+        raise ConfigError(
+            "give one record source: a history directory, an exported file or a DSN file"
+        )
+    if dsn_file:
+        from gitops_nb.records.postgres import PostgresStore  # psycopg only when asked for
+
+        store = PostgresStore.from_dsn_file(Path(dsn_file))
+        try:
+            runs = store.query(app=app, since=since, until=until)
+        finally:
+            store.close()
+    elif history_dir:
         if not Path(history_dir).is_dir():  # a typo must not read as "no history"
             raise ConfigError(f"{history_dir}: no such history directory")
         runs = read_dir(Path(history_dir), app)
@@ -44,11 +58,11 @@ def load_runs(
             runs = ConfigMapStore(kube, namespace).read(app)
         finally:
             kube.close()
-    return [r for r in sort_runs(runs) if _within(r.started, since, until)]
+    return [r for r in sort_runs(runs) if _within(r, since, until)]
 
 
-def _within(started: str, since: dt.datetime | None, until: dt.datetime | None) -> bool:
-    t = parse_time(started)
-    if t is None:
+def _within(run: SyncRun, since: dt.datetime | None, until: dt.datetime | None) -> bool:
+    first, last = parse_time(run.started), parse_time(run.last_started)
+    if first is None or last is None:
         return since is None and until is None
-    return (since is None or t >= since) and (until is None or t <= until)
+    return (since is None or last >= since) and (until is None or first <= until)

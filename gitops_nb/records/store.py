@@ -2,25 +2,32 @@
 
 The reconciler writes through :class:`RecordStore` and the history loader reads through
 it; neither knows which store it has. Writing a record twice (a retry after a lost reply)
-is not an error: records are immutable and named by their run.
+is not an error: records are named by their run. Every store coalesces: a run that saw what
+the app's newest record saw is folded into it (:mod:`gitops_nb.records.coalesce`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Protocol
 
+from gitops_nb.errors import ConfigError
 from gitops_nb.kube.client import Kube
 from gitops_nb.model import SyncRun
 from gitops_nb.records import files
+from gitops_nb.records.coalesce import already_stored, can_fold, fold
 from gitops_nb.records.configmaps import ConfigMapStore
+
+STORES = ("configmap", "directory", "postgres")
 
 
 class RecordStore(Protocol):
     """Where one install keeps its sync-run records."""
 
     def write(self, run: SyncRun) -> str:
-        """Store ``run``; return where. Idempotent for the same run."""
+        """Store ``run`` (folded into the newest record when it saw the same); return where.
+        Idempotent for the same run."""
         ...
 
     def read(self, app: str | None = None) -> list[SyncRun]:
@@ -31,6 +38,14 @@ class RecordStore(Protocol):
         """Delete the oldest records of ``app`` beyond ``keep``; return how many went."""
         ...
 
+    def trim_before(self, app: str, before: dt.datetime) -> int:
+        """Delete the records of ``app`` whose last run started before ``before``."""
+        ...
+
+    def close(self) -> None:
+        """Release connections (a no-op for stores without any)."""
+        ...
+
 
 class DirectoryStore:
     """Records as JSON files in a local directory (runs outside the cluster, the demo)."""
@@ -39,6 +54,14 @@ class DirectoryStore:
         self.directory = directory
 
     def write(self, run: SyncRun) -> str:
+        found = files.newest(self.directory, run.app)
+        if found is not None:
+            path, head = found
+            if already_stored(head, run):
+                return str(path)
+            if can_fold(head, run):
+                files.rewrite_run(path, fold(head, run))
+                return str(path)
         return str(files.write_run(self.directory, run))
 
     def read(self, app: str | None = None) -> list[SyncRun]:
@@ -47,12 +70,39 @@ class DirectoryStore:
     def trim(self, app: str, keep: int) -> int:
         return files.prune_dir(self.directory, app, keep)
 
+    def trim_before(self, app: str, before: dt.datetime) -> int:
+        return files.prune_dir_before(self.directory, app, before)
+
+    def close(self) -> None:
+        pass
+
 
 def open_store(
-    *, history_dir: str | Path | None = None, kube: Kube | None = None, namespace: str = ""
+    *,
+    history_dir: str | Path | None = None,
+    kube: Kube | None = None,
+    namespace: str = "",
+    store: str = "",
+    dsn_file: str | Path | None = None,
 ) -> RecordStore:
-    """A directory store when ``history_dir`` is given, else the ConfigMaps in ``namespace``."""
-    if history_dir:
+    """The store ``store`` names (``configmap``, ``directory`` or ``postgres``).
+
+    Without a name: PostgreSQL when ``dsn_file`` is given, a directory when ``history_dir``
+    is, else the ConfigMaps in ``namespace``. Opening PostgreSQL connects and applies the
+    schema migrations, so an unreachable database fails here (transient, exit code 3).
+    """
+    if store and store not in STORES:
+        raise ConfigError(f"records.store: {store!r} is not one of {', '.join(STORES)}")
+    chosen = store or ("postgres" if dsn_file else "directory" if history_dir else "configmap")
+    if chosen == "postgres":
+        if not dsn_file:
+            raise ConfigError("records.store: postgres needs records.dsnFile (a file with the DSN)")
+        from gitops_nb.records.postgres import PostgresStore  # psycopg only when asked for
+
+        return PostgresStore.from_dsn_file(Path(dsn_file))
+    if chosen == "directory":
+        if not history_dir:
+            raise ConfigError("records.store: directory needs historyDir")
         return DirectoryStore(Path(history_dir))
     if kube is None:
         raise ValueError("the ConfigMap record store needs a Kubernetes client")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from gitops_nb.errors import ConfigError, GitOpsError
 from gitops_nb.report.csvexport import to_csv
+from gitops_nb.report.fleet import FleetReport, from_fleet, render_fleet
 from gitops_nb.report.html import to_html
 from gitops_nb.report.jsonexport import to_json
 from gitops_nb.report.markdown import to_markdown
@@ -30,9 +31,10 @@ def render(report: Report, fmt: str) -> str:
     return export(report)
 
 
-def write(report: Report, fmt: str, path: Path) -> Path:
-    """Export ``report`` as ``fmt`` (html, markdown, json, csv) to ``path``, atomically."""
-    text = render(report, fmt)
+def write(report: Report | FleetReport, fmt: str, path: Path) -> Path:
+    """Export ``report`` (one app's, or the fleet's) as ``fmt`` (html, markdown, json, csv)
+    to ``path``, atomically."""
+    text = render_fleet(report, fmt) if isinstance(report, FleetReport) else render(report, fmt)
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -53,11 +55,14 @@ def write(report: Report, fmt: str, path: Path) -> Path:
 
 __all__ = [
     "FORMATS",
+    "FleetReport",
     "Report",
     "ReportObject",
     "from_diff",
+    "from_fleet",
     "from_history",
     "render",
+    "render_fleet",
     "to_csv",
     "to_html",
     "to_json",

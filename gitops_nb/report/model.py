@@ -329,7 +329,8 @@ def from_history(
     lo, hi = _bound(start), _bound(end)
     mine = sort_runs(r for r in records if app is None or r.app == app)
     upto = [r for r in mine if hi is None or to_utc(r.started) <= hi]
-    period_runs = [r for r in upto if lo is None or to_utc(r.started) >= lo]
+    # a coalesced record belongs to the period when any run it stands for does
+    period_runs = [r for r in upto if lo is None or to_utc(r.last_started) >= lo]
     intervals = drift_intervals(upto)
     if lo is not None:
         intervals = intervals[intervals["open"] | (intervals["resolved_at"] >= lo)]
@@ -342,8 +343,8 @@ def from_history(
     counts = _state_counts(latest)
     n_open = int(intervals["open"].sum())
     counts.update(
-        runs=len(period_runs),
-        runs_failed=sum(1 for r in period_runs if r.outcome is Outcome.FAILED),
+        runs=sum(r.repeats for r in period_runs),
+        runs_failed=sum(r.repeats for r in period_runs if r.outcome is Outcome.FAILED),
         episodes=len(intervals),
         episodes_open=n_open,
         episodes_resolved=len(intervals) - n_open,
@@ -353,7 +354,7 @@ def from_history(
     period = None
     if period_runs or start or end:
         first = ts_text(start) if start else ts_text(period_runs[0].started if period_runs else "")
-        last = ts_text(end) if end else ts_text(latest.finished if latest else "")
+        last = ts_text(end) if end else ts_text(latest.last_finished if latest else "")
         period = (first, last)
     apps = sorted({r.app for r in mine})
     return Report(

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gitops_nb.config import AppConfig
+from gitops_nb.config import AppConfig, max_age_seconds
 from gitops_nb.engine import DiffReport, Engine, SyncOptions
 from gitops_nb.engine.applyset import ApplySet
 from gitops_nb.engine.cause import Prior
@@ -100,6 +100,7 @@ class Reconciler:
         """When the stop signal came (monotonic); bounds the wrap-up after SIGTERM."""
         self._outage = False
         """The record write gave up on an outage: later requests are tried once."""
+        self._records: RecordStore | None = None
 
     def _watch_stop(self) -> None:
         def watch() -> None:
@@ -122,6 +123,11 @@ class Reconciler:
         t0 = time.monotonic()
         self._watch_stop()
         self.kube.before_retry = self._before_retry
+        try:  # no record store, no run: a database outage must not leave runs unrecorded
+            self._store()
+        except GitOpsError as e:
+            self._ev("records-unavailable", logging.ERROR, error=str(e))
+            return RunResult(None, e.exit_code)
         try:
             lease = acquire(
                 self.kube,
@@ -246,8 +252,17 @@ class Reconciler:
         return Outcome.SUCCEEDED, ExitCode.OK
 
     def _store(self) -> RecordStore:
-        cfg = self.cfg
-        return open_store(history_dir=cfg.history_dir, kube=self.kube, namespace=cfg.namespace)
+        """The record store, opened once (PostgreSQL connects and migrates on opening)."""
+        if self._records is None:
+            cfg = self.cfg
+            self._records = open_store(
+                history_dir=cfg.history_dir,
+                kube=self.kube,
+                namespace=cfg.namespace,
+                store=cfg.records_store,
+                dsn_file=cfg.records_dsn_file or None,
+            )
+        return self._records
 
     def _last_record(self) -> SyncRun | None:
         """The newest record that saw the objects: it tells a deleted object from a new one
@@ -294,7 +309,12 @@ class Reconciler:
                 time.sleep(min(2.0, left))
         self._ev("recorded", where=where)
         try:
-            store.trim(cfg.app, cfg.history_retention)
+            if cfg.history_max_age:  # historyRetention: 400d
+                store.trim_before(
+                    cfg.app, _now() - dt.timedelta(seconds=max_age_seconds(cfg.history_max_age))
+                )
+            else:
+                store.trim(cfg.app, cfg.history_retention)
         except GitOpsError as e:
             self._ev("retention-failed", logging.WARNING, error=str(e))
 
@@ -382,4 +402,8 @@ def reconcile_app(
     r = Reconciler(cfg, log, kube=kube, stop=stop, trigger=trigger, credentials=credentials)
     if on_start is not None:
         on_start(r)
-    return r.run()
+    try:
+        return r.run()
+    finally:
+        if r._records is not None:
+            r._records.close()

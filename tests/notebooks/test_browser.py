@@ -59,6 +59,11 @@ def _params(name: str, demo: DemoResult, tmp: Path) -> dict[str, Any]:
             "REPORT_PATH": str(tmp / "live-drift-report.html"),
             "CACHE_DIR": str(tmp / "cache"),
         },
+        "05_fleet_overview.ipynb": {
+            "HISTORY_DIR": str(demo.history_dir),
+            "DSN_FILE": None,
+            "SINCE": None,
+        },
     }[name]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 
 from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster.demo import DemoResult
-from gitops_nb.model import FIELD_MANAGER
+from gitops_nb.model import FIELD_MANAGER, Outcome
 from tests.notebooks.nbrun import (
     KERNEL,
     NOTEBOOKS,
@@ -27,6 +28,7 @@ NAMES = (
     "02_drift_timeline.ipynb",
     "03_git_history.ipynb",
     "04_live_audit.ipynb",
+    "05_fleet_overview.ipynb",
 )
 WIDGET = "application/vnd.jupyter.widget-view+json"
 # collections the live audit could touch in the demo namespace (the ApplySet parent is a
@@ -228,3 +230,38 @@ def test_parameters_cell_is_replaced_not_appended(
         run_notebook(
             "01_sync_history.ipynb", {"HISTORY_DIR": str(tmp_path / "none"), "APP": "shop"}
         )
+
+
+def test_fleet_overview_from_postgres(
+    demo: DemoResult, run_notebook: RunNotebook, pg_dsn: str, tmp_path: Path
+) -> None:
+    from gitops_nb.records.files import read_dir
+    from gitops_nb.records.postgres import PostgresStore
+
+    records = read_dir(demo.history_dir)
+    dsn_file = tmp_path / "dsn"
+    dsn_file.write_text(pg_dsn)
+    store = PostgresStore.from_dsn_file(dsn_file)
+    try:  # the demo's records, plus a second app that is failing now
+        for r in records:
+            store.write(r)
+        last = records[-1]
+        store.write(replace(last, app="billing", run_id="b-1", outcome=Outcome.FAILED))
+    finally:
+        store.close()
+    nb = run_notebook(
+        "05_fleet_overview.ipynb",
+        {"HISTORY_DIR": "unused", "DSN_FILE": str(dsn_file), "SINCE": None},
+    )
+    no_stderr(nb)
+    html = html_text(nb)
+    runs = sum(r.repeats for r in records) + 1
+    assert (
+        f"2 apps, {runs} sync runs in {len(records) + 1} records; failing now: billing"
+        in stdout(nb)
+    )
+    for manager in ("kubectl-set", "kubectl-label", "kubectl-patch"):
+        assert manager in html
+    assert FIELD_MANAGER not in responsible(html)
+    assert count(nb, "image/png") == 1  # the app x day heatmap
+    assert count(nb, WIDGET) >= 2  # app table and episode filters

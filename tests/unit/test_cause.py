@@ -130,14 +130,14 @@ def test_schema_1_records_load_with_causes_inferred_where_possible() -> None:
     assert extraneous.cause is Cause.GIT
 
 
-def test_schema_2_round_trips_the_cause() -> None:
+def test_the_cause_round_trips_since_schema_2() -> None:
     obj = ObjectResult(
         WEB, Action.CONFIGURED, DiffStatus.DRIFTED,
         (FieldChange("spec.replicas", 5, 2, "kubectl", "Update", None, Cause.CLUSTER),),
         cause=Cause.CLUSTER,
     )  # fmt: skip
     d = _run(obj).to_dict()
-    assert d["schema"] == 2
+    assert d["schema"] == 3  # schema 3 (coalescing) keeps the causes schema 2 added
     assert d["objects"][0]["cause"] == "cluster"
     assert d["objects"][0]["changes"][0]["cause"] == "cluster"
     back = SyncRun.from_dict(d)

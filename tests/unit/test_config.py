@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from gitops_nb.config import AppConfig, load
+from gitops_nb.config import AppConfig, load, max_age_seconds
 from gitops_nb.errors import ConfigError
 from gitops_nb.model import Mode
 
@@ -70,3 +71,45 @@ def test_bad_env_value_names_the_variable() -> None:
     with pytest.raises(ConfigError) as err:
         load(None, {"GITOPS_NB_APP": "a", "GITOPS_NB_REPO": "/r", "GITOPS_NB_WORKERS": "lots"})
     assert "GITOPS_NB_WORKERS" in str(err.value)
+
+
+def test_records_mapping_selects_the_store(tmp_path: Path) -> None:
+    f = tmp_path / "c.yaml"
+    f.write_text(
+        "app: web\nrepo: /r\nrecords:\n  store: postgres\n  dsnFile: /etc/gitops-nb/db/dsn\n"
+    )
+    cfg = load(f)
+    assert (cfg.records_store, cfg.records_dsn_file) == ("postgres", "/etc/gitops-nb/db/dsn")
+    env = {"GITOPS_NB_RECORDS_STORE": "configmap"}
+    assert load(f, env).records_store == "configmap"
+
+
+@pytest.mark.parametrize(
+    ("records", "needle"),
+    [
+        ("{store: mysql}", "records.store: 'mysql' must be configmap, directory or postgres"),
+        ("{store: postgres}", "records.dsnFile: required with records.store: postgres"),
+        ("{store: directory}", "historyDir: required with records.store: directory"),
+        ("{dsn: x}", "unknown key records.dsn"),
+    ],
+)
+def test_bad_records_settings_name_the_key(tmp_path: Path, records: str, needle: str) -> None:
+    f = tmp_path / "c.yaml"
+    f.write_text(f"app: web\nrepo: /r\nrecords: {records}\n")
+    with pytest.raises(ConfigError, match=re.escape(needle)):
+        load(f)
+
+
+def test_history_retention_takes_a_count_or_an_age(tmp_path: Path) -> None:
+    f = tmp_path / "c.yaml"
+    f.write_text("app: web\nrepo: /r\nhistoryRetention: 400d\n")
+    cfg = load(f)
+    assert (cfg.history_max_age, max_age_seconds(cfg.history_max_age)) == ("400d", 400 * 86400)
+    assert load(f, {"GITOPS_NB_HISTORY_RETENTION": "72h"}).history_max_age == "72h"
+    by_count = load(f, {"GITOPS_NB_HISTORY_RETENTION": "20"})  # the environment wins
+    assert (by_count.history_retention, by_count.history_max_age) == (20, "")
+    f.write_text("app: web\nrepo: /r\nhistoryRetention: 20\n")
+    assert (load(f).history_retention, load(f).history_max_age) == (20, "")
+    f.write_text("app: web\nrepo: /r\nhistoryRetention: 4w\n")
+    with pytest.raises(ConfigError, match="historyRetention"):
+        load(f)

@@ -94,3 +94,23 @@ def test_plots_do_not_touch_pyplot() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_drift_days_figure_draws_apps_by_days() -> None:
+    from gitops_nb.history import drift_days, drift_intervals
+    from gitops_nb.notebook.plots import drift_days_figure, figure_png
+    from tests.factories import change, drifted, in_sync, run
+
+    recs = [
+        run(0, drifted(change()), app="web"),
+        run(30, in_sync(), app="web"),
+        run(0, in_sync(), app="shop"),
+        run(50, drifted(change(manager="helm")), app="shop"),
+    ]
+    days = drift_days(drift_intervals(recs))
+    fig = drift_days_figure(days)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["shop", "web"]
+    assert ax.images[0].get_array().shape == days.shape == (2, 3)
+    assert figure_png(fig)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert drift_days_figure(days.iloc[0:0]).axes[0].texts  # "no drift in period"

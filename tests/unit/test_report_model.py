@@ -152,3 +152,17 @@ def test_missing_object_in_history_has_no_field_changes() -> None:
     assert obj.status is DiffStatus.MISSING and obj.changes == () and not obj.open
     assert "-(absent in cluster)" in obj.diff_text
     assert isinstance(r.intervals, pd.DataFrame)
+
+
+def test_from_history_counts_the_runs_a_coalesced_history_stands_for() -> None:
+    from gitops_nb.records.coalesce import coalesce
+    from tests.factories import run
+
+    raw = history_runs()
+    steady = [run(h, in_sync(DEP), in_sync(CM)) for h in range(10, 16)]  # six identical runs
+    recs = coalesce([*raw, *steady])
+    assert len(recs) < len(raw) + len(steady)
+    folded, plain = from_history(recs, now=NOW), from_history([*raw, *steady], now=NOW)
+    assert folded.counts == plain.counts
+    assert folded.metrics == plain.metrics
+    assert folded.period == plain.period
