@@ -43,6 +43,7 @@ from gitops_nb.records.store import RecordStore, open_store
 from gitops_nb.source import SourceSpec, default_cache_dir, fetch, redact_url, render
 from gitops_nb.source.credentials import Credentials
 from gitops_nb.source.verify import UnverifiedRevision
+from gitops_nb.usecases.charts import chart_context
 from gitops_nb.usecases.jsonlog import event
 from gitops_nb.usecases.runrecord import count, merge_objects
 
@@ -234,7 +235,8 @@ class Reconciler:
             reached.report = quick
             self._ev("in-sync", commit=revision.commit, objects=len(quick.items), rendered=False)
             return Outcome.SUCCEEDED, ExitCode.OK
-        manifests = render(checkout.root, spec.path)
+        chart = chart_context(self.kube, spec, cfg.app, cfg.namespace)
+        manifests = render(checkout.root, spec.path, chart=chart)
         self._ev("rendered", commit=revision.commit, objects=len(manifests))
         desired, report = engine.plan(manifests, opts, Prior.of(self._last_record()))
         reached.report = report

@@ -18,6 +18,7 @@ from gitops_nb.kube.client import Kube, ReadOnlyKube
 from gitops_nb.model import ChangeSet, Revision
 from gitops_nb.records.configmaps import ConfigMapStore
 from gitops_nb.source import SourceSpec, fetch_and_render
+from gitops_nb.usecases.charts import chart_context
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,11 @@ def diff_app(
     cache_dir: str | Path | None = None,
 ) -> DiffResult:
     """Fetch and render ``spec``, then diff it against the cluster by server dry-run."""
-    rendered = fetch_and_render(spec, Path(cache_dir) if cache_dir else None)
-    with (
-        closing(ReadOnlyKube.from_kubeconfig(kubeconfig)) as kube,
-        closing(Engine(kube, recorded=_recorded(kube, opts))) as engine,
-    ):
-        report = engine.diff(rendered.manifests, opts)
+    with closing(ReadOnlyKube.from_kubeconfig(kubeconfig)) as kube:
+        chart = chart_context(kube, spec, opts.app, opts.namespace)
+        rendered = fetch_and_render(spec, Path(cache_dir) if cache_dir else None, chart)
+        with closing(Engine(kube, recorded=_recorded(kube, opts))) as engine:
+            report = engine.diff(rendered.manifests, opts)
     return DiffResult(opts.app, opts.namespace, rendered.revision, report)
 
 
@@ -83,14 +83,13 @@ def apply_app(
     ``on_rendered(n)`` is told how many objects were rendered before the first request;
     ``on_object`` is called as each object finishes.
     """
-    rendered = fetch_and_render(spec, Path(cache_dir) if cache_dir else None)
-    if on_rendered is not None:
-        on_rendered(len(rendered.manifests))
-    with (
-        closing(Kube.from_kubeconfig(kubeconfig)) as kube,
-        closing(Engine(kube, on_object=on_object, recorded=_recorded(kube, opts))) as engine,
-    ):
-        changes = engine.apply(rendered.manifests, opts)
+    with closing(Kube.from_kubeconfig(kubeconfig)) as kube:
+        chart = chart_context(kube, spec, opts.app, opts.namespace)
+        rendered = fetch_and_render(spec, Path(cache_dir) if cache_dir else None, chart)
+        if on_rendered is not None:
+            on_rendered(len(rendered.manifests))
+        with closing(Engine(kube, on_object=on_object, recorded=_recorded(kube, opts))) as engine:
+            changes = engine.apply(rendered.manifests, opts)
     return ApplyResult(opts.app, rendered.revision, changes, tuple(engine.warnings))
 
 

@@ -4,11 +4,13 @@
 #   tools/helm/build.sh          # build if missing, print the binary's path
 #
 # helm.sh/helm/v3 at $HELM_VERSION comes from the Go module proxy (helm's own go.sum pins
-# its dependencies). The Kubernetes version helm assumes when none is passed is set to the
-# control plane's (plain `go install` leaves it at v1.20); gitops-nb passes --kube-version
-# and --api-versions from the target cluster anyway. No-op when the binary is there.
+# its dependencies). The ldflags are those of helm's own Makefile: the Kubernetes version
+# helm assumes when none is passed is that of its k8s.io modules (client-go v0.37.0 → 1.37;
+# plain `go install` leaves it at v1.20). gitops-nb passes --kube-version and
+# --api-versions from the target cluster anyway. No-op when the binary is there.
 set -euo pipefail
 HELM_VERSION=v3.22.0
+HELM_K8S_MINOR=37  # helm v3.22.0 go.mod: k8s.io/client-go v0.37.0
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cp_mod="$here/../controlplane/go.mod"
 k8s_version="$(awk '$1=="k8s.io/kubernetes"{print $2}' "$cp_mod")"
@@ -23,11 +25,10 @@ if ! command -v go >/dev/null 2>&1; then
   echo "helm/build.sh: Go is not installed; install Go >= 1.26 and rerun tools/helm/build.sh" >&2
   exit 3
 fi
-minor="${k8s_version#v1.}"; minor="${minor%%.*}"
 ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
 ldflags+=" -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
 for pkg in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
-  ldflags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$minor"
+  ldflags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$HELM_K8S_MINOR"
 done
 mkdir -p "$dir"
 tmp="$(mktemp -d "$dir/.build-helm.XXXXXX")"
