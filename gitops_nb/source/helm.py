@@ -41,8 +41,10 @@ _NOT_APPLIED_HOOKS = frozenset(
 )
 # helm: `template: web/templates/deployment.yaml:7:20: executing …` or `(web/templates/x.yaml:3)`
 _TEMPLATE_AT = re.compile(
-    r"(?P<file>[\w.-]+/(?:[\w.-]+/)*[\w.-]+\.(?:yaml|yml|tpl|txt|json)):(\d+)"
+    r"(?P<file>[\w.-]+/(?:[\w.-]+/)*[\w.-]+\.(?:yaml|yml|tpl|txt|json)):(?P<line>\d+)"
 )
+# helm: `YAML parse error on web/templates/x.yaml: error converting YAML to JSON: yaml: line 2: …`
+_PARSE_ERROR = re.compile(r"parse error on (?P<file>[\w.-]+/\S+?):.*?\bline (?P<line>\d+)", re.S)
 _SOURCE = re.compile(r"^# Source: (\S+)\s*$", re.M)
 
 
@@ -198,7 +200,7 @@ def _run(argv: list[str], home: Path, root: Path, chart_file: str) -> str:
 
 def _error_location(err: str, chart_file: str) -> str:
     """``app/templates/x.yaml:7`` when helm names a template line, else the Chart.yaml."""
-    m = _TEMPLATE_AT.search(err)
+    m = _TEMPLATE_AT.search(err) or _PARSE_ERROR.search(err)
     if m is None:
         return f"{chart_file}:1"
     chart_dir = chart_file.rsplit("/", 1)[0] if "/" in chart_file else ""
