@@ -239,7 +239,7 @@ class AppHistory:
     def _compute(self, commit: str, cl: Closure, tree: CommitTree) -> _State | GitOpsError:
         self.renders += 1
         try:
-            if not cl.kustomize:
+            if not (cl.kustomize or cl.chart):  # a chart is rendered like a kustomization
                 return _state(self._walk(tree, self.path))
             if self._renderer is not None:
                 return _state(self._renderer(commit, tree.object_id(self.path)))
@@ -269,7 +269,7 @@ class AppHistory:
         held, so neither the breakage nor the fix shows up as removals and additions.
         """
         log = list(_iter(self.repo, self.ref, self.paths()))
-        kustomize_ever = any(cl.kustomize for cl in self._closures.values())
+        kustomize_ever = any(cl.kustomize or cl.chart for cl in self._closures.values())
         out: list[CommitEffect] = []
         last_good: _State = {}
         for c in reversed(log):

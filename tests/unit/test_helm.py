@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,12 +12,13 @@ import pytest
 import yaml
 
 from gitops_nb.binaries import HELM, find_binary
+from gitops_nb.cli import main
 from gitops_nb.config import HelmSettings
 from gitops_nb.errors import RenderError
 from gitops_nb.model import Manifest
 from gitops_nb.source import render
 from gitops_nb.source.helm import Capabilities, ChartContext, applied
-from tests.gitrepo import FIXTURES
+from tests.gitrepo import FIXTURES, GitRepo
 
 CAPS = Capabilities(
     "v1.36.3",
@@ -194,3 +196,48 @@ def test_hook_rules() -> None:
     assert [x.obj["metadata"]["name"] for x in applied([m("pre-delete,post-install")])] == [
         "pre-delete,post-install"
     ]
+
+
+APP = "apps/web"
+
+
+def edit(repo: GitRepo, rel: str, old: str, new: str) -> None:
+    text = (repo.path / rel).read_text()
+    assert old in text
+    repo.write(rel, text.replace(old, new))
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_chart_history_follows_values_and_templates(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.add_fixture("chart-web", APP)
+    first = repo.commit("web chart 1.0.0")
+    edit(repo, f"{APP}/values.yaml", "replicaCount: 2", "replicaCount: 4")
+    values = repo.commit("web: 4 replicas")
+    repo.write("README.md", "not the chart\n")
+    repo.commit("docs only")
+    edit(repo, f"{APP}/templates/service.yaml", "targetPort: 8080", "targetPort: 9090")
+    template = repo.commit("web: target port")
+    code, out, err = run(
+        capsys, "history", "commits", "--repo", str(repo.path), "--path", APP, "-o", "json"
+    )
+    assert code == 0, err
+    commits = {c["commit"]: c for c in json.loads(out)}
+    assert set(commits) == {first, values, template}
+    assert {commits[c]["effect"] for c in (values, template)} == {"changed"}
+    code, out, err = run(
+        capsys, "history", "changes", "--repo", str(repo.path), "--path", APP, "-o", "json"
+    )
+    assert code == 0, err
+    rows = {(r["commit"], r["kind"], r["file"], tuple(r["fields"])) for r in json.loads(out)}
+    assert (values, "Deployment", f"{APP}/templates/deployment.yaml", ("spec.replicas",)) in rows
+    port = ("spec.ports[port=80].targetPort",)
+    assert (template, "Service", f"{APP}/templates/service.yaml", port) in rows
+    assert {c for c, *_ in rows} == {first, values, template}
