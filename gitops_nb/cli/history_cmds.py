@@ -13,8 +13,8 @@ from gitops_nb.cli.helptext import add_command
 from gitops_nb.cli.sync_cmds import sync_options
 from gitops_nb.errors import ConfigError, ExitCode
 from gitops_nb.records.load import load_runs
-from gitops_nb.source import SourceSpec, default_cache_dir
-from gitops_nb.source.git import mirror_path, resolve
+from gitops_nb.source import default_cache_dir
+from gitops_nb.source.localrepo import history_source
 from gitops_nb.usecases.sync import diff_app
 
 if TYPE_CHECKING:  # pandas costs ~1 s to import: only history commands pay for it
@@ -146,11 +146,8 @@ def _git_history(args: argparse.Namespace) -> pd.DataFrame:
     ``changes``: one row per commit × object × change, with the changed field paths."""
     from gitops_nb import history
 
-    repo = args.repo
-    if not Path(repo).is_dir():  # a URL: use the cached mirror
-        resolve(SourceSpec(repo, args.ref or "HEAD", args.path or "."), default_cache_dir())
-        repo = str(mirror_path(repo, default_cache_dir()))
-    ref, path = args.ref or "HEAD", args.path or "."
+    repo, ref = history_source(args.repo, args.ref or "HEAD", default_cache_dir())
+    path = args.path or "."
     if args.what == "commits":
         df = history.commits(repo, ref, path)
     else:

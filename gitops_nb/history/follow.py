@@ -33,7 +33,7 @@ from typing import Any, Literal
 import git
 import yaml
 
-from gitops_nb.errors import GitOpsError, RenderError
+from gitops_nb.errors import GitOpsError, RefNotFoundError, RenderError
 from gitops_nb.history.gitlog import (
     CommitInfo,
     Renderer,
@@ -205,7 +205,11 @@ class AppHistory:
 
     def paths(self) -> list[str]:
         """The union of the app's closures over the history of ``ref`` (a stable set)."""
-        tip = self.repo.git.rev_parse("--verify", "--end-of-options", f"{self.ref}^{{commit}}")
+        try:
+            tip = self.repo.git.rev_parse("--verify", "--end-of-options", f"{self.ref}^{{commit}}")
+        except git.GitCommandError as e:
+            where = self.repo.working_dir or self.repo.git_dir
+            raise RefNotFoundError(f"{where}: ref {self.ref!r} not found") from e
         # An app gone at the tip still has a history: start from its directory.
         found = set(self.closure_at(tip).files) or {self.path or "."}
         visited: set[str] = set()

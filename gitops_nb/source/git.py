@@ -193,7 +193,16 @@ class _Session:
 
     def _fetch(self, repo_dir: Path, *refspecs: str) -> None:
         self._git(
-            "fetch", "--prune", "--no-tags", "--quiet", "--", self.url, *refspecs, repo=repo_dir
+            # --update-shallow: a shallow clone is a source too (its history ends where it does)
+            "fetch",
+            "--prune",
+            "--no-tags",
+            "--quiet",
+            "--update-shallow",
+            "--",
+            self.url,
+            *refspecs,
+            repo=repo_dir,
         )
 
     def _update(self) -> None:
