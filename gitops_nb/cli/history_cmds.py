@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from gitops_nb.cli.common import add_source_flags, iso_time, source_spec
 from gitops_nb.cli.helptext import add_command
 from gitops_nb.cli.sync_cmds import sync_options
+from gitops_nb.config import VerifySettings
 from gitops_nb.errors import ConfigError, ExitCode
 from gitops_nb.records.load import load_runs
 from gitops_nb.source import default_cache_dir
@@ -149,7 +150,8 @@ def _git_history(args: argparse.Namespace) -> pd.DataFrame:
     repo, ref = history_source(args.repo, args.ref or "HEAD", default_cache_dir())
     path = args.path or "."
     if args.what == "commits":
-        df = history.commits(repo, ref, path)
+        keys = VerifySettings(tuple(args.verify_keys)) if args.verify_keys else None
+        df = history.commits(repo, ref, path, verify=keys)
     else:
         df = _filter(history.resource_changes(repo, ref, path), args)
     if args.since is not None:
@@ -194,6 +196,13 @@ def register(sub: Any) -> None:
         "--path",
         default=None,
         help="commits/changes: app directory, plain or Kustomize (default the whole repo)",
+    )
+    h.add_argument(
+        "--verify-keys",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="commits: check each commit's signature against these public keys (repeatable)",
     )
     h.add_argument("--kind", dest="filter_kind", default=None, help="only this object kind")
     h.add_argument("--name", dest="filter_name", default=None, help="only this object name")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from gitops_nb.cli import main
 from gitops_nb.config import VerifySettings
 from gitops_nb.errors import ConfigError, ExitCode, VerificationError
+from gitops_nb.history import commits
 from gitops_nb.source import Checkout, SourceSpec, fetch
 from gitops_nb.source.verify import UnverifiedRevision, key_kind
 from tests.gitrepo import GitRepo
@@ -175,3 +178,44 @@ def test_key_files_are_judged_by_content(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"is a ssh key but verify\.mode is gpg"):
         _fetch(repo, tmp_path, [ssh.public], mode="gpg")
     assert issubclass(UnverifiedRevision, VerificationError)
+
+
+def test_history_commits_show_who_signed_each_commit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key, stranger = ssh_key(tmp_path / "k"), ssh_key(tmp_path / "s", "eve@example.com")
+    gpg = gpg_key(tmp_path / "g")
+    repo = _repo(tmp_path)
+    unsigned = repo.commit("unsigned")
+    use_key(repo, key)
+    repo.write("app/cm.yaml", CM.format(2))
+    trusted = repo.commit("signed by a trusted key")
+    use_key(repo, stranger)
+    repo.write("app/cm.yaml", CM.format(3))
+    untrusted = repo.commit("signed by a stranger\n\n-----BEGIN SSH SIGNATURE----- in a message")
+    use_key(repo, gpg)
+    repo.write("app/cm.yaml", CM.format(4))
+    gpg_signed = repo.commit("gpg-signed")
+    no_signing(repo)
+    repo.write("app/cm.yaml", CM.format(5))
+    fake = repo.commit("not signed\n\n-----BEGIN PGP SIGNATURE-----\nonly in the message")
+
+    off = commits(str(repo.path), "main", "app").set_index("commit")
+    assert off.loc[unsigned, "signature_type"] == "none"
+    assert off.loc[fake, "signature_type"] == "none"  # a message cannot fake a signature
+    assert off.loc[trusted, "signature_type"] == off.loc[untrusted, "signature_type"] == "ssh"
+    assert off.loc[gpg_signed, "signature_type"] == "gpg"
+    assert not off["signature_verified"].any()
+
+    keys = VerifySettings((str(key.public), str(gpg.public)))
+    on = commits(str(repo.path), "main", "app", verify=keys).set_index("commit")
+    assert list(on.loc[[trusted, gpg_signed], "signature_verified"]) == [True, True]
+    assert list(on.loc[[unsigned, untrusted, fake], "signature_verified"]) == [False] * 3
+    assert on.loc[trusted, "signature_fingerprint"] == key.fingerprint
+    assert on.loc[gpg_signed, "signature_signer"] == "Alice <alice@example.com>"
+
+    history = ["history", "commits", "--repo", str(repo.path), "--path", "app", "-o", "json"]
+    code = main([*history, "--verify-keys", str(key.public)])
+    rows = {r["commit"]: r for r in json.loads(capsys.readouterr().out)}
+    assert code == 0 and rows[trusted]["signature_signer"] == "alice@example.com"
+    assert rows[gpg_signed]["signature_verified"] is False  # its key was not given this time
