@@ -12,6 +12,8 @@ from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster import LocalCluster
 from tests.gitrepo import GitRepo
 
+from . import jobrunner as jr
+
 APP = "apps/web"
 
 
@@ -140,3 +142,34 @@ def test_chart_apply_diff_changes_prune_and_errors(
     assert code == 2
     assert "apps/web/templates/broken.yaml:2" in err and "nil pointer" in err
     assert kube.get(f"{apps}/deployments/web-web")["spec"]["replicas"] == 3
+
+
+def test_reconcile_chart_values_from_config_rerender_at_the_same_commit(
+    cluster: LocalCluster, kube: Kube, namespace: str, tmp_path: Path
+) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.add_fixture("chart-web", APP)
+    repo.commit("web chart 1.0.0")
+    config = tmp_path / "config.yaml"
+    config.write_text("helm:\n  releaseName: shop\n  values: {replicaCount: 1}\n")
+    args = jr.reconcile_args(
+        repo.path, APP, "web", namespace, tmp_path / "c", "--config", str(config)
+    )
+    env = jr.admin_env(cluster)
+    code, logs, err = jr.run(args, env)
+    assert code == 0, (logs, err)
+    deployment = f"/apis/apps/v1/namespaces/{namespace}/deployments/shop-web"
+    assert kube.get(deployment)["spec"]["replicas"] == 1
+    # Same commit, same values: the next run records fingerprints, the one after is in
+    # sync without rendering.
+    assert jr.run(args, env)[0] == 0
+    code, logs, err = jr.run(args, env)
+    assert code == 0, (logs, err)
+    events = [e["event"] for e in logs]
+    assert "rendered" not in events, logs
+    # Same commit, new values in the config: rendered again and applied.
+    config.write_text("helm:\n  releaseName: shop\n  values: {replicaCount: 4}\n")
+    code, logs, err = jr.run(args, env)
+    assert code == 0, (logs, err)
+    assert any(e["event"] == "rendered" for e in logs)
+    assert kube.get(deployment)["spec"]["replicas"] == 4
