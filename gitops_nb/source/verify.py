@@ -101,9 +101,13 @@ def signature_kind(raw: str, obj: str = "commit") -> str:
     return "none"
 
 
-def observe(git_dir: Path, sha: str) -> Signature:
-    """The commit's signature kind without judging it (verification off): an audit fact."""
-    return Signature(signature_kind(_git(git_dir, ["cat-file", "commit", sha], {}).stdout))
+def observe(git_dir: Path, sha: str) -> Signature | None:
+    """The commit's signature kind without judging it (verification off): an audit fact.
+    None if git cannot tell; with verification off that must not stop a run."""
+    try:
+        return Signature(signature_kind(_git(git_dir, ["cat-file", "commit", sha], {}).stdout))
+    except VerificationError:
+        return None
 
 
 def signatures(
@@ -161,6 +165,9 @@ def verify(git_dir: Path, revision: Revision, settings: VerifySettings, tag: str
         kind_out = _git(git_dir, ["cat-file", "-t", tag], {}).stdout.strip()
         if kind_out != "tag":
             raise refuse("not an annotated tag, so it carries no signature (verify.ref: tag)")
+        peeled = _git(git_dir, ["rev-parse", "--verify", f"{tag}^{{commit}}"], {}).stdout.strip()
+        if peeled != sha:  # e.g. a branch of the same name resolved first
+            raise refuse(f"the tag points at {peeled[:12]}, not at the commit to apply")
     raw = _git(git_dir, ["cat-file", obj, tag or sha], {}).stdout
     kind = signature_kind(raw, obj)
     if kind == "none":

@@ -136,6 +136,12 @@ def test_signed_tag_is_required_with_ref_tag(key: SigningKey, tmp_path: Path) ->
     assert "not a tag" in str(
         _refused(repo, tmp_path / "4", [key.public], ref="main", ref_mode="tag")
     )
+    # A branch named like the tag resolves first: the tag does not vouch for its commit.
+    repo.write("app/cm.yaml", CM.format(9))
+    other = repo.commit("elsewhere")
+    repo.git("branch", "v1", other)
+    err = _refused(repo, tmp_path / "6", [key.public], ref="v1", ref_mode="tag")
+    assert f"points at {commit[:12]}, not at the commit" in str(err)
     # With ref: commit the same unsigned commit is refused, whatever its tag says.
     assert "not signed" in str(_refused(repo, tmp_path / "5", [key.public], ref="v1"))
 
