@@ -235,7 +235,7 @@ class Reconciler:
             reached.report = quick
             self._ev("in-sync", commit=revision.commit, objects=len(quick.items), rendered=False)
             return Outcome.SUCCEEDED, ExitCode.OK
-        chart = chart_context(self.kube, spec, cfg.app, cfg.namespace)
+        chart = chart_context(spec, cfg.app, cfg.namespace, kube=self.kube)
         manifests = render(checkout.root, spec.path, chart=chart)
         self._ev("rendered", commit=revision.commit, objects=len(manifests))
         desired, report = engine.plan(manifests, opts, Prior.of(self._last_record()))

@@ -1,6 +1,7 @@
 """``diff_app`` and ``apply_app``: fetch, render, then diff or apply one app.
 
-Rendering happens before any API call, so bad input fails before the cluster is touched.
+Rendering happens before any API call, so bad input fails before the cluster is touched (a
+Helm chart alone reads the server's version and discovery, to render for that cluster).
 ``diff_app`` reads through :class:`ReadOnlyKube`: it cannot write, whoever calls it.
 """
 
@@ -61,11 +62,13 @@ def diff_app(
     cache_dir: str | Path | None = None,
 ) -> DiffResult:
     """Fetch and render ``spec``, then diff it against the cluster by server dry-run."""
-    with closing(ReadOnlyKube.from_kubeconfig(kubeconfig)) as kube:
-        chart = chart_context(kube, spec, opts.app, opts.namespace)
-        rendered = fetch_and_render(spec, Path(cache_dir) if cache_dir else None, chart)
-        with closing(Engine(kube, recorded=_recorded(kube, opts))) as engine:
-            report = engine.diff(rendered.manifests, opts)
+    chart = chart_context(spec, opts.app, opts.namespace, kubeconfig=kubeconfig)
+    rendered = fetch_and_render(spec, Path(cache_dir) if cache_dir else None, chart)
+    with (
+        closing(ReadOnlyKube.from_kubeconfig(kubeconfig)) as kube,
+        closing(Engine(kube, recorded=_recorded(kube, opts))) as engine,
+    ):
+        report = engine.diff(rendered.manifests, opts)
     return DiffResult(opts.app, opts.namespace, rendered.revision, report)
 
 
@@ -83,13 +86,15 @@ def apply_app(
     ``on_rendered(n)`` is told how many objects were rendered before the first request;
     ``on_object`` is called as each object finishes.
     """
-    with closing(Kube.from_kubeconfig(kubeconfig)) as kube:
-        chart = chart_context(kube, spec, opts.app, opts.namespace)
-        rendered = fetch_and_render(spec, Path(cache_dir) if cache_dir else None, chart)
-        if on_rendered is not None:
-            on_rendered(len(rendered.manifests))
-        with closing(Engine(kube, on_object=on_object, recorded=_recorded(kube, opts))) as engine:
-            changes = engine.apply(rendered.manifests, opts)
+    chart = chart_context(spec, opts.app, opts.namespace, kubeconfig=kubeconfig)
+    rendered = fetch_and_render(spec, Path(cache_dir) if cache_dir else None, chart)
+    if on_rendered is not None:
+        on_rendered(len(rendered.manifests))
+    with (
+        closing(Kube.from_kubeconfig(kubeconfig)) as kube,
+        closing(Engine(kube, on_object=on_object, recorded=_recorded(kube, opts))) as engine,
+    ):
+        changes = engine.apply(rendered.manifests, opts)
     return ApplyResult(opts.app, rendered.revision, changes, tuple(engine.warnings))
 
 
