@@ -80,7 +80,7 @@ def template(root: Path, app_dir: Path, ctx: ChartContext) -> list[tuple[str, st
     Sources are paths relative to ``root`` (``apps/web/templates/deployment.yaml``).
     """
     chart_rel = app_dir.relative_to(root).as_posix()
-    chart_file = f"{chart_rel}/{CHART_FILE}"
+    chart_file = CHART_FILE if chart_rel == "." else f"{chart_rel}/{CHART_FILE}"
     _check_dependencies(app_dir, chart_file)
     argv = [
         str(_helm()),

@@ -241,3 +241,14 @@ def test_chart_history_follows_values_and_templates(
     port = ("spec.ports[port=80].targetPort",)
     assert (template, "Service", f"{APP}/templates/service.yaml", port) in rows
     assert {c for c, *_ in rows} == {first, values, template}
+
+
+def test_chart_at_the_repository_root(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "chart-web", root)
+    sources = {m.source for m in render(root, ".", chart=ctx())}
+    assert "templates/deployment.yaml" in sources
+    (root / "templates/broken.yaml").write_text("k: {{ .Values.nope.deeper }}\n")
+    with pytest.raises(RenderError) as info:
+        render(root, ".", chart=ctx())
+    assert info.value.location == "templates/broken.yaml:1"
