@@ -14,9 +14,15 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Builds kube-apiserver, kube-controller-manager, kubectl and etcd once into the cache
-# (~/.cache/gitops-nb/controlplane/...; $$GITOPS_NB_CONTROLPLANE_DIR overrides). No-op when cached.
+# (~/.cache/gitops-nb/controlplane/...; $$GITOPS_NB_CONTROLPLANE_DIR overrides), and helm for
+# Helm charts next to them; gpg and ssh-keygen (Debian gnupg, openssh-client) verify signed
+# commits. No-op when present.
 controlplane:
 	tools/controlplane/build.sh
+	tools/helm/build.sh
+	@command -v gpg >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq gnupg openssh-client; }
 
 # Headless Chromium opens the HTML report and the notebooks in JupyterLab in the tests
 # (Debian's chromium and the matching chromium-driver; CI runs as root).

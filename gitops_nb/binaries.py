@@ -15,7 +15,9 @@ from gitops_nb.errors import ToolMissingError
 KUBERNETES_VERSION = "v1.36.3"
 ETCD_VERSION = "v3.6.8"
 BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kubectl")
-BUILD_COMMAND = "make controlplane  (runs tools/controlplane/build.sh)"
+HELM = "helm-v3.22.0"
+"""tools/helm/build.sh builds it next to the control plane (keep the two versions equal)."""
+BUILD_COMMAND = "make controlplane  (runs tools/controlplane/build.sh and tools/helm/build.sh)"
 
 
 def cache_home() -> Path:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,39 @@ from gitops_nb.errors import ConfigError
 from gitops_nb.ignore import IgnoreRule
 from gitops_nb.model import Mode
 from gitops_nb.policyspec import DEFAULT_POLICY, Policy
+
+
+@dataclass(frozen=True)
+class VerifySettings:
+    """``verify:``: only apply commits (or tags) signed by one of these keys."""
+
+    keys: tuple[str, ...] = ()
+    """Public key files: armored OpenPGP keys or SSH public keys. Empty: no verification."""
+    mode: str = ""
+    """``gpg`` or ``ssh``; empty follows from the key files. A set mode refuses other keys."""
+    ref: str = "commit"
+    """``commit``: the commit's signature decides; ``tag``: the ref must be a signed tag."""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.keys)
+
+
+@dataclass(frozen=True)
+class HelmSettings:
+    """``helm:``: how an app path holding a ``Chart.yaml`` is rendered."""
+
+    release_name: str = ""
+    """Release name (default: the app name)."""
+    values_files: tuple[str, ...] = ()
+    """Values files, relative to the repository root; must stay inside the checkout."""
+    values: str = ""
+    """The config's ``values:`` mapping as YAML, passed after the values files."""
+    set: tuple[str, ...] = ()
+    """``key=value`` overrides in helm's ``--set`` syntax (``--set`` on the CLI), passed last."""
+    include_crds: bool = True
+    """Render the chart's ``crds/`` directory."""
+
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
@@ -84,6 +117,10 @@ class AppConfig:
     then enforces the app's rights, not the reconciler's. Empty: the reconciler's own."""
     adopt: bool = False
     """Take over objects labelled as another app's (another ApplySet's members)."""
+    verify: VerifySettings = field(default_factory=VerifySettings)
+    """Signed commits only (README "Trust")."""
+    helm: HelmSettings = field(default_factory=HelmSettings)
+    """Helm chart rendering (README "Helm charts")."""
 
     def validate(self) -> AppConfig:
         if not self.app or not _DNS_LABEL.match(self.app):
@@ -120,6 +157,10 @@ class AppConfig:
             raise ConfigError("records.dsnFile: required with records.store: postgres")
         if self.records_store == "directory" and not self.history_dir:
             raise ConfigError("historyDir: required with records.store: directory")
+        if self.verify.mode not in ("", "gpg", "ssh"):
+            raise ConfigError(f"verify.mode: {self.verify.mode!r} must be gpg or ssh")
+        if self.verify.ref not in ("commit", "tag"):
+            raise ConfigError(f"verify.ref: {self.verify.ref!r} must be commit or tag")
         for rule in self.ignore:
             try:
                 IgnoreRule.parse(rule)
@@ -154,6 +195,8 @@ _KEYS: dict[str, str] = {
     "adopt": "adopt",
     "recordsStore": "records_store",
     "recordsDsnFile": "records_dsn_file",
+    "verify": "verify",
+    "helm": "helm",
 }
 # the nested ``records:`` mapping: its keys → field name
 _RECORDS_KEYS = {"store": "records_store", "dsnFile": "records_dsn_file"}
@@ -178,6 +221,11 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             return _rules(value)
         if name == "policy":
             return _policy(value, source)
+        if name in _NESTED:
+            try:
+                return _NESTED[name](_mapping(value))
+            except ValueError as e:
+                raise ConfigError(f"{source}: {e}") from e
         if t == "bool":
             if isinstance(value, bool):
                 return value
@@ -214,6 +262,57 @@ def _rules(value: Any) -> tuple[str, ...]:
         elif str(item).strip():
             out.append(str(item).strip())
     return tuple(out)
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """A nested section: a mapping, or YAML text of one (from the environment)."""
+    if isinstance(value, str):
+        value = yaml.safe_load(value) or {}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{value!r} must be a mapping")
+    return value
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{value!r} must be a list of strings")
+    return tuple(str(v) for v in value)
+
+
+def _verify(d: Mapping[str, Any]) -> VerifySettings:
+    unknown = set(d) - {"mode", "keys", "ref"}
+    if unknown:
+        raise ValueError(f"unknown keys {sorted(unknown)} (known: keys, mode, ref)")
+    return VerifySettings(
+        keys=_strings(d.get("keys", [])),
+        mode=str(d.get("mode") or ""),
+        ref=str(d.get("ref") or "commit"),
+    )
+
+
+def _helm(d: Mapping[str, Any]) -> HelmSettings:
+    unknown = set(d) - {"releaseName", "valuesFiles", "values", "includeCRDs"}
+    if unknown:
+        raise ValueError(
+            f"unknown keys {sorted(unknown)} (known: includeCRDs, releaseName, values, valuesFiles)"
+        )
+    values = d.get("values") or {}
+    if not isinstance(values, Mapping):
+        raise ValueError(f"values: must be a mapping, not {type(values).__name__}")
+    crds = d.get("includeCRDs", True)
+    if not isinstance(crds, bool):
+        raise ValueError(f"includeCRDs: {crds!r} must be true or false")
+    return HelmSettings(
+        release_name=str(d.get("releaseName") or ""),
+        values_files=_strings(d.get("valuesFiles", [])),
+        values=yaml.safe_dump(dict(values), sort_keys=False) if values else "",
+        include_crds=crds,
+    )
+
+
+_NESTED = {"verify": _verify, "helm": _helm}
 
 
 def from_mapping(data: Mapping[str, Any], source: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ class ExitCode:
     TRANSIENT = 3  # transient failure: retry on the next schedule
     LOCKED = 4  # another reconcile holds the app's Lease; nothing was touched
     INTERRUPTED = 5  # stopped by SIGTERM/SIGINT after the object in flight
+    VERIFY_FAILED = 6  # the commit or tag is unsigned, signed by an untrusted key, or tampered
 
 
 class GitOpsError(Exception):
@@ -61,6 +62,12 @@ class SourceUnreachableError(SourceError):
 
     exit_code = ExitCode.TRANSIENT
     transient = True
+
+
+class VerificationError(SourceError):
+    """The commit (or tag) to apply has no good signature by a trusted key: nothing rendered."""
+
+    exit_code = ExitCode.VERIFY_FAILED
 
 
 # --- render -------------------------------------------------------------------------------

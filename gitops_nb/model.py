@@ -131,6 +131,8 @@ class Outcome(StrEnum):
     FAILED = "failed"
     INTERRUPTED = "interrupted"
     SKIPPED = "skipped"
+    REFUSED = "refused"
+    """Commit verification failed: nothing was rendered or written."""
 
     @property
     def ends_drift(self) -> bool:
@@ -329,6 +331,35 @@ class ChangeSet:
 
 
 @dataclass(frozen=True)
+class Signature:
+    """Who signed the commit (or tag) a run rendered, and whether a trusted key vouched."""
+
+    type: str
+    """``gpg``, ``ssh``, ``x509`` or ``none`` (unsigned)."""
+    verified: bool = False
+    """A good signature by a configured key (False when verification is off)."""
+    fingerprint: str = ""
+    """The signing key's fingerprint (OpenPGP hex, or SSH ``SHA256:…``) when verified."""
+    signer: str = ""
+    """The key's identity: the OpenPGP user id, or the SSH allowed-signers principal."""
+    object: str = "commit"
+    """What was signed: ``commit`` or ``tag``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Signature:
+        return cls(
+            str(d.get("type", "none")),
+            bool(d.get("verified", False)),
+            str(d.get("fingerprint", "")),
+            str(d.get("signer", "")),
+            str(d.get("object", "commit")),
+        )
+
+
+@dataclass(frozen=True)
 class Revision:
     """The Git commit a run rendered."""
 
@@ -336,17 +367,29 @@ class Revision:
     time: str
     author: str
     message: str
+    signature: Signature | None = None
+    """Records written before signatures were read have none."""
 
-    def to_dict(self) -> dict[str, str]:
-        return asdict(self)
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "commit": self.commit,
+            "time": self.time,
+            "author": self.author,
+            "message": self.message,
+        }
+        if self.signature is not None:
+            d["signature"] = self.signature.to_dict()
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Revision:
+        sig = d.get("signature")
         return cls(
             str(d.get("commit", "")),
             str(d.get("time", "")),
             str(d.get("author", "")),
             str(d.get("message", "")),
+            Signature.from_dict(sig) if isinstance(sig, dict) else None,
         )
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 from rich.console import Console
 
+from gitops_nb.config import HelmSettings, VerifySettings
 from gitops_nb.errors import ConfigError
 from gitops_nb.ignore import IgnoreRules
 from gitops_nb.kube.client import own_namespace
@@ -74,6 +75,25 @@ def add_source_flags(p: argparse.ArgumentParser, *, repo_required: bool = True) 
     g.add_argument("--git-password-file", type=Path, default=None)
     g.add_argument("--git-ssh-key-file", type=Path, default=None)
     g.add_argument("--git-known-hosts-file", type=Path, default=None)
+    t = p.add_argument_group("trust and Helm")
+    t.add_argument(
+        "--verify-keys",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="apply only commits signed by this armored OpenPGP or SSH public key "
+        "(repeatable; adds to the config's verify.keys); refused runs exit 6",
+    )
+    t.add_argument(
+        "--values",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="Helm values file, relative to the repository root (repeatable)",
+    )
+    t.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="Helm value (repeatable)"
+    )
     i = p.add_argument_group("ignore rules")
     i.add_argument(
         "--ignore",
@@ -159,7 +179,26 @@ def credentials(args: argparse.Namespace) -> Credentials:
     return replace(creds, **{k: v for k, v in overrides.items() if v is not None})
 
 
+def verify_settings(args: argparse.Namespace, base: VerifySettings | None = None) -> VerifySettings:
+    """``base`` (the config's) with the ``--verify-keys`` files added."""
+    base = base or VerifySettings()
+    return replace(base, keys=(*base.keys, *args.verify_keys))
+
+
+def helm_settings(args: argparse.Namespace, base: HelmSettings | None = None) -> HelmSettings:
+    """``base`` (the config's) with ``--values`` and ``--set`` added after its own."""
+    base = base or HelmSettings()
+    return replace(
+        base, values_files=(*base.values_files, *args.values), set=(*base.set, *args.set)
+    )
+
+
 def source_spec(args: argparse.Namespace) -> SourceSpec:
     return SourceSpec(
-        url=args.repo, ref=args.ref or "HEAD", path=args.path or ".", credentials=credentials(args)
+        url=args.repo,
+        ref=args.ref or "HEAD",
+        path=args.path or ".",
+        credentials=credentials(args),
+        verify=verify_settings(args),
+        helm=helm_settings(args),
     )

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 from gitops_nb.cli.common import add_source_flags, iso_time, source_spec
 from gitops_nb.cli.helptext import add_command
 from gitops_nb.cli.sync_cmds import sync_options
+from gitops_nb.config import VerifySettings
 from gitops_nb.errors import ConfigError, ExitCode
 from gitops_nb.records.load import load_runs
-from gitops_nb.source import SourceSpec, default_cache_dir
-from gitops_nb.source.git import mirror_path, resolve
+from gitops_nb.source import default_cache_dir
+from gitops_nb.source.localrepo import history_source
 from gitops_nb.usecases.sync import diff_app
 
 if TYPE_CHECKING:  # pandas costs ~1 s to import: only history commands pay for it
@@ -154,13 +155,11 @@ def _git_history(args: argparse.Namespace) -> pd.DataFrame:
     ``changes``: one row per commit × object × change, with the changed field paths."""
     from gitops_nb import history
 
-    repo = args.repo
-    if not Path(repo).is_dir():  # a URL: use the cached mirror
-        resolve(SourceSpec(repo, args.ref or "HEAD", args.path or "."), default_cache_dir())
-        repo = str(mirror_path(repo, default_cache_dir()))
-    ref, path = args.ref or "HEAD", args.path or "."
+    repo, ref = history_source(args.repo, args.ref or "HEAD", default_cache_dir())
+    path = args.path or "."
     if args.what == "commits":
-        df = history.commits(repo, ref, path)
+        keys = VerifySettings(tuple(args.verify_keys)) if args.verify_keys else None
+        df = history.commits(repo, ref, path, verify=keys)
     else:
         df = _filter(history.resource_changes(repo, ref, path), args)
     if args.since is not None:
@@ -214,6 +213,13 @@ def register(sub: Any) -> None:
         "--path",
         default=None,
         help="commits/changes: app directory, plain or Kustomize (default the whole repo)",
+    )
+    h.add_argument(
+        "--verify-keys",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="commits: check each commit's signature against these public keys (repeatable)",
     )
     h.add_argument("--kind", dest="filter_kind", default=None, help="only this object kind")
     h.add_argument("--name", dest="filter_name", default=None, help="only this object name")

@@ -59,7 +59,7 @@ def _run(args: argparse.Namespace) -> int:
         code: int = args.func(args)
     except GitOpsError as e:
         err_console().print(f"error: {e}", markup=False, highlight=False)
-        if args.command in ("diff", "apply"):
+        if args.command in ("diff", "apply") and e.exit_code != ExitCode.VERIFY_FAILED:
             return ExitCode.ERROR  # like `kubectl diff`: 0 same, 1 differs, 2 error
         return e.exit_code
     except KeyboardInterrupt:

@@ -11,7 +11,14 @@ from dataclasses import replace
 from typing import Any
 
 from gitops_nb import config
-from gitops_nb.cli.common import add_guard_flags, add_source_flags, credentials, policy_text
+from gitops_nb.cli.common import (
+    add_guard_flags,
+    add_source_flags,
+    credentials,
+    helm_settings,
+    policy_text,
+    verify_settings,
+)
 from gitops_nb.cli.helptext import add_command
 from gitops_nb.errors import GitOpsError
 from gitops_nb.usecases.jsonlog import capture_stray_output, event, json_logger
@@ -45,6 +52,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         )
         if args.ignore:  # flags add to the config's rules
             cfg = replace(cfg, ignore=(*cfg.ignore, *args.ignore)).validate()
+        cfg = replace(
+            cfg, verify=verify_settings(args, cfg.verify), helm=helm_settings(args, cfg.helm)
+        )
     except GitOpsError as e:
         event(log, "config-invalid", logging.ERROR, error=str(e))
         return e.exit_code

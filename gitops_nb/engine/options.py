@@ -78,9 +78,11 @@ class SyncOptions:
         ignore = IgnoreRules.of(cfg.ignore, defaults=cfg.ignore_defaults)
         policy = replace(cfg.policy, reconciler_namespace=own_namespace(cfg.reconciler_namespace))
         # A new policy, identity or adoption re-judges the set: the no-render shortcut must
-        # not vouch for objects the policy would now refuse.
+        # not vouch for objects the policy would now refuse. Helm values given outside Git
+        # change the render at the same commit, so they are part of the key too.
         judged_by = json.dumps(
-            [ignore.digest, repr(policy), cfg.service_account_name, cfg.adopt], sort_keys=True
+            [ignore.digest, repr(policy), cfg.service_account_name, cfg.adopt, repr(cfg.helm)],
+            sort_keys=True,
         )
         return cls(
             app=cfg.app,

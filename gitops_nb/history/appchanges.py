@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from gitops_nb.config import VerifySettings
 from gitops_nb.history.follow import AppHistory
 from gitops_nb.history.frames import frame, to_utc
 from gitops_nb.history.gitlog import (
@@ -21,10 +22,16 @@ from gitops_nb.history.gitlog import (
     _open,
     reverted_commit,
 )
+from gitops_nb.model import Signature
+from gitops_nb.source.verify import signatures
 
 
 def commits(
-    repo: Path | str, ref: str = "HEAD", path: str = ".", renderer: Renderer | None = None
+    repo: Path | str,
+    ref: str = "HEAD",
+    path: str = ".",
+    renderer: Renderer | None = None,
+    verify: VerifySettings | None = None,
 ) -> pd.DataFrame:
     """One row per commit that touched what the app renders from, newest first.
 
@@ -32,10 +39,15 @@ def commits(
     touched the app's files without changing its objects (a comment, a no-op edit), and
     ``error`` when the app did not render at that commit. ``reverts`` is the reverted commit.
     For a plain directory the rows are exactly ``git log REF -- DIR``.
+
+    ``signature_*`` say whether each commit is signed (``gpg``, ``ssh``, ``x509``, ``none``);
+    with ``verify`` keys, whether one of them vouches for it, by which key and signer.
+    Unsigned or unverified commits in a window are an audit finding in themselves.
     """
     r = _open(repo)
     try:
         effects = AppHistory(r, ref, path, renderer).effects()
+        sigs = signatures(Path(r.git_dir), [e.commit.commit for e in effects], verify)
     finally:
         r.close()
     rows: list[dict[str, Any]] = []
@@ -56,9 +68,20 @@ def commits(
                 "is_revert": reverts is not None or c.subject.startswith('Revert "'),
                 "reverts": reverts,
                 "effect": e.effect,
+                **_signature_columns(sigs.get(c.commit)),
             }
         )
     return frame(rows, COMMIT_COLUMNS)
+
+
+def _signature_columns(sig: Signature | None) -> dict[str, Any]:
+    sig = sig or Signature("none")
+    return {
+        "signature_type": sig.type,
+        "signature_verified": sig.verified,
+        "signature_fingerprint": sig.fingerprint,
+        "signature_signer": sig.signer,
+    }
 
 
 def resource_changes(

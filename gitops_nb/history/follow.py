@@ -33,7 +33,7 @@ from typing import Any, Literal
 import git
 import yaml
 
-from gitops_nb.errors import GitOpsError, RenderError
+from gitops_nb.errors import GitOpsError, RefNotFoundError, RenderError
 from gitops_nb.history.gitlog import (
     CommitInfo,
     Renderer,
@@ -205,7 +205,11 @@ class AppHistory:
 
     def paths(self) -> list[str]:
         """The union of the app's closures over the history of ``ref`` (a stable set)."""
-        tip = self.repo.git.rev_parse("--verify", "--end-of-options", f"{self.ref}^{{commit}}")
+        try:
+            tip = self.repo.git.rev_parse("--verify", "--end-of-options", f"{self.ref}^{{commit}}")
+        except git.GitCommandError as e:
+            where = self.repo.working_dir or self.repo.git_dir
+            raise RefNotFoundError(f"{where}: ref {self.ref!r} not found") from e
         # An app gone at the tip still has a history: start from its directory.
         found = set(self.closure_at(tip).files) or {self.path or "."}
         visited: set[str] = set()
@@ -239,7 +243,7 @@ class AppHistory:
     def _compute(self, commit: str, cl: Closure, tree: CommitTree) -> _State | GitOpsError:
         self.renders += 1
         try:
-            if not cl.kustomize:
+            if not (cl.kustomize or cl.chart):  # a chart is rendered like a kustomization
                 return _state(self._walk(tree, self.path))
             if self._renderer is not None:
                 return _state(self._renderer(commit, tree.object_id(self.path)))
@@ -269,7 +273,7 @@ class AppHistory:
         held, so neither the breakage nor the fix shows up as removals and additions.
         """
         log = list(_iter(self.repo, self.ref, self.paths()))
-        kustomize_ever = any(cl.kustomize for cl in self._closures.values())
+        kustomize_ever = any(cl.kustomize or cl.chart for cl in self._closures.values())
         out: list[CommitEffect] = []
         last_good: _State = {}
         for c in reversed(log):

@@ -49,6 +49,10 @@ COMMIT_COLUMNS: dict[str, str] = {
     "is_revert": "bool",
     "reverts": "object",
     "effect": "str",
+    "signature_type": "str",
+    "signature_verified": "bool",
+    "signature_fingerprint": "str",
+    "signature_signer": "str",
 }
 
 CHANGE_COLUMNS: dict[str, str] = {

@@ -73,6 +73,16 @@ class Discovery:
         group, version = _split(api_version)
         return (group, version, kind) in self._by_gvk
 
+    def api_versions(self) -> list[str]:
+        """Served ``group/version`` and ``group/version/Kind`` (``v1``, ``apps/v1/Deployment``),
+        the form Helm's ``.Capabilities.APIVersions`` takes."""
+        self._ensure()
+        out: set[str] = set()
+        for group, version, kind in self._by_gvk:
+            gv = f"{group}/{version}" if group else version
+            out |= {gv, f"{gv}/{kind}"}
+        return sorted(out)
+
     def object_path(self, ref: ObjectRef) -> str:
         r = self.resource_for_ref(ref)
         return r.object_path(ref.namespace if r.namespaced else "", ref.name)

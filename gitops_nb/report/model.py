@@ -316,6 +316,23 @@ def _state_counts(run: SyncRun | None) -> dict[str, int]:
     return counts
 
 
+def _trust_counts(runs: Sequence[SyncRun]) -> dict[str, int]:
+    """Runs refused by commit verification, and commits applied that no trusted key vouched
+    for (an audit finding even with verification off). Shown only when not zero; records
+    written before signatures were read say nothing either way."""
+    refused = sum(1 for r in runs if r.outcome is Outcome.REFUSED)
+    unverified = {
+        r.revision.commit
+        for r in runs
+        if r.outcome is not Outcome.REFUSED
+        and r.revision is not None
+        and r.revision.signature is not None
+        and not r.revision.signature.verified
+    }
+    out = {"runs_refused": refused, "commits_unverified": len(unverified)}
+    return {k: v for k, v in out.items() if v}
+
+
 def from_history(
     records: Sequence[SyncRun],
     *,
@@ -349,6 +366,7 @@ def from_history(
         episodes_open=n_open,
         episodes_resolved=len(intervals) - n_open,
     )
+    counts.update(_trust_counts(period_runs))
     headline = summary(runs_frame(period_runs), intervals, deployments_df=deploys)
     revision = next((r.revision for r in reversed(period_runs) if r.revision), None)
     period = None

@@ -19,6 +19,8 @@ COUNT_LABELS = {
     "error": "Errors",
     "runs": "Runs",
     "runs_failed": "Failed runs",
+    "runs_refused": "Runs refused by commit verification",
+    "commits_unverified": "Unsigned or unverified commits applied",
     "episodes": "Drift episodes",
     "episodes_open": "Open episodes",
     "episodes_resolved": "Resolved episodes",

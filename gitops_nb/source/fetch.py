@@ -10,6 +10,7 @@ from pathlib import Path
 from gitops_nb.binaries import cache_home
 from gitops_nb.model import Manifest, Revision
 from gitops_nb.source.git import Checkout, SourceSpec, fetch
+from gitops_nb.source.helm import ChartContext
 from gitops_nb.source.render import render
 
 
@@ -40,8 +41,13 @@ def default_app_name(spec: SourceSpec) -> str:
     return name[:50] or "app"
 
 
-def fetch_and_render(spec: SourceSpec, cache_dir: Path | None = None) -> Rendered:
-    """Fetch the commit ``spec.ref`` names and render ``spec.path``; validate everything."""
+def fetch_and_render(
+    spec: SourceSpec, cache_dir: Path | None = None, chart: ChartContext | None = None
+) -> Rendered:
+    """Fetch the commit ``spec.ref`` names and render ``spec.path``; validate everything.
+
+    ``chart`` is how a Helm chart at ``spec.path`` is rendered (release, namespace, cluster).
+    """
     checkout = fetch(spec, cache_dir or default_cache_dir())
-    manifests = render(checkout.root, spec.path)
+    manifests = render(checkout.root, spec.path, chart=chart)
     return Rendered(checkout, manifests)

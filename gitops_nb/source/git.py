@@ -13,11 +13,12 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import git
 
+from gitops_nb.config import HelmSettings, VerifySettings
 from gitops_nb.errors import (
     AuthError,
     RefNotFoundError,
@@ -26,6 +27,7 @@ from gitops_nb.errors import (
     UnsafeSourceError,
 )
 from gitops_nb.model import Revision, format_time
+from gitops_nb.source import verify
 from gitops_nb.source.credentials import Credentials, git_config_args, git_environment
 from gitops_nb.source.validation import (
     is_local_url,
@@ -74,6 +76,10 @@ class SourceSpec:
     path: str = "."
     """App directory inside the repository."""
     credentials: Credentials = field(default_factory=Credentials)
+    verify: VerifySettings = field(default_factory=VerifySettings)
+    """Signed commits only (off when it names no keys)."""
+    helm: HelmSettings = field(default_factory=HelmSettings)
+    """How a ``Chart.yaml`` at ``path`` is rendered."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +106,7 @@ def fetch(spec: SourceSpec, cache_dir: Path) -> Checkout:
     _validate(spec)
     with _Session(spec, cache_dir) as s:
         commit = s.resolve()
-        revision = s.revision(commit)
+        revision = s.signed(s.revision(commit))  # before anything is checked out or rendered
         root = s.checkout(commit)
     return Checkout(spec, revision, root)
 
@@ -187,7 +193,16 @@ class _Session:
 
     def _fetch(self, repo_dir: Path, *refspecs: str) -> None:
         self._git(
-            "fetch", "--prune", "--no-tags", "--quiet", "--", self.url, *refspecs, repo=repo_dir
+            # --update-shallow: a shallow clone is a source too (its history ends where it does)
+            "fetch",
+            "--prune",
+            "--no-tags",
+            "--quiet",
+            "--update-shallow",
+            "--",
+            self.url,
+            *refspecs,
+            repo=repo_dir,
         )
 
     def _update(self) -> None:
@@ -265,6 +280,27 @@ class _Session:
             author=f"{commit.author.name} <{commit.author.email}>",
             message=message,
         )
+
+    def signed(self, revision: Revision) -> Revision:
+        """``revision`` with its signature: verified (or refused) when verification is on."""
+        settings = self.spec.verify
+        if not settings.enabled:
+            return replace(revision, signature=verify.observe(self.mirror, revision.commit))
+        tag = ""
+        if settings.ref == "tag":
+            tag = self._tag_ref()
+            if not tag:
+                raise verify.UnverifiedRevision(
+                    f"verify: ref {self.spec.ref!r} is not a tag (verify.ref: tag)", revision
+                )
+        return replace(revision, signature=verify.verify(self.mirror, revision, settings, tag))
+
+    def _tag_ref(self) -> str:
+        ref = self.spec.ref
+        name = ref if ref.startswith("refs/tags/") else f"refs/tags/{ref}"
+        if ref.startswith("refs/") and not ref.startswith("refs/tags/"):
+            return ""
+        return name if self._rev_parse(name) is not None else ""
 
     def checkout(self, sha: str) -> Path:
         """Materialise the commit's tree at ``checkouts/<sha>`` (reused when present)."""

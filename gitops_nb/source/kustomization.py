@@ -62,6 +62,8 @@ class Closure:
     """Kustomization files and every file they read (for plain directories: the directory)."""
     kustomize: bool = False
     """The app directory holds a kustomization."""
+    chart: bool = False
+    """The app directory holds a ``Chart.yaml``: a Helm chart, every file under it counts."""
     outside: list[tuple[str, str]] = field(default_factory=list)
     """``(kustomization file, reference)`` pairs that leave the tree."""
     missing: list[tuple[str, str]] = field(default_factory=list)
@@ -167,6 +169,7 @@ def closure(tree: FileTree, app_path: str) -> Closure:
     if kustomization_file(tree, start) is None:
         if tree.kind(start) is not None:
             result.files.add(start or ".")
+            result.chart = tree.kind(_join(start, "Chart.yaml")) == "file"
         return result
     result.kustomize = True
     seen: set[str] = set()

@@ -16,9 +16,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from gitops_nb.binaries import find_binary
+from gitops_nb.config import HelmSettings
 from gitops_nb.errors import RenderError, ToolMissingError
 from gitops_nb.model import Manifest
+from gitops_nb.source import helm
 from gitops_nb.source.checks import check_manifest
+from gitops_nb.source.helm import ChartContext
 from gitops_nb.source.kustomization import KUSTOMIZATION_FILES, DirectoryTree, closure
 from gitops_nb.source.yamlsafe import load_all
 
@@ -30,19 +33,28 @@ _MAX_STDERR = 2000
 _KLOG_PREFIX = re.compile(r'^[EWIF]\d{4} [\d:.]+\s+\d+ \S+\] (?:"command failed" err=)?', re.M)
 
 
-def render(root: Path, path: str = ".", *, kustomize: str | None = None) -> list[Manifest]:
+def render(
+    root: Path, path: str = ".", *, kustomize: str | None = None, chart: ChartContext | None = None
+) -> list[Manifest]:
     """Render the app directory ``root/path`` into validated manifests.
 
-    A directory holding a kustomization file is built with Kustomize (``kustomize``, if
-    given, is the program to run: a ``kubectl`` or a ``kustomize`` binary); any other
-    directory is walked recursively in sorted order for ``.yaml``/``.yml``/``.json`` files,
-    skipping hidden files and directories.
+    A directory holding a ``Chart.yaml`` is a Helm chart, rendered with ``helm template``
+    (``chart`` gives release, namespace, values and the cluster's capabilities; the
+    defaults name the release after the directory). A directory holding a kustomization
+    file is built with Kustomize (``kustomize``, if given, is the program to run: a
+    ``kubectl`` or a ``kustomize`` binary); any other directory is walked recursively in
+    sorted order for ``.yaml``/``.yml``/``.json`` files, skipping hidden files and directories.
     """
     root = root.resolve()
     app_dir = _app_dir(root, path)
     rel = _rel(root, root / path)
     kfile = next((root / path / n for n in KUSTOMIZATION_FILES if (app_dir / n).is_file()), None)
-    if kfile is not None:
+    if helm.is_chart(app_dir):
+        _refuse_escaping_symlinks(root)
+        ctx = chart or helm.ChartContext(HelmSettings(), app_dir.name or "release", "default")
+        docs = helm.template(root, app_dir, ctx)
+        manifests = helm.applied(m for src, text in docs for m in parse_documents(text, src))
+    elif kfile is not None:
         _refuse_escaping_symlinks(root)
         refuse_escaping_references(root, _rel(root, app_dir))
         prefix = _kustomize_prefix(kustomize) if kustomize else find_kustomize()

@@ -4,7 +4,8 @@
 
 Exit codes: 0 succeeded (in sync or corrected), 1 drift found in detect mode, 2 permanent
 failure (bad config, invalid manifests, forbidden, failed objects), 3 transient failure
-(retry next schedule), 4 another run holds the Lease (nothing touched), 5 interrupted.
+(retry next schedule), 4 another run holds the Lease (nothing touched), 5 interrupted,
+6 refused by commit verification (nothing rendered or written; recorded as ``refused``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,13 @@ from gitops_nb.engine import DiffReport, Engine, SyncOptions
 from gitops_nb.engine.applyset import ApplySet
 from gitops_nb.engine.cause import Prior
 from gitops_nb.engine.inventory import refs_in_records
-from gitops_nb.errors import ExitCode, GitOpsError, InterruptedRun, LeaseHeldError
+from gitops_nb.errors import (
+    ExitCode,
+    GitOpsError,
+    InterruptedRun,
+    LeaseHeldError,
+    VerificationError,
+)
 from gitops_nb.ignore import IgnoreRules
 from gitops_nb.kube import events
 from gitops_nb.kube.client import ClientSettings, Kube, load_configuration
@@ -35,6 +42,8 @@ from gitops_nb.model import Action, ChangeSet, Mode, ObjectRef, Outcome, Revisio
 from gitops_nb.records.store import RecordStore, open_store
 from gitops_nb.source import SourceSpec, default_cache_dir, fetch, redact_url, render
 from gitops_nb.source.credentials import Credentials
+from gitops_nb.source.verify import UnverifiedRevision
+from gitops_nb.usecases.charts import chart_context
 from gitops_nb.usecases.jsonlog import event
 from gitops_nb.usecases.runrecord import count, merge_objects
 
@@ -157,6 +166,10 @@ class Reconciler:
             outcome, code = self._sync(reached)
         except InterruptedRun as e:
             outcome, code, error = Outcome.INTERRUPTED, ExitCode.INTERRUPTED, str(e)
+        except VerificationError as e:  # nothing rendered or written; the record says why
+            outcome, code, error = Outcome.REFUSED, e.exit_code, str(e)
+            reached.revision = e.revision if isinstance(e, UnverifiedRevision) else None
+            self._ev("verification-failed", logging.ERROR, error=error)
         except GitOpsError as e:
             outcome, code, error = Outcome.FAILED, e.exit_code, str(e)
         except Exception as e:  # a bug must still leave a record and free the lease
@@ -205,7 +218,9 @@ class Reconciler:
     def _sync(self, reached: _Reached) -> tuple[Outcome, int]:
         """fetch → (fast no-op) → render → plan → apply; fills ``reached`` as it goes."""
         cfg = self.cfg
-        spec = SourceSpec(cfg.repo, cfg.ref, cfg.path, self.credentials)
+        spec = SourceSpec(
+            cfg.repo, cfg.ref, cfg.path, self.credentials, verify=cfg.verify, helm=cfg.helm
+        )
         checkout = fetch(spec, Path(cfg.cache_dir) if cfg.cache_dir else default_cache_dir())
         revision = reached.revision = checkout.revision
 
@@ -226,7 +241,8 @@ class Reconciler:
             reached.report = quick
             self._ev("in-sync", commit=revision.commit, objects=len(quick.items), rendered=False)
             return Outcome.SUCCEEDED, ExitCode.OK
-        manifests = render(checkout.root, spec.path)
+        chart = chart_context(spec, cfg.app, cfg.namespace, kube=self.kube)
+        manifests = render(checkout.root, spec.path, chart=chart)
         self._ev("rendered", commit=revision.commit, objects=len(manifests))
         desired, report = engine.plan(manifests, opts, Prior.of(self._last_record()))
         reached.report = report
@@ -360,6 +376,15 @@ class Reconciler:
                 "Pruned",
                 f"{len(pruned)} object(s) removed from Git were deleted: "
                 + ", ".join(str(o.ref) for o in pruned[:5]),
+                instance=self.holder,
+            )
+        if run.outcome is Outcome.REFUSED:
+            events.emit(
+                self.kube,
+                about,
+                "VerificationFailed",
+                (run.error or "commit verification failed")[:1000],
+                warning=True,
                 instance=self.holder,
             )
         if run.outcome in (Outcome.FAILED, Outcome.INTERRUPTED):

@@ -1,6 +1,7 @@
 """``diff_app`` and ``apply_app``: fetch, render, then diff or apply one app.
 
-Rendering happens before any API call, so bad input fails before the cluster is touched.
+Rendering happens before any API call, so bad input fails before the cluster is touched (a
+Helm chart alone reads the server's version and discovery, to render for that cluster).
 ``diff_app`` reads through :class:`ReadOnlyKube`: it cannot write, whoever calls it.
 """
 
@@ -18,6 +19,7 @@ from gitops_nb.kube.client import Kube, ReadOnlyKube
 from gitops_nb.model import ChangeSet, Revision
 from gitops_nb.records.configmaps import ConfigMapStore
 from gitops_nb.source import SourceSpec, fetch_and_render
+from gitops_nb.usecases.charts import chart_context
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,8 @@ def diff_app(
     cache_dir: str | Path | None = None,
 ) -> DiffResult:
     """Fetch and render ``spec``, then diff it against the cluster by server dry-run."""
-    rendered = fetch_and_render(spec, Path(cache_dir) if cache_dir else None)
+    chart = chart_context(spec, opts.app, opts.namespace, kubeconfig=kubeconfig)
+    rendered = fetch_and_render(spec, Path(cache_dir) if cache_dir else None, chart)
     with (
         closing(ReadOnlyKube.from_kubeconfig(kubeconfig)) as kube,
         closing(Engine(kube, recorded=_recorded(kube, opts))) as engine,
@@ -83,7 +86,8 @@ def apply_app(
     ``on_rendered(n)`` is told how many objects were rendered before the first request;
     ``on_object`` is called as each object finishes.
     """
-    rendered = fetch_and_render(spec, Path(cache_dir) if cache_dir else None)
+    chart = chart_context(spec, opts.app, opts.namespace, kubeconfig=kubeconfig)
+    rendered = fetch_and_render(spec, Path(cache_dir) if cache_dir else None, chart)
     if on_rendered is not None:
         on_rendered(len(rendered.manifests))
     with (

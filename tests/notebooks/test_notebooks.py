@@ -164,6 +164,8 @@ def test_git_history(demo: DemoResult, run_notebook: RunNotebook) -> None:
     assert "Ingress/prod/web" in html
     assert "mean lead time" in html and "change failure rate" in html
     assert "6 commits" in stdout(nb)
+    assert "6 of 6 commits unsigned or unverified" in stdout(nb)  # the demo signs nothing
+    assert "signature_type" in html
     assert "Revert" in html and "FEATURE_CHECKOUT" in html  # open drift, then deployments
     assert html.index("FEATURE_CHECKOUT") < html.index(">in_sync_at<")  # the deployments table
 

@@ -113,3 +113,43 @@ def test_history_retention_takes_a_count_or_an_age(tmp_path: Path) -> None:
     f.write_text("app: web\nrepo: /r\nhistoryRetention: 4w\n")
     with pytest.raises(ConfigError, match="historyRetention"):
         load(f)
+
+
+def test_verify_and_helm_sections(tmp_path: Path) -> None:
+    f = write(
+        tmp_path,
+        "app: web\nrepo: ./deploy\n"
+        "verify: {mode: ssh, keys: [keys/a.pub, keys/b.pub], ref: tag}\n"
+        "helm:\n  releaseName: rel\n  valuesFiles: [values-prod.yaml]\n"
+        "  values: {replicaCount: 3, image: {tag: '1.2'}}\n  includeCRDs: false\n",
+    )
+    cfg = load(f)
+    assert (cfg.verify.mode, cfg.verify.keys, cfg.verify.ref) == (
+        "ssh",
+        ("keys/a.pub", "keys/b.pub"),
+        "tag",
+    )
+    assert cfg.verify.enabled and not AppConfig().verify.enabled
+    assert cfg.helm.release_name == "rel" and cfg.helm.values_files == ("values-prod.yaml",)
+    assert "replicaCount: 3" in cfg.helm.values and cfg.helm.include_crds is False
+    env = load(None, {"GITOPS_NB_APP": "a", "GITOPS_NB_REPO": "r", "GITOPS_NB_VERIFY": "keys: [k]"})
+    assert env.verify.keys == ("k",)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("verify: {mode: x509, keys: [k]}", "verify.mode: 'x509' must be gpg or ssh"),
+        ("verify: {keys: [k], ref: branch}", "verify.ref: 'branch' must be commit or tag"),
+        ("verify: {key: k}", "unknown keys ['key']"),
+        ("verify: [k]", "must be a mapping"),
+        ("helm: {values: [1]}", "values: must be a mapping"),
+        ("helm: {includeCRDs: maybe}", "includeCRDs: 'maybe' must be true or false"),
+        ("helm: {valuesFiles: [1]}", "must be a list of strings"),
+    ],
+)
+def test_bad_verify_and_helm_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    f = write(tmp_path, f"app: web\nrepo: ./deploy\n{text}\n")
+    with pytest.raises(ConfigError) as info:
+        load(f)
+    assert message in str(info.value)

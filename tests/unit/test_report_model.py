@@ -7,7 +7,7 @@ from datetime import timedelta
 import pandas as pd
 
 from gitops_nb.masking import MASK_DESIRED, MASK_LIVE
-from gitops_nb.model import Action, DiffStatus, ObjectResult
+from gitops_nb.model import Action, DiffStatus, ObjectResult, Outcome, Revision, Signature
 from gitops_nb.report import from_history
 from gitops_nb.report.model import HISTORY, LIVE, synth_diff
 from tests.factories import (
@@ -26,6 +26,7 @@ from tests.factories import (
     in_sync,
     live_report,
     report_run,
+    sync_run,
 )
 
 
@@ -166,3 +167,22 @@ def test_from_history_counts_the_runs_a_coalesced_history_stands_for() -> None:
     assert folded.counts == plain.counts
     assert folded.metrics == plain.metrics
     assert folded.period == plain.period
+
+
+def test_history_report_counts_refused_runs_and_unverified_commits() -> None:
+    def rev(sha: str, sig: Signature | None) -> Revision:
+        return Revision(sha, "2026-11-01T00:00:00Z", "a <a@x>", "m", sig)
+
+    good = Signature("ssh", True, "SHA256:k", "alice@example.com")
+    runs = [
+        sync_run("1", "2026-11-01T10:00:00", revision=rev("a" * 40, None)),  # an old record
+        sync_run("2", "2026-11-01T10:05:00", revision=rev("b" * 40, Signature("none"))),
+        sync_run("3", "2026-11-01T10:10:00", revision=rev("b" * 40, Signature("none"))),
+        sync_run("4", "2026-11-01T10:15:00", revision=rev("c" * 40, Signature("gpg"))),
+        sync_run("5", "2026-11-01T10:20:00", revision=rev("d" * 40, good)),
+        sync_run("6", "2026-11-01T10:25:00", revision=rev("e" * 40, None), outcome=Outcome.REFUSED),
+    ]
+    counts = from_history(runs).counts
+    assert counts["commits_unverified"] == 2 and counts["runs_refused"] == 1
+    clean = from_history(runs[:1] + runs[4:5]).counts
+    assert "commits_unverified" not in clean and "runs_refused" not in clean

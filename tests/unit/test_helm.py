@@ -1,0 +1,254 @@
+"""Helm charts rendered with the pinned helm; ``helm template`` itself is the oracle."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gitops_nb.binaries import HELM, find_binary
+from gitops_nb.cli import main
+from gitops_nb.config import HelmSettings
+from gitops_nb.errors import RenderError
+from gitops_nb.model import Manifest
+from gitops_nb.source import render
+from gitops_nb.source.helm import Capabilities, ChartContext, applied
+from tests.gitrepo import FIXTURES, GitRepo
+
+CAPS = Capabilities(
+    "v1.36.3",
+    (
+        "v1",
+        "apps/v1",
+        "apps/v1/Deployment",
+        "autoscaling/v2",
+        "autoscaling/v2/HorizontalPodAutoscaler",
+    ),
+)
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    shutil.copytree(FIXTURES / "chart-web", tmp_path / "repo" / "apps" / "web")
+    return tmp_path / "repo"
+
+
+def ctx(settings: HelmSettings | None = None, caps: Capabilities | None = CAPS) -> ChartContext:
+    return ChartContext(settings or HelmSettings(), "web", "shop", (lambda: caps) if caps else None)
+
+
+def oracle(chart: Path, *args: str) -> list[dict[str, Any]]:
+    out = subprocess.run(
+        [str(find_binary(HELM)), "template", "web", str(chart), "--namespace", "shop", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return [d for d in yaml.safe_load_all(out) if d]
+
+
+def names(objs: list[dict[str, Any]]) -> list[str]:
+    return sorted(f"{o['kind']}/{o['metadata']['name']}" for o in objs)
+
+
+def test_render_matches_helm_template_minus_tests_and_delete_hooks(root: Path) -> None:
+    ours = render(root, "apps/web", chart=ctx())
+    expected = oracle(
+        root / "apps/web",
+        "--include-crds",
+        "--kube-version",
+        CAPS.kube_version,
+        "--api-versions",
+        ",".join(CAPS.api_versions),
+    )
+    hook = "helm.sh/hook"
+    kept = [  # the documented rule: no test hooks, no delete-only hooks
+        o
+        for o in expected
+        if (o["metadata"].get("annotations") or {}).get(hook) not in ("test", "pre-delete")
+    ]
+    assert len(kept) == len(expected) - 2
+    assert names([m.obj for m in ours]) == names(kept)
+    for m in ours:  # object for object what helm rendered
+        assert m.obj == next(o for o in kept if names([o]) == names([m.obj]))
+    assert names([m.obj for m in ours]) == [
+        "ConfigMap/web-web",
+        "ConfigMap/web-web-pre-install",  # install hooks are applied with the rest
+        "CustomResourceDefinition/widgets.example.com",
+        "Deployment/web-web",
+        "HorizontalPodAutoscaler/web-web",
+        "Ingress/web-web",
+        "Service/web-web",
+        "Widget/web-web",
+    ]  # no test Pod, no pre-delete hook
+    by_name = {m.obj["kind"] + "/" + m.obj["metadata"]["name"]: m for m in ours}
+    assert by_name["Deployment/web-web"].source == "apps/web/templates/deployment.yaml"
+    assert by_name["CustomResourceDefinition/widgets.example.com"].source == (
+        "apps/web/crds/widgets.yaml"
+    )
+    assert by_name["ConfigMap/web-web"].obj["data"]["KUBE_VERSION"] == "v1.36.3"
+    assert by_name["ConfigMap/web-web"].obj["metadata"]["namespace"] == "shop"
+
+
+def test_capabilities_decide_what_renders(root: Path) -> None:
+    no_hpa = Capabilities("v1.36.3", ("v1", "apps/v1"))
+    kinds = {m.obj["kind"] for m in render(root, "apps/web", chart=ctx(caps=no_hpa))}
+    assert "HorizontalPodAutoscaler" not in kinds and "Ingress" in kinds
+    with pytest.raises(RenderError) as info:  # Chart.yaml: kubeVersion ">=1.30.0-0"
+        render(root, "apps/web", chart=ctx(caps=Capabilities("v1.18.0")))
+    assert info.value.location == "apps/web/Chart.yaml:1"
+    assert "kubeVersion" in str(info.value) or "incompatible" in str(info.value)
+
+
+def test_values_files_inline_values_and_set(root: Path) -> None:
+    (root / "env").mkdir()
+    (root / "env" / "prod.yaml").write_text("replicaCount: 4\nconfig:\n  greeting: prod\n")
+    settings = HelmSettings(
+        values_files=("env/prod.yaml",),
+        values="image:\n  tag: '1.26'\n",
+        set=("config.greeting=from-set",),
+        include_crds=False,
+    )
+    objs = {m.obj["kind"]: m.obj for m in render(root, "apps/web", chart=ctx(settings))}
+    objs["ConfigMap"] = next(
+        m.obj
+        for m in render(root, "apps/web", chart=ctx(settings))
+        if m.obj["metadata"]["name"] == "web-web"
+    )
+    assert objs["Deployment"]["spec"]["replicas"] == 4
+    assert objs["Deployment"]["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.26"
+    assert objs["ConfigMap"]["data"]["GREETING"] == "from-set"  # --set comes last
+    assert "CustomResourceDefinition" not in objs
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("../outside.yaml", "leaves the checkout"), ("env/missing.yaml", "does not exist")],
+)
+def test_values_files_must_be_in_the_checkout(root: Path, name: str, message: str) -> None:
+    (root.parent / "outside.yaml").write_text("replicaCount: 9\n")
+    with pytest.raises(RenderError) as info:
+        render(root, "apps/web", chart=ctx(HelmSettings(values_files=(name,))))
+    assert info.value.location == name and message in str(info.value)
+
+
+def test_broken_template_names_the_template_file_and_line(root: Path) -> None:
+    (root / "apps/web/templates/broken.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n"
+        "  k: {{ .Values.nope.deeper }}\n"
+    )
+    with pytest.raises(RenderError) as info:
+        render(root, "apps/web", chart=ctx())
+    assert info.value.location == "apps/web/templates/broken.yaml:6"
+    assert "nil pointer" in str(info.value)
+
+
+def test_template_rendering_invalid_yaml_names_the_template(root: Path) -> None:
+    (root / "apps/web/templates/bad.yaml").write_text("apiVersion: v1\nkind: [unclosed\n")
+    with pytest.raises(RenderError) as info:
+        render(root, "apps/web", chart=ctx())
+    assert info.value.location == "apps/web/templates/bad.yaml:2"
+
+
+def test_remote_dependency_must_be_vendored(root: Path) -> None:
+    chart = root / "apps/web/Chart.yaml"
+    chart.write_text(
+        chart.read_text()
+        + "dependencies:\n  - name: redis\n    version: 18.0.0\n"
+        + "    repository: https://charts.example.com/stable\n"
+    )
+    with pytest.raises(RenderError) as info:
+        render(root, "apps/web", chart=ctx())
+    assert info.value.location == "apps/web/Chart.yaml:9"
+    assert "'redis' (https://charts.example.com/stable) is not vendored in charts/" in str(
+        info.value
+    )
+    # Vendored in charts/, the same dependency renders, named by its own files.
+    sub = root / "apps/web/charts/redis"
+    (sub / "templates").mkdir(parents=True)
+    (sub / "Chart.yaml").write_text("apiVersion: v2\nname: redis\nversion: 18.0.0\n")
+    (sub / "templates/cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: redis-conf\ndata:\n  a: b\n"
+    )
+    sources = {m.obj["metadata"]["name"]: m.source for m in render(root, "apps/web", chart=ctx())}
+    assert sources["redis-conf"] == "apps/web/charts/redis/templates/cm.yaml"
+
+
+def test_symlink_out_of_the_checkout_is_refused(root: Path, tmp_path: Path) -> None:
+    (tmp_path / "secret.yaml").write_text("k: v\n")
+    (root / "apps/web/templates/leak.yaml").symlink_to(tmp_path / "secret.yaml")
+    with pytest.raises(RenderError, match="symlink escapes the repository"):
+        render(root, "apps/web", chart=ctx())
+
+
+def test_hook_rules() -> None:
+    def m(hook: str) -> Manifest:
+        meta = {"name": hook or "plain", "annotations": {"helm.sh/hook": hook} if hook else {}}
+        return Manifest({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta}, "f", 1)
+
+    kept = applied([m(""), m("pre-install"), m("post-upgrade"), m("test"), m("pre-delete")])
+    assert [x.obj["metadata"]["name"] for x in kept] == ["plain", "pre-install", "post-upgrade"]
+    assert [x.obj["metadata"]["name"] for x in applied([m("pre-delete,post-install")])] == [
+        "pre-delete,post-install"
+    ]
+
+
+APP = "apps/web"
+
+
+def edit(repo: GitRepo, rel: str, old: str, new: str) -> None:
+    text = (repo.path / rel).read_text()
+    assert old in text
+    repo.write(rel, text.replace(old, new))
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_chart_history_follows_values_and_templates(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.add_fixture("chart-web", APP)
+    first = repo.commit("web chart 1.0.0")
+    edit(repo, f"{APP}/values.yaml", "replicaCount: 2", "replicaCount: 4")
+    values = repo.commit("web: 4 replicas")
+    repo.write("README.md", "not the chart\n")
+    repo.commit("docs only")
+    edit(repo, f"{APP}/templates/service.yaml", "targetPort: 8080", "targetPort: 9090")
+    template = repo.commit("web: target port")
+    code, out, err = run(
+        capsys, "history", "commits", "--repo", str(repo.path), "--path", APP, "-o", "json"
+    )
+    assert code == 0, err
+    commits = {c["commit"]: c for c in json.loads(out)}
+    assert set(commits) == {first, values, template}
+    assert {commits[c]["effect"] for c in (values, template)} == {"changed"}
+    code, out, err = run(
+        capsys, "history", "changes", "--repo", str(repo.path), "--path", APP, "-o", "json"
+    )
+    assert code == 0, err
+    rows = {(r["commit"], r["kind"], r["file"], tuple(r["fields"])) for r in json.loads(out)}
+    assert (values, "Deployment", f"{APP}/templates/deployment.yaml", ("spec.replicas",)) in rows
+    port = ("spec.ports[port=80].targetPort",)
+    assert (template, "Service", f"{APP}/templates/service.yaml", port) in rows
+    assert {c for c, *_ in rows} == {first, values, template}
+
+
+def test_chart_at_the_repository_root(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "chart-web", root)
+    sources = {m.source for m in render(root, ".", chart=ctx())}
+    assert "templates/deployment.yaml" in sources
+    (root / "templates/broken.yaml").write_text("k: {{ .Values.nope.deeper }}\n")
+    with pytest.raises(RenderError) as info:
+        render(root, ".", chart=ctx())
+    assert info.value.location == "templates/broken.yaml:1"
