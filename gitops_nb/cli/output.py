@@ -70,7 +70,7 @@ def diff_table(app: str, revision: Revision | None, diffs: Sequence[ResourceDiff
         if not d.changes:
             _row(table, str(d.status), _cause(d.cause), str(d.ref), "", "", "", d.error or "")
         for c in d.changes:
-            who = f"{c.changed_by} ({c.operation}, {c.time})" if c.manager else c.changed_by
+            who = f"{c.changed_by} ({c.operation}, {c.time_text})" if c.manager else c.changed_by
             _row(
                 table,
                 str(d.status),

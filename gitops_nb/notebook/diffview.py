@@ -101,7 +101,7 @@ def render_diff_html(diff: ResourceDiff) -> str:
                 value_text(c.desired),
                 c.changed_by,
                 c.operation or "",
-                c.time or "",
+                c.time_text,
             )
             body.append("<tr>" + "".join(f"<td><code>{escape(x)}</code></td>" for x in cells))
         parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")

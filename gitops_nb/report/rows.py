@@ -92,7 +92,7 @@ def change_row(change: FieldChange) -> list[str]:
         value_text(change.desired),
         change.changed_by if change.manager or change.op != "changed" else "",
         change.operation or "",
-        ts_text(change.time),
+        ts_text(change.time) if change.time else change.time_text,
     ]
 
 
