@@ -83,11 +83,13 @@ def narrow(df: pd.DataFrame, view: str) -> pd.DataFrame:
         elif pd.api.types.is_timedelta64_dtype(series):
             out[col] = series.map(_duration)
         elif col in ID_CHARS:
-            out[col] = series.map(lambda v, n=ID_CHARS[col]: _cell(v, n).rstrip("…")[:n])
+            out[col] = series.map(lambda v, n=ID_CHARS[col]: _cell(v, 10_000)[:n])
         elif pd.api.types.is_bool_dtype(series):
             out[col] = series.map(lambda v: "yes" if v else "")
         else:
             out[col] = series.map(_cell)
+    if view in ("drift", "timeline") and "path" in out.columns:
+        out["path"] = out["path"].replace("", "(whole object)")
     return out.reset_index(drop=True)
 
 

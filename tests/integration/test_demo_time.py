@@ -99,3 +99,19 @@ def test_every_demo_starts_on_a_fresh_cluster_and_gives_the_same_numbers(
     out = capsys.readouterr().out
     assert "runs/hour; mean time to restore" in out
     assert json.loads((work / "history.jsonl").read_text().splitlines()[0])["app"] == "shop"
+
+
+def test_kubectl_scale_is_recorded_without_a_time_and_shown_as_time_unknown(
+    demo: DemoResult,
+) -> None:
+    scaled = [
+        c
+        for r in demo.runs
+        for o in r.objects
+        for c in o.changes
+        if c.path == "spec.replicas" and c.manager is not None
+    ]
+    assert scaled, "the demo scales by hand"
+    # what the API server records for `kubectl scale` (the README says so too)
+    assert {(c.manager, c.operation, c.time) for c in scaled} == {("kubectl", "Update", None)}
+    assert {c.time_text for c in scaled} == {"time unknown"}

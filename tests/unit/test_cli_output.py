@@ -90,9 +90,9 @@ def test_a_manager_without_a_time_says_time_unknown() -> None:
     scaled = ResourceDiff(
         ObjectRef("apps/v1", "Deployment", "prod", "web"),
         DiffStatus.DRIFTED,
-        (FieldChange("spec.replicas", 5, 2, "kubectl-scale", "Update", None),),
+        (FieldChange("spec.replicas", 5, 2, "kubectl", "Update", None),),
     )
     out = rendered("table", [scaled])
-    assert "kubectl-scale (Update, time unknown)" in out
+    assert "kubectl (Update, time unknown)" in out
     assert "None" not in out
     assert FieldChange("spec.replicas", 5, 2, None, None, None).time_text == ""

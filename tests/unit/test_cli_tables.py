@@ -18,7 +18,7 @@ def test_runs_keep_key_columns_short_ids_and_seconds() -> None:
     assert list(df.columns) == [c for c in NARROW["runs"] if c in df.columns]
     assert "run_id" not in df.columns and "message" not in df.columns
     assert df["started"].iloc[0] == "2026-11-28 10:00:00"
-    assert all(len(c) <= 12 for c in df["commit"])
+    assert list(df["commit"]) == [r.revision.commit[:12] for r in history_runs() if r.revision]
 
 
 def test_cells_are_one_line_and_bounded() -> None:
