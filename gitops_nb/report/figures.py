@@ -172,6 +172,16 @@ def timeline_figure(intervals: pd.DataFrame, *, now: datetime | None = None) -> 
             edgecolor="#333333",
             linewidth=0.6,
         )
+        if e["open"]:  # still drifted: an arrow at "now", visible however short the bar
+            ax.plot(
+                left + width,
+                lane_of[e["lane"]],
+                marker=">",
+                markersize=7,
+                color=colour[e["manager"]],
+                markeredgecolor="#333333",
+                linestyle="none",
+            )
     ax.set_yticks(range(len(lanes)), [lane_label(*lane) for lane in lanes], fontsize=8)
     ax.set_ylim(len(lanes) - 0.5, -0.5)  # first lane at the top
     pad = span * 0.02

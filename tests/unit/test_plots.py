@@ -24,6 +24,7 @@ from gitops_nb.report.figures import (
     UNKNOWN_MANAGER,
     lane_label,
     manager_colours,
+    mdates,
 )
 from tests.factories import (
     DEP,
@@ -209,3 +210,11 @@ def test_plots_do_not_touch_pyplot() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_an_open_episode_ends_in_an_arrow_at_now() -> None:
+    fig = timeline_figure(drift_intervals(history_runs()), now=NOW)
+    arrows = [line for line in fig.axes[0].lines if line.get_marker() == ">"]
+    assert len(arrows) == 2  # one per open episode
+    now = mdates.date2num(NOW.replace(tzinfo=None))
+    assert all(line.get_xdata()[0] == pytest.approx(now) for line in arrows)  # type: ignore[index]
