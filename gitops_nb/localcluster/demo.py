@@ -298,10 +298,14 @@ def main(argv: list[str] | None = None) -> int:
         from gitops_nb.history import runs as runs_frame
         from gitops_nb.report.fmt import duration_text
 
+        table = runs_frame(result.runs)
         print(
-            runs_frame(result.runs)[
-                ["started", "mode", "outcome", "commit", "drifted", "configured", "created"]
-            ].to_string(index=False)
+            table[["started", "mode", "outcome", "commit", "drifted", "configured", "created"]]
+            .assign(
+                started=table["started"].dt.strftime("%Y-%m-%d %H:%M"),
+                commit=table["commit"].str[:12],
+            )
+            .to_string(index=False)
         )
         iv = drift_intervals(result.runs)
         deps = deployments(result.runs)
@@ -312,7 +316,16 @@ def main(argv: list[str] | None = None) -> int:
             f"mean lead time {duration_text(numbers['mean_lead_time_s'])}"
         )
         print(f"\n{len(iv)} drift episodes, {int(iv['open'].sum())} still open:")
-        print(iv[["object", "path", "live", "manager", "resolved_by"]].to_string(index=False))
+        print(
+            iv[["object", "path", "live", "manager", "resolved_by"]]
+            .assign(
+                path=iv["path"].replace("", "(whole object)"),
+                live=iv["live"].fillna(""),
+                manager=iv["manager"].fillna("(unknown)"),
+                resolved_by=iv["resolved_by"].fillna("(still open)"),
+            )
+            .to_string(index=False)
+        )
         print(f"\n{len(deps)} deployments:")
         print(
             deps[["commit", "author", "message", "is_revert", "n_objects"]]
