@@ -27,12 +27,12 @@ METRIC_DEFINITIONS: dict[str, str] = {
     "runs": "sync runs recorded in the period",
     "sync_frequency": "runs per hour between the first and the last run's start",
     "success_rate": "runs that succeeded, of all runs that were not skipped",
-    "mean_lead_time_s": "mean time from a commit to the run that applied it",
-    "median_lead_time_s": "median time from a commit to the run that applied it",
+    "mean_lead_time_s": "mean time from a commit to the end of the run that applied it",
+    "median_lead_time_s": "median time from a commit to the end of the run that applied it",
     "drift_episodes": "one field (or object) changed outside Git, from first sighting to end",
     "open_episodes": "drift episodes not yet ended",
-    "mean_time_to_restore_s": "mean time from a drift episode's first sighting to the run "
-    "that found it gone (resolved episodes only)",
+    "mean_time_to_restore_s": "mean time from a resolved drift episode's first sighting to "
+    "the run that found it gone",
     "deployments": "commits the reconciler rendered and applied",
     "failed_changes": "deployments that are a revert or were reverted later",
     "change_failure_rate": "failed changes / deployments: deployments that are a revert "
