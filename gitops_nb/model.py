@@ -241,6 +241,12 @@ class FieldChange:
         who = self.manager or "(unknown)"
         return f"added by {who}" if self.op == OP_ADDED else who
 
+    @property
+    def time_text(self) -> str:
+        """The "when" cell: the manager's time, ``time unknown`` when a manager wrote without
+        one (``kubectl scale`` through the scale subresource), "" when no manager is known."""
+        return self.time or ("time unknown" if self.manager else "")
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         if self.cause is None:

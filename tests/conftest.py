@@ -77,7 +77,8 @@ def demo(cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> Dem
     """The audit demo (repo, reconcile story with drift and a revert, history) on the session
     cluster, shared by the notebook and story tests. It owns namespace ``prod`` and app
     ``shop``; no other test uses them, and those tests only read it."""
-    return build_demo(tmp_path_factory.mktemp("demo"), cluster)
+    work = tmp_path_factory.mktemp("demo")
+    return build_demo(work, cluster, cache_dir=work / "cache")
 
 
 @pytest.fixture

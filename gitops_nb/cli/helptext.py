@@ -27,10 +27,12 @@ EXAMPLES = {
     "diff": [
         "gitops-nb diff --repo ./deploy --path apps/web -n prod",
         "gitops-nb diff --repo https://git.example.com/deploy.git --ref main -o json",
+        "gitops-nb diff --repo ./deploy --path apps/web -n prod --only-drifted",
     ],
     "apply": [
         "gitops-nb apply --repo ./deploy --path apps/web -n prod --dry-run",
         "gitops-nb apply --repo ./deploy --path apps/web -n prod --prune --force-conflicts",
+        "gitops-nb apply --repo ./deploy --path apps/web -n prod -v   # unchanged objects too",
     ],
     "reconcile": [
         "gitops-nb reconcile --config /etc/gitops-nb/config.yaml",
@@ -39,6 +41,7 @@ EXAMPLES = {
     ],
     "history": [
         "gitops-nb history runs --history-dir history/ --since 7d",
+        "gitops-nb history timeline --history-dir history/ -o wide   # every column",
         "gitops-nb history timeline --app web -n prod --kind Deployment -o csv",
         "gitops-nb history commits --repo ./deploy --path overlays/prod",
         "gitops-nb history changes --repo ./deploy --path overlays/prod -o json",

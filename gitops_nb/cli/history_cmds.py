@@ -18,6 +18,8 @@ from gitops_nb.source import default_cache_dir
 from gitops_nb.source.localrepo import history_source
 from gitops_nb.usecases.sync import diff_app
 
+TABLES = ("table", "wide")
+
 if TYPE_CHECKING:  # pandas costs ~1 s to import: only history commands pay for it
     import pandas as pd
 
@@ -89,7 +91,16 @@ def _table(df: pd.DataFrame) -> str:
         return df.to_string(index=False) if len(df) else "(no rows)"
 
 
-def _emit(df: pd.DataFrame, fmt: str, out: str | None) -> None:
+def _shown(df: pd.DataFrame, fmt: str, view: str) -> str:
+    """``table``: the key columns, one line each (:mod:`gitops_nb.cli.tables`); ``wide``: all."""
+    if fmt == "wide":
+        return _table(df)
+    from gitops_nb.cli.tables import narrow
+
+    return _table(narrow(df, view))
+
+
+def _emit(df: pd.DataFrame, fmt: str, out: str | None, view: str) -> None:
     if fmt == "parquet":
         if not out:
             raise ConfigError("-o parquet writes a binary file: give --out FILE")
@@ -102,17 +113,19 @@ def _emit(df: pd.DataFrame, fmt: str, out: str | None) -> None:
     elif fmt == "json":
         text = df.to_json(orient="records", date_format="iso", indent=2) or "[]"
     else:
-        text = _table(df)
+        text = _shown(df, fmt, view)
     if out:
         Path(out).write_text(text + ("" if text.endswith("\n") else "\n"))
     else:
         sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
 
 
-def _sections(drift: pd.DataFrame, deployments: pd.DataFrame, args: argparse.Namespace) -> int:
-    """Drift first, then deployments, as two titled tables (``-o table``)."""
-    drift_text = _table(drift)
-    deploy_text = _table(deployments)
+def _sections(
+    drift: pd.DataFrame, deployments: pd.DataFrame, args: argparse.Namespace, view: str
+) -> int:
+    """Drift first, then deployments, as two titled tables (``-o table`` or ``wide``)."""
+    drift_text = _shown(drift, args.output, view)
+    deploy_text = _shown(deployments, args.output, "deployments" if view == "timeline" else view)
     text = f"Drift (open first):\n{drift_text}\n\nDeployments (Git changes):\n{deploy_text}\n"
     if args.out:
         Path(args.out).write_text(text)
@@ -139,14 +152,14 @@ def cmd_history(args: argparse.Namespace) -> int:
             df = history.deployments(runs)
         elif args.what == "drift":
             rows = _filter(history.drift(runs), args)
-            if args.output == "table":
-                return _sections(drift_rows(rows), git_rows(rows), args)
+            if args.output in TABLES:
+                return _sections(drift_rows(rows), git_rows(rows), args, "drift")
             df = rows
         else:
             df = episodes_view(_filter(history.drift_intervals(runs), args))
-            if args.output == "table":
-                return _sections(df, history.deployments(runs), args)
-    _emit(df, args.output, args.out)
+            if args.output in TABLES:
+                return _sections(df, history.deployments(runs), args, "timeline")
+    _emit(df, args.output, args.out, args.what)
     return ExitCode.OK
 
 
@@ -224,7 +237,13 @@ def register(sub: Any) -> None:
     h.add_argument("--kind", dest="filter_kind", default=None, help="only this object kind")
     h.add_argument("--name", dest="filter_name", default=None, help="only this object name")
     h.add_argument("--object-namespace", default=None, help="only objects in this namespace")
-    h.add_argument("-o", "--output", choices=("table", "csv", "json", "parquet"), default="table")
+    h.add_argument(
+        "-o",
+        "--output",
+        choices=(*TABLES, "csv", "json", "parquet"),
+        default="table",
+        help="table: key columns that fit a terminal; wide: every column",
+    )
     h.add_argument("--out", default=None, help="write to this file instead of stdout")
     h.set_defaults(func=cmd_history)
 

@@ -8,6 +8,7 @@ Markdown report.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gitops_nb.escaping import markdown, markdown_table
-from gitops_nb.model import Cause, ChangeSet, ResourceDiff, Revision
+from gitops_nb.model import Action, Cause, ChangeSet, DiffStatus, ResourceDiff, Revision
 
 
 def _short(value: Any, limit: int = 60) -> str:
@@ -70,7 +71,7 @@ def diff_table(app: str, revision: Revision | None, diffs: Sequence[ResourceDiff
         if not d.changes:
             _row(table, str(d.status), _cause(d.cause), str(d.ref), "", "", "", d.error or "")
         for c in d.changes:
-            who = f"{c.changed_by} ({c.operation}, {c.time})" if c.manager else c.changed_by
+            who = f"{c.changed_by} ({c.operation}, {c.time_text})" if c.manager else c.changed_by
             _row(
                 table,
                 str(d.status),
@@ -117,17 +118,44 @@ def diff_markdown(app: str, revision: Revision | None, diffs: Sequence[ResourceD
     return "\n".join([*lines, *markdown_table(header, rows)]) + "\n"
 
 
-def render_changeset(changes: ChangeSet, fmt: str, console: Console, *, dry_run: bool) -> None:
+def diff_summary(diffs: Sequence[ResourceDiff]) -> str:
+    """The closing line of ``diff``: ``1,995 in sync, 5 drifted, 1 missing``."""
+    counts = Counter(d.status for d in diffs)
+    order = [s for s in DiffStatus if counts[s]]
+    return ", ".join(f"{counts[s]:,} {_STATUS_WORDS.get(s, str(s).lower())}" for s in order) or (
+        "no objects"
+    )
+
+
+_STATUS_WORDS = {DiffStatus.IN_SYNC: "in sync", DiffStatus.ERROR: "errors"}
+
+
+def changeset_summary(changes: ChangeSet, *, dry_run: bool) -> str:
+    """``2,000 objects: 1 configured, 1,999 unchanged`` (``would be`` in a dry run)."""
+    counts = {k: v for k, v in changes.counts().items() if v}
+    total = sum(counts.values())
+    if not total:
+        return "nothing to do"
+    parts = ", ".join(f"{v:,} {k}" for k, v in counts.items())
+    return f"{total:,} objects{' (dry run: nothing written)' if dry_run else ''}: {parts}"
+
+
+def render_changeset(
+    changes: ChangeSet, fmt: str, console: Console, *, dry_run: bool, verbose: bool = False
+) -> None:
+    """JSON: the whole ChangeSet. Table: the objects that changed (every one with
+    ``verbose``), then the summary line."""
     if fmt == "json":
         doc = {**changes.to_dict(), "dryRun": dry_run}
         console.print_json(json.dumps(doc), indent=2, highlight=False)
         return
-    title = "ChangeSet (dry run: nothing written)" if dry_run else "ChangeSet"
-    table = Table(title=title, title_justify="left")
-    for col in ("ACTION", "OBJECT", "ERROR"):
-        table.add_column(col, overflow="fold")
-    for e in changes.entries:
-        _row(table, str(e.action), str(e.ref), e.error or "")
-    console.print(table)
-    counts = ", ".join(f"{k} {v}" for k, v in changes.counts().items() if v)
-    console.print(counts or "nothing to do", markup=False, highlight=False)
+    shown = [e for e in changes.entries if verbose or e.action is not Action.UNCHANGED]
+    if shown:
+        title = "ChangeSet (dry run: nothing written)" if dry_run else "ChangeSet"
+        table = Table(title=title, title_justify="left")
+        for col in ("ACTION", "OBJECT", "ERROR"):
+            table.add_column(col, overflow="fold")
+        for e in shown:
+            _row(table, str(e.action), str(e.ref), e.error or "")
+        console.print(table)
+    console.print(changeset_summary(changes, dry_run=dry_run), markup=False, highlight=False)

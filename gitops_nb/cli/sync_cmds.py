@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -18,9 +17,10 @@ from gitops_nb.cli.common import (
     source_spec,
 )
 from gitops_nb.cli.helptext import add_command
-from gitops_nb.cli.output import render_changeset, render_diff
+from gitops_nb.cli.output import diff_summary, render_changeset, render_diff
+from gitops_nb.cli.progress import Progress
 from gitops_nb.engine import SyncOptions
-from gitops_nb.model import Action, ObjectRef
+from gitops_nb.model import DiffStatus
 from gitops_nb.policyspec import Policy
 from gitops_nb.source import default_app_name
 from gitops_nb.usecases.sync import apply_app, diff_app
@@ -41,8 +41,20 @@ def sync_options(args: argparse.Namespace) -> SyncOptions:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     opts = sync_options(args)
-    result = diff_app(source_spec(args), opts, kubeconfig=args.kubeconfig, cache_dir=args.cache_dir)
-    render_diff(opts.app, result.revision, result.report.diffs, args.output, console())
+    with Progress(err_console(), "diffing") as progress:
+        result = diff_app(
+            source_spec(args),
+            opts,
+            kubeconfig=args.kubeconfig,
+            cache_dir=args.cache_dir,
+            on_rendered=progress.rendered,
+        )
+    diffs = result.report.diffs
+    shown = [d for d in diffs if d.status is not DiffStatus.IN_SYNC] if args.only_drifted else diffs
+    out = console()
+    render_diff(opts.app, result.revision, shown, args.output, out)
+    if args.output == "table":
+        out.print(diff_summary(diffs), markup=False, highlight=False)
     _warn(result.report.warnings)
     return result.exit_code
 
@@ -62,48 +74,23 @@ def cmd_apply(args: argparse.Namespace) -> int:
         max_prune_ratio=args.max_prune_ratio,
         ignore=ignore_rules(args),
     )
-    progress = _Progress()
-    try:
+    verb = "dry-run applying" if args.dry_run else "applying"
+    with Progress(err_console(), verb) as progress:
         result = apply_app(
             source_spec(args),
             opts,
             kubeconfig=args.kubeconfig,
             cache_dir=args.cache_dir,
             on_object=progress.advance,
-            on_rendered=progress.start,
+            on_rendered=progress.rendered,
         )
-    finally:
-        progress.stop()
-    render_changeset(result.changes, args.output, console(), dry_run=args.dry_run)
+    render_changeset(
+        result.changes, args.output, console(), dry_run=args.dry_run, verbose=args.verbose
+    )
     _warn(result.warnings)
     for e in result.changes.failed:
         err_console().print(f"failed: {e.ref}: {e.error}", markup=False, highlight=False)
     return result.exit_code
-
-
-class _Progress:
-    """A progress bar on an interactive terminal for long runs (nothing otherwise)."""
-
-    def __init__(self) -> None:
-        self._bar: Any = None
-        self._task: Any = None
-
-    def start(self, total: int) -> None:
-        if not sys.stderr.isatty() or total < 50:
-            return
-        from rich.progress import Progress
-
-        self._bar = Progress(transient=True, console=None)
-        self._task = self._bar.add_task("applying", total=total)
-        self._bar.start()
-
-    def advance(self, _ref: ObjectRef, _action: Action, _err: str | None) -> None:
-        if self._bar is not None:
-            self._bar.advance(self._task)
-
-    def stop(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
 
 
 def register(sub: Any) -> None:
@@ -116,6 +103,11 @@ def register(sub: Any) -> None:
         help="dry-run every object, ignoring fingerprints of untouched ones",
     )
     p.add_argument("-o", "--output", choices=("table", "json", "yaml", "markdown"), default="table")
+    p.add_argument(
+        "--only-drifted",
+        action="store_true",
+        help="leave objects in sync out of the output (the summary line still counts them)",
+    )
     p.set_defaults(func=cmd_diff)
 
     p = add_command(sub, "apply", "server-side apply Git to the cluster (and prune)")
@@ -140,4 +132,10 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--max-prune-ratio", type=float, default=0.5)
     p.add_argument("-o", "--output", choices=("table", "json"), default="table")
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="list unchanged objects too (default: a summary and the objects that changed)",
+    )
     p.set_defaults(func=cmd_apply)

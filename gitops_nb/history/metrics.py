@@ -21,6 +21,26 @@ LEAD_COLUMNS: dict[str, str] = {
 
 TOP = 5
 
+#: what each :func:`summary` number means, written next to it wherever it is shown
+#: (notebook headline tables, HTML and Markdown reports)
+METRIC_DEFINITIONS: dict[str, str] = {
+    "runs": "sync runs recorded in the period",
+    "sync_frequency": "runs per hour between the first and the last run's start",
+    "success_rate": "runs that succeeded, of all runs that were not skipped",
+    "mean_lead_time_s": "mean time from a commit to the end of the run that applied it",
+    "median_lead_time_s": "median time from a commit to the end of the run that applied it",
+    "drift_episodes": "one field (or object) changed outside Git, from first sighting to end",
+    "open_episodes": "drift episodes not yet ended",
+    "mean_time_to_restore_s": "mean time from a resolved drift episode's first sighting to "
+    "the run that found it gone",
+    "deployments": "commits the reconciler rendered and applied",
+    "failed_changes": "deployments that are a revert or were reverted later",
+    "change_failure_rate": "failed changes / deployments: deployments that are a revert "
+    "or were reverted later",
+    "most_drifted_objects": "objects with the most drift episodes",
+    "most_responsible_managers": "field managers that wrote the most drifted values",
+}
+
 
 def _run_positions(commits_df: pd.DataFrame, runs_df: pd.DataFrame) -> list[tuple[int, Any, str]]:
     """(position of the newest commit a run applies, started, run_id) per succeeded run.

@@ -2,15 +2,22 @@
 with kubectl-made drift and a ``git revert`` in between, then reports and a history export.
 
     python examples/demo.py          # what `make demo` runs
+
+The story spans about nine hours of simulated time (:class:`StoryClock`): the run records'
+``started``/``finished`` and the commits' dates follow it, so restore times, lead times and the
+sync frequency are realistic and the same on every run. Only the ``managedFields`` times of
+the hand changes are real: the API server stamps them and no client can set them.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import io
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,14 +25,49 @@ from gitops_nb.config import AppConfig
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.resources import NAMESPACES
 from gitops_nb.localcluster import LocalCluster, find_binary
-from gitops_nb.model import Mode, SyncRun
+from gitops_nb.model import Mode, SyncRun, parse_time
 from gitops_nb.records.files import export_jsonl, read_dir
+from gitops_nb.source import default_cache_dir
 from gitops_nb.usecases.jsonlog import json_logger
 from gitops_nb.usecases.reconcile import reconcile_app
 
 APP = "shop"
 NAMESPACE = "prod"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+STORY_MINUTES = 555  # the last run's offset from the first commit (9 h 15 min)
+
+
+class StoryClock:
+    """The demo's simulated time, injected into the reconciler as its clock.
+
+    ``at(minutes)`` moves the story to ``start + minutes``. From its first reading a moment
+    runs in real time, so a run's ``started`` is exactly its moment (reruns give the same
+    numbers) and ``finished - started`` is what the run really took.
+    """
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.start = start
+        self._moment = start
+        self._since: float | None = None
+
+    def at(self, minutes: float) -> dt.datetime:
+        moment = self.start + dt.timedelta(minutes=minutes)
+        if moment < self._moment:
+            raise ValueError(f"the story moves forward only: {moment} < {self._moment}")
+        self._moment, self._since = moment, None
+        return moment
+
+    def __call__(self) -> dt.datetime:
+        if self._since is None:
+            self._since = time.monotonic()
+            return self._moment
+        return self._moment + dt.timedelta(seconds=time.monotonic() - self._since)
+
+
+def story_start(now: dt.datetime | None = None) -> dt.datetime:
+    """The first commit's time: the story's last run falls on the current minute."""
+    end = (now or dt.datetime.now(dt.UTC)).replace(second=0, microsecond=0)
+    return end - dt.timedelta(minutes=STORY_MINUTES)
 
 
 @dataclass
@@ -46,7 +88,7 @@ class _Repo:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def git(self, *args: str, author: str | None = None) -> str:
+    def git(self, *args: str, author: str | None = None, when: dt.datetime | None = None) -> str:
         env = None
         if author:
             name, email = author.split("|")
@@ -57,6 +99,8 @@ class _Repo:
                 "GIT_COMMITTER_EMAIL": email,
                 "PATH": "/usr/bin:/bin",
             }
+            if when is not None:
+                env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = when.isoformat()
         out = subprocess.run(
             ["git", "-C", str(self.path), *args],
             check=True,
@@ -73,9 +117,9 @@ class _Repo:
             raise ValueError(f"{rel}: {old!r} not found")
         p.write_text(text.replace(old, new))
 
-    def commit(self, message: str, author: str) -> str:
+    def commit(self, message: str, author: str, when: dt.datetime) -> str:
         self.git("add", "-A")
-        self.git("commit", "-q", "-m", message, author=author)
+        self.git("commit", "-q", "-m", message, author=author, when=when)
         return self.git("rev-parse", "HEAD")
 
 
@@ -101,8 +145,19 @@ def _init_repo(path: Path) -> _Repo:
     return repo
 
 
-def build_demo(workdir: Path, cluster: LocalCluster, *, quiet: bool = True) -> DemoResult:
-    """Make the repo, run the reconcile story on ``cluster``, write reports and export."""
+def build_demo(
+    workdir: Path,
+    cluster: LocalCluster,
+    *,
+    quiet: bool = True,
+    start: dt.datetime | None = None,
+    cache_dir: Path | None = None,
+) -> DemoResult:
+    """Make the repo, run the reconcile story on ``cluster``, write reports and export.
+
+    ``start`` is the first commit's time (default :func:`story_start`); ``cache_dir`` the Git
+    cache (default: the CLI's and the notebooks', ``~/.cache/gitops-nb/git``).
+    """
     from gitops_nb import report as reports
 
     workdir.mkdir(parents=True, exist_ok=True)
@@ -110,6 +165,8 @@ def build_demo(workdir: Path, cluster: LocalCluster, *, quiet: bool = True) -> D
     history = workdir / "history"
     shutil.rmtree(history, ignore_errors=True)
     result = DemoResult(workdir, repo.path, history, cluster.kubeconfig)
+    clock = StoryClock(start or story_start())
+    cache = cache_dir or default_cache_dir()
     kube = Kube.from_kubeconfig(cluster.kubeconfig)
     kubectl = [
         str(find_binary("kubectl")),
@@ -120,7 +177,8 @@ def build_demo(workdir: Path, cluster: LocalCluster, *, quiet: bool = True) -> D
     ]
     log = json_logger("gitops_nb.demo", io.StringIO() if quiet else sys.stderr)
 
-    def run(mode: Mode = Mode.CORRECT, trigger: str = "schedule") -> SyncRun:
+    def run(minute: int, mode: Mode = Mode.CORRECT, trigger: str = "schedule") -> SyncRun:
+        clock.at(minute)
         cfg = AppConfig(
             app=APP,
             repo=str(repo.path),
@@ -129,14 +187,18 @@ def build_demo(workdir: Path, cluster: LocalCluster, *, quiet: bool = True) -> D
             namespace=NAMESPACE,
             mode=mode,
             history_dir=str(history),
-            cache_dir=str(workdir / "cache"),
+            cache_dir=str(cache),
         ).validate()
-        r = reconcile_app(cfg, log, trigger=trigger, kube=kube)
+        r = reconcile_app(cfg, log, trigger=trigger, kube=kube, clock=clock)
         assert r.run is not None
         result.runs.append(r.run)
         return r.run
 
-    def drift(*args: str) -> None:
+    def commit(minute: int, message: str, author: str) -> str:
+        return repo.commit(message, author, clock.at(minute))
+
+    def drift(minute: int, *args: str) -> None:
+        clock.at(minute)  # the story's moment; the API server stamps the real time
         subprocess.run([*kubectl, *args], check=True, capture_output=True)
 
     # The install step creates the app's namespace (it holds the Lease and the records).
@@ -146,43 +208,54 @@ def build_demo(workdir: Path, cluster: LocalCluster, *, quiet: bool = True) -> D
             {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}},
         )
 
-    repo.commit("shop: namespace, web deployment, service and config", ALICE)
-    run(trigger="manual")  # a deployment: every object is new
-    drift("scale", "deployment/web", "--replicas=5")  # someone scales by hand
-    run(Mode.DETECT)
-    run()  # drift corrected by the reconciler
+    # Minutes from the first commit; the reconciler's schedule is irregular on purpose.
+    commit(0, "shop: namespace, web deployment, service and config", ALICE)
+    run(5, trigger="manual")  # a deployment: every object is new
+    drift(40, "scale", "deployment/web", "--replicas=5")  # someone scales by hand
+    run(45, Mode.DETECT)
+    run(75)  # drift corrected by the reconciler after 30 min
     repo.edit(
         "kustomization.yaml",
         "  - apps/web/service.yaml\n",
         "  - apps/web/service.yaml\n  - apps/web/ingress.yaml\n",
     )
-    repo.commit("web: expose shop.example.com through an ingress", BOB)
-    run()  # a deployment: a new object
-    drift("set", "image", "deployment/web", "web=nginx:1.27.3-hotfix")  # a hand hotfix
+    commit(130, "web: expose shop.example.com through an ingress", BOB)
+    run(135)  # a deployment: a new object
+    drift(180, "set", "image", "deployment/web", "web=nginx:1.27.3-hotfix")  # a hand hotfix
     drift(
-        "label", "deployment/web", "owner=carol", "app.kubernetes.io/part-of=hotfix", "--overwrite"
+        181,
+        "label",
+        "deployment/web",
+        "owner=carol",
+        "app.kubernetes.io/part-of=hotfix",
+        "--overwrite",
     )
-    run(Mode.DETECT)
+    run(195, Mode.DETECT)
     repo.edit("apps/web/deployment.yaml", "image: nginx:1.27.3", "image: nginx:1.27.4")
-    repo.commit("web: nginx 1.27.4", ALICE)
-    run()  # the Git bump supersedes the hotfix (and corrects the label)
+    commit(230, "web: nginx 1.27.4", ALICE)
+    run(240)  # the Git bump supersedes the hotfix (and corrects the label)
     repo.edit("apps/web/configmap.yaml", "LOG_LEVEL: info", "LOG_LEVEL: debug")
-    bad = repo.commit("web: debug logging", BOB)
-    run()  # a deployment, never drift
-    repo.git("revert", "--no-edit", bad, author=CAROL)  # rollback is a git revert
-    run()  # a deployment marked as a revert
-    drift("delete", "service/web")  # a deleted object is drift
-    run(Mode.DETECT)
-    run()  # recreated: corrected by the reconciler
-    drift("scale", "deployment/web", "--replicas=3")  # a hand scale Git then adopts
-    run(Mode.DETECT)
+    bad = commit(270, "web: debug logging", BOB)
+    run(285)  # a deployment, never drift
+    repo.git("revert", "--no-edit", bad, author=CAROL, when=clock.at(310))  # rollback
+    run(315)  # a deployment marked as a revert
+    drift(340, "delete", "service/web")  # a deleted object is drift
+    run(345, Mode.DETECT)
+    run(350)  # recreated: corrected by the reconciler
+    drift(390, "scale", "deployment/web", "--replicas=3")  # a hand scale Git then adopts
+    run(405, Mode.DETECT)
     repo.edit("apps/web/deployment.yaml", "replicas: 2", "replicas: 3")
-    repo.commit("web: 3 replicas, as scaled during the sale", CAROL)
-    run()  # changed in Git: the commit adopted the live value
+    commit(500, "web: 3 replicas, as scaled during the sale", CAROL)
+    run(510)  # changed in Git: the commit adopted the live value
     drift(
-        "patch", "configmap/web-config", "--type=merge", "-p", '{"data":{"FEATURE_CHECKOUT":"off"}}'
+        550,
+        "patch",
+        "configmap/web-config",
+        "--type=merge",
+        "-p",
+        '{"data":{"FEATURE_CHECKOUT":"off"}}',
     )
-    run(Mode.DETECT)  # left open: the reports show an open episode
+    run(STORY_MINUTES, Mode.DETECT)  # left open: the reports show an open episode
 
     runs = read_dir(history, APP)
     export_jsonl(runs, workdir / "history.jsonl")
@@ -203,28 +276,56 @@ def main(argv: list[str] | None = None) -> int:
         help="stop the local control plane at the end (default: leave it up "
         "for the live-audit notebook)",
     )
+    parser.add_argument(
+        "--start",
+        type=parse_time,
+        default=None,
+        help="the story's first commit time, ISO 8601 (default: the story ends this minute)",
+    )
     args = parser.parse_args(argv)
     workdir = args.workdir.resolve()
     from gitops_nb.localcluster import stop_detached
 
     stop_detached(workdir / "cluster")
+    # A fresh etcd per demo: nothing from an earlier run (or made by hand) survives.
+    shutil.rmtree(workdir / "cluster", ignore_errors=True)
     cluster = LocalCluster(workdir=workdir / "cluster", detach=not args.stop)
     cluster.start()
     print(f"local control plane ready in {cluster.started_in_s:.1f}s ({cluster.server})")
     try:
-        result = build_demo(workdir, cluster)
-        from gitops_nb.history import deployments, drift_intervals
+        result = build_demo(workdir, cluster, start=args.start)
+        from gitops_nb.history import deployments, drift_intervals, summary
         from gitops_nb.history import runs as runs_frame
+        from gitops_nb.report.fmt import duration_text
 
+        table = runs_frame(result.runs)
         print(
-            runs_frame(result.runs)[
-                ["started", "mode", "outcome", "commit", "drifted", "configured", "created"]
-            ].to_string(index=False)
+            table[["started", "mode", "outcome", "commit", "drifted", "configured", "created"]]
+            .assign(
+                started=table["started"].dt.strftime("%Y-%m-%d %H:%M"),
+                commit=table["commit"].str[:12],
+            )
+            .to_string(index=False)
         )
         iv = drift_intervals(result.runs)
         deps = deployments(result.runs)
+        numbers = summary(runs_frame(result.runs), iv, deployments_df=deps)
+        print(
+            f"\n{numbers['runs']} runs, {numbers['sync_frequency']:.1f} runs/hour; "
+            f"mean time to restore {duration_text(numbers['mean_time_to_restore_s'])}; "
+            f"mean lead time {duration_text(numbers['mean_lead_time_s'])}"
+        )
         print(f"\n{len(iv)} drift episodes, {int(iv['open'].sum())} still open:")
-        print(iv[["object", "path", "live", "manager", "resolved_by"]].to_string(index=False))
+        print(
+            iv[["object", "path", "live", "manager", "resolved_by"]]
+            .assign(
+                path=iv["path"].replace("", "(whole object)"),
+                live=iv["live"].fillna(""),
+                manager=iv["manager"].fillna("(unknown)"),
+                resolved_by=iv["resolved_by"].fillna("(still open)"),
+            )
+            .to_string(index=False)
+        )
         print(f"\n{len(deps)} deployments:")
         print(
             deps[["commit", "author", "message", "is_revert", "n_objects"]]
@@ -244,8 +345,6 @@ def main(argv: list[str] | None = None) -> int:
             NAMESPACE,
             "--kubeconfig",
             str(cluster.kubeconfig),
-            "--cache-dir",
-            str(workdir / "cache"),
         ]
         print("\nWhat the next correct-mode run would do (apply --dry-run --force-conflicts):")
         cli(["apply", *source, "--dry-run", "--force-conflicts"])

@@ -34,6 +34,13 @@ DIFF_LINE_STYLES = {
 }
 
 
+#: the picker's field table: padded cells, a rule between rows, times on one line
+CELL_CSS = (
+    "text-align:left; padding:3px 10px; border-bottom:1px solid #e5e8eb;"
+    " vertical-align:top; white-space:nowrap;"
+)
+
+
 def diff_table(diffs: Iterable[ResourceDiff]) -> pd.DataFrame:
     """One row per evaluated object: identity, status, drifted fields and their managers."""
     rows = []
@@ -92,7 +99,9 @@ def render_diff_html(diff: ResourceDiff) -> str:
         parts.append(f"<p><b>error:</b> {escape(safe_text(ref, diff.error, secrets))}</p>")
     if changes:
         header = ("field", "live", "git", "changed by", "operation", "time")
-        head = "".join(f'<th style="text-align:left;">{escape(h)}</th>' for h in header)
+        head = "".join(
+            f'<th style="{CELL_CSS} background:#eef1f4;">{escape(h)}</th>' for h in header
+        )
         body = []
         for c in changes:
             cells = (
@@ -101,10 +110,16 @@ def render_diff_html(diff: ResourceDiff) -> str:
                 value_text(c.desired),
                 c.changed_by,
                 c.operation or "",
-                c.time or "",
+                c.time_text,
             )
-            body.append("<tr>" + "".join(f"<td><code>{escape(x)}</code></td>" for x in cells))
-        parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+            body.append(
+                "<tr>"
+                + "".join(f'<td style="{CELL_CSS}"><code>{escape(x)}</code></td>' for x in cells)
+            )
+        parts.append(
+            '<table style="border-collapse:collapse; margin:4px 0 8px 0;">'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        )
     elif diff.status is DiffStatus.IN_SYNC:
         parts.append("<p>In sync with Git.</p>")
     if diff.diff_text:

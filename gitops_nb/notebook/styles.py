@@ -11,14 +11,19 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 from pandas.io.formats.style_render import CSSDict
 
+from gitops_nb.history.metrics import METRIC_DEFINITIONS
+from gitops_nb.history.views import episodes_view
 from gitops_nb.model import COUNT_KEYS, DiffStatus
 from gitops_nb.notebook.plots import OUTCOME_COLOURS
 from gitops_nb.report.fmt import duration_text, percent_text
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 SHORT_SHA = 7
+SHORT_RUN_ID = 8
 #: columns holding commit ids: tables show them short (the frame keeps the full id)
-SHA_COLUMNS = ("commit", "reverts")
+SHA_COLUMNS = ("commit", "reverts", "resolving_commit")
+#: columns holding run ids (32 hex digits): tables show the first 8
+RUN_ID_COLUMNS = ("run_id",)
 STATUS_COLOURS = {
     str(DiffStatus.IN_SYNC): "#1a7f37",
     str(DiffStatus.DRIFTED): "#cf222e",
@@ -39,21 +44,24 @@ RUN_DISPLAY = (
     *COUNT_KEYS,
     "error",
 )
+#: key columns first: object, field, live → desired, manager, when; then how it ended
 INTERVAL_DISPLAY = (
     "object",
     "path",
-    "cause",
     "live",
+    "desired_at_start",
     "manager",
-    "commit",
     "first_seen",
-    "last_seen",
     "resolved_at",
     "duration",
     "resolved_by",
-    "open",
+    "cause",
+    "commit",
     "runs_seen",
+    "open",
 )
+#: header names tables show instead of the frame's column names
+HEADERS = {"path": "field", "desired_at_start": "desired (git)", "first_seen": "first seen"}
 DEPLOYMENT_DISPLAY = (
     "commit",
     "author",
@@ -72,7 +80,8 @@ TABLE_STYLES: list[CSSDict] = [
     {
         "selector": "td",
         "props": "font-family:ui-monospace,Menlo,Consolas,monospace; font-size:12px;"
-        " text-align:left; padding:2px 8px; border-bottom:1px solid #e5e8eb;",
+        " text-align:left; padding:2px 8px; border-bottom:1px solid #e5e8eb;"
+        " vertical-align:top;",
     },
     {"selector": "", "props": "border-collapse:collapse;"},
 ]
@@ -118,9 +127,16 @@ def short_sha(value: Any) -> str:
     return _cell_text(value)[:SHORT_SHA]
 
 
+def short_run_id(value: Any) -> str:
+    """A run id cut to 8 characters (blank when missing)."""
+    return _cell_text(value)[:SHORT_RUN_ID]
+
+
 def _formatter(col: str, dtype: Any) -> Callable[[Any], str] | None:
     if col in SHA_COLUMNS:
         return short_sha
+    if col in RUN_ID_COLUMNS:
+        return short_run_id
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return _time_label
     if pd.api.types.is_timedelta64_dtype(dtype):
@@ -153,6 +169,16 @@ def style_table(
             chosen[col] = fn
     # one format() call: a later call with a dict would reset every other column
     styler = df.style.format(chosen).hide(axis="index").set_table_styles(TABLE_STYLES)
+    styler = styler.format_index(lambda c: escape(HEADERS.get(str(c), str(c))), axis="columns")
+    nowrap: list[Hashable] = [
+        col
+        for col, dtype in df.dtypes.items()
+        if pd.api.types.is_datetime64_any_dtype(dtype)
+        or pd.api.types.is_timedelta64_dtype(dtype)
+        or str(col) in (*SHA_COLUMNS, *RUN_ID_COLUMNS)
+    ]
+    if nowrap:  # a timestamp or an id never breaks over two lines
+        styler = styler.set_properties(subset=nowrap, **{"white-space": "nowrap"})
     if caption:
         styler = styler.set_caption(escape(caption))
     return styler
@@ -189,7 +215,9 @@ def _open_row(row: pd.Series) -> list[str]:
 
 
 def style_intervals(df: pd.DataFrame) -> Styler:
-    """Drift episodes (:func:`gitops_nb.history.drift_intervals`): open ones highlighted."""
+    """Drift episodes (:func:`gitops_nb.history.drift_intervals`): open ones first and
+    highlighted, key columns first (object, field, live, desired, manager, when)."""
+    df = episodes_view(df)
     styler = style_table(df, columns=INTERVAL_DISPLAY)
     if "open" in df.columns and "open" in INTERVAL_DISPLAY:
         styler = styler.apply(_open_row, axis=1)
@@ -215,9 +243,18 @@ def style_status(df: pd.DataFrame, column: str = "status") -> Styler:
     return styler
 
 
+def hide_in_sync(table: pd.DataFrame, column: str = "status") -> pd.DataFrame:
+    """The rows not in sync (what an audit looks at first); every row when all are."""
+    if column not in table.columns:
+        return table
+    keep = table[table[column].astype(str) != str(DiffStatus.IN_SYNC)]
+    return keep.reset_index(drop=True)
+
+
 def summary_frame(summary: Mapping[str, Any]) -> pd.DataFrame:
-    """``history.metrics.summary`` output as a two-column ``metric`` / ``value`` table."""
-    rows: list[tuple[str, str]] = []
+    """``history.metrics.summary`` output as a ``metric`` / ``value`` / ``definition`` table:
+    each number is shown with what it means (:data:`METRIC_DEFINITIONS`)."""
+    rows: list[tuple[str, str, str]] = []
     for key, value in summary.items():
         if value is None:
             text = "n/a"
@@ -231,5 +268,6 @@ def summary_frame(summary: Mapping[str, Any]) -> pd.DataFrame:
             text = ", ".join(f"{name} ({n})" for name, n in value) or "none"
         else:
             text = str(value)
-        rows.append((key.removesuffix("_s").replace("_", " "), text))
-    return pd.DataFrame(rows, columns=["metric", "value"])
+        label = key.removesuffix("_s").replace("_", " ")
+        rows.append((label, text, METRIC_DEFINITIONS.get(key, "")))
+    return pd.DataFrame(rows, columns=["metric", "value", "definition"])

@@ -28,6 +28,7 @@ from gitops_nb.notebook.filters import ALL, filter_frame, filter_options, time_c
 from gitops_nb.notebook.styles import (
     TIME_FORMAT,
     duration_label,
+    hide_in_sync,
     short_sha,
     style_deployments,
     style_intervals,
@@ -48,13 +49,28 @@ def time_range(df: pd.DataFrame, column: str | None = None) -> widgets.Selection
     if len(times) < 2:
         return None
     options = [(t.strftime(TIME_FORMAT), t) for t in times]
+    # The slider's own readout is cut off for two full timestamps: readout_label shows them.
     return widgets.SelectionRangeSlider(
         options=options,
         index=(0, len(options) - 1),
         description="time",
+        readout=False,
         layout=widgets.Layout(width="640px"),
         continuous_update=False,
     )
+
+
+def readout_label(slider: widgets.SelectionRangeSlider) -> widgets.Label:
+    """The slider's range in full (``from → to``), kept up to date."""
+    label = widgets.Label()
+
+    def show(_: object = None) -> None:
+        lo, hi = slider.index
+        label.value = f"{slider.options[lo][0]} → {slider.options[hi][0]} UTC"
+
+    slider.observe(show, names="index")
+    show()
+    return label
 
 
 def filter_panel(df: pd.DataFrame, on_change: Callable[[pd.DataFrame], None]) -> widgets.VBox:
@@ -78,7 +94,7 @@ def filter_panel(df: pd.DataFrame, on_change: Callable[[pd.DataFrame], None]) ->
     controls: list[widgets.Widget] = [widgets.HBox(list(dropdowns.values()))]
     if slider is not None:
         slider.observe(changed, names="value")
-        controls.append(slider)
+        controls.append(widgets.HBox([slider, readout_label(slider)]))
     return widgets.VBox(controls)
 
 
@@ -93,6 +109,20 @@ def panel_controls(panel: widgets.VBox) -> dict[str, widgets.Widget]:
         elif getattr(w, "description", ""):
             out[str(w.description)] = w
     return out
+
+
+def status_table(table: pd.DataFrame, *, show_in_sync: bool = False) -> Styler:
+    """The live status table, objects in sync hidden unless ``show_in_sync`` (the caption
+    says how many are hidden)."""
+    shown = table if show_in_sync else hide_in_sync(table)
+    styler = style_status(shown)
+    hidden = len(table) - len(shown)
+    if hidden:
+        styler = styler.set_caption(
+            f"{len(shown)} of {len(table)} objects; {hidden} in sync hidden "
+            "(status_table(table, show_in_sync=True) shows them)"
+        )
+    return styler
 
 
 def filtered_table(
@@ -140,11 +170,14 @@ __all__ = [
     "filter_options",
     "filter_panel",
     "filtered_table",
+    "hide_in_sync",
     "object_choices",
     "object_picker",
     "panel_controls",
+    "readout_label",
     "render_diff_html",
     "short_sha",
+    "status_table",
     "style_deployments",
     "style_intervals",
     "style_runs",

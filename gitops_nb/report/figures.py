@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import pandas as pd
+from matplotlib import colors as _mcolors
 from matplotlib import dates as _mdates
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -19,20 +20,26 @@ from matplotlib.patches import Patch
 from gitops_nb.history.frames import to_utc
 
 UNKNOWN_MANAGER = "(unknown)"
+UNKNOWN_COLOUR = "#8c959f"  # grey: kept for "(unknown)", never given to a named manager
 OPEN_HATCH = "///"
-#: colour-blind friendly (Okabe-Ito); cycled when there are more managers
+#: colour-blind friendly (Okabe-Ito, without its grey-like black), then Tol's muted colours;
+#: beyond these, evenly spaced hues, so every manager keeps a colour of its own
 PALETTE = (
     "#0072B2",
     "#E69F00",
     "#009E73",
     "#CC79A7",
-    "#56B4E9",
     "#D55E00",
+    "#56B4E9",
     "#F0E442",
-    "#000000",
+    "#882255",
+    "#117733",
+    "#332288",
+    "#999933",
+    "#44AA99",
 )
-ROW_HEIGHT = 0.42  # inches per object row
-MIN_BAR_SHARE = 0.004  # of the time span: a short episode stays visible
+ROW_HEIGHT = 0.36  # inches per lane (one object and field)
+LABEL_CHARS = 72
 
 mdates: Any = _mdates  # matplotlib.dates is not annotated
 
@@ -84,8 +91,32 @@ def _utc(value: Any) -> pd.Timestamp:
     return to_utc(cast(pd.Timestamp, value))  # a frame cell: a Timestamp or NaT
 
 
-def _label(value: str, limit: int = 48) -> str:
+def _label(value: str, limit: int = LABEL_CHARS) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def lane_label(obj: str, path: str) -> str:
+    """``Kind/namespace/name  field``; a long field path keeps its end (the field itself)."""
+    field = path or "(whole object)"
+    room = max(LABEL_CHARS - len(obj) - 2, 24)
+    if len(field) > room:
+        field = "…" + field[-(room - 1) :]
+    return f"{_label(obj, LABEL_CHARS - 2 - len(field))}  {field}"
+
+
+def manager_colours(managers: list[str]) -> dict[str, str]:
+    """A distinct colour per manager: the palette in order, grey for ``(unknown)``."""
+    named = sorted(m for m in set(managers) if m != UNKNOWN_MANAGER)
+    if len(named) <= len(PALETTE):
+        colours = dict(zip(named, PALETTE, strict=False))
+    else:
+        colours = {}
+        for i, m in enumerate(named):
+            r, g, b = (float(v) for v in _mcolors.hsv_to_rgb((i / len(named), 0.75, 0.8)))
+            colours[m] = _mcolors.to_hex((r, g, b))
+    if UNKNOWN_MANAGER in managers:
+        colours[UNKNOWN_MANAGER] = UNKNOWN_COLOUR
+    return colours
 
 
 def _episodes(intervals: pd.DataFrame, now: pd.Timestamp) -> list[dict[str, Any]]:
@@ -94,11 +125,10 @@ def _episodes(intervals: pd.DataFrame, now: pd.Timestamp) -> list[dict[str, Any]
         start = _utc(row.first_seen)
         is_open = bool(row.open)
         stop = max(now, _utc(row.last_seen)) if is_open else _utc(row.resolved_at)
-        manager = row.last_manager if isinstance(row.last_manager, str) else UNKNOWN_MANAGER
+        manager = row.manager if isinstance(row.manager, str) and row.manager else None
         out.append(
             {
-                "object": str(row.object),
-                "path": str(row.path),
+                "lane": (str(row.object), str(row.path)),
                 "start": start,
                 "stop": stop,
                 "open": is_open,
@@ -109,38 +139,51 @@ def _episodes(intervals: pd.DataFrame, now: pd.Timestamp) -> list[dict[str, Any]
 
 
 def timeline_figure(intervals: pd.DataFrame, *, now: datetime | None = None) -> Figure:
-    """One row per object, one bar per drift episode from ``first_seen`` to ``resolved_at``
-    (open episodes run to ``now`` and are hatched), coloured by ``last_manager``."""
+    """One lane per object and field, one bar per drift episode from ``first_seen`` to
+    ``resolved_at`` at its true length (open episodes run to ``now`` and are hatched),
+    coloured by the manager that wrote the drifted value; every manager is in the legend."""
     if intervals is None or intervals.empty:
         return message_figure("no drift in period")
     stamp = to_utc(now if now is not None else datetime.now(UTC))
     episodes = _episodes(intervals, stamp)
-    objects = sorted({e["object"] for e in episodes})
-    row_of = {name: i for i, name in enumerate(objects)}
-    managers = sorted({e["manager"] for e in episodes})
-    colour = {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(managers)}
+    lanes = sorted({e["lane"] for e in episodes})
+    lane_of = {lane: i for i, lane in enumerate(lanes)}
+    colour = manager_colours([e["manager"] for e in episodes])
+    managers = sorted(m for m in colour if m != UNKNOWN_MANAGER)
+    if UNKNOWN_MANAGER in colour:
+        managers.append(UNKNOWN_MANAGER)
 
     lo = min(e["start"] for e in episodes)
     hi = max(e["stop"] for e in episodes)
     span = max((hi - lo).total_seconds() / 86400, 1 / 24)  # days; at least an hour
-    fig = new_figure(11, 1.8 + ROW_HEIGHT * len(objects))
+    fig = new_figure(12, 1.9 + ROW_HEIGHT * len(lanes))
     ax = fig.add_subplot()
     for e in episodes:
         left = float(mdates.date2num(e["start"].to_pydatetime()))
         width = float(mdates.date2num(e["stop"].to_pydatetime())) - left
         ax.barh(
-            row_of[e["object"]],
-            max(width, span * MIN_BAR_SHARE),
+            lane_of[e["lane"]],
+            width,  # the true length: an episode seen once and resolved at once is thin
             left=left,
-            height=0.6,
+            height=0.62,
             color=colour[e["manager"]],
-            alpha=0.55 if e["open"] else 0.9,
+            alpha=0.55 if e["open"] else 0.95,
             hatch=OPEN_HATCH if e["open"] else None,
             edgecolor="#333333",
             linewidth=0.6,
         )
-    ax.set_yticks(range(len(objects)), [_label(o) for o in objects], fontsize=9)
-    ax.set_ylim(len(objects) - 0.5, -0.5)  # first object at the top
+        if e["open"]:  # still drifted: an arrow at "now", visible however short the bar
+            ax.plot(
+                left + width,
+                lane_of[e["lane"]],
+                marker=">",
+                markersize=7,
+                color=colour[e["manager"]],
+                markeredgecolor="#333333",
+                linestyle="none",
+            )
+    ax.set_yticks(range(len(lanes)), [lane_label(*lane) for lane in lanes], fontsize=8)
+    ax.set_ylim(len(lanes) - 0.5, -0.5)  # first lane at the top
     pad = span * 0.02
     ax.set_xlim(
         float(mdates.date2num(lo.to_pydatetime())) - pad,
@@ -150,12 +193,12 @@ def timeline_figure(intervals: pd.DataFrame, *, now: datetime | None = None) -> 
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
     ax.set_xlabel("time (UTC)")
-    ax.set_title("Drift episodes per object", loc="left", fontsize=11)
+    ax.set_title("Drift episodes per object and field", loc="left", fontsize=11)
     handles = [Patch(facecolor=colour[m], edgecolor="#333333", label=m) for m in managers]
     handles.append(
         Patch(
             facecolor="white", edgecolor="#333333", hatch=OPEN_HATCH, label="open (still drifted)"
         )
     )
-    legend_right(ax, "last manager", handles=handles)
+    legend_right(ax, "manager", handles=handles)
     return fig

@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from gitops_nb.history.metrics import METRIC_DEFINITIONS
 from gitops_nb.model import FieldChange, Revision
 from gitops_nb.report.fmt import duration_text, percent_text, ts_text, value_text
 from gitops_nb.report.model import Report, ReportObject
@@ -73,16 +74,24 @@ def summary_rows(report: Report) -> list[tuple[str, str]]:
     extra = sorted(k for k in report.counts if k not in COUNT_LABELS)
     rows.extend((COUNT_LABELS.get(k, k), str(report.counts[k])) for k in [*known, *extra])
     m = report.metrics
+
+    def metric(label: str, key: str, text: str) -> None:
+        rows.append((label, f"{text or 'n/a'} ({METRIC_DEFINITIONS[key]})"))
+
     if "success_rate" in m:
-        rows.append(("Success rate", percent_text(m["success_rate"]) or "n/a"))
+        metric("Success rate", "success_rate", percent_text(m["success_rate"]))
     if "mean_time_to_restore_s" in m:
-        rows.append(("Mean time to restore", duration_text(m["mean_time_to_restore_s"]) or "n/a"))
+        metric(
+            "Mean time to restore",
+            "mean_time_to_restore_s",
+            duration_text(m["mean_time_to_restore_s"]),
+        )
     if m.get("deployments") is not None:
-        rows.append(("Deployments", str(m["deployments"])))
+        metric("Deployments", "deployments", str(m["deployments"]))
     if "median_lead_time_s" in m:
-        rows.append(("Median lead time", duration_text(m["median_lead_time_s"]) or "n/a"))
+        metric("Median lead time", "median_lead_time_s", duration_text(m["median_lead_time_s"]))
     if "change_failure_rate" in m:
-        rows.append(("Change failure rate", percent_text(m["change_failure_rate"]) or "n/a"))
+        metric("Change failure rate", "change_failure_rate", percent_text(m["change_failure_rate"]))
     return rows
 
 
@@ -94,7 +103,7 @@ def change_row(change: FieldChange) -> list[str]:
         value_text(change.desired),
         change.changed_by if change.manager or change.op != "changed" else "",
         change.operation or "",
-        ts_text(change.time),
+        ts_text(change.time) if change.time else change.time_text,
     ]
 
 

@@ -144,6 +144,24 @@ def _validate(spec: SourceSpec) -> None:
     validate_ref(spec.ref)
     validate_path(spec.path)
     spec.credentials.check()
+    _check_local_repo(spec.url)
+
+
+def _check_local_repo(url: str) -> None:
+    """A local repository that is not there is a typo, not an outage: say so in one line
+    (permanent, exit 2) instead of git's "cannot reach … check access rights"."""
+    local = url[len("file://") :] if url.startswith("file://") else url
+    if not (is_local_url(url) or url.startswith("file://")):
+        return
+    where = Path(local).expanduser()
+    if not where.exists():
+        raise SourceError(f"repository {url}: no such directory")
+    if not where.is_dir():
+        raise SourceError(f"repository {url}: not a directory")
+    if not ((where / ".git").exists() or (where / "HEAD").is_file()):
+        raise SourceError(
+            f"repository {url}: not a Git repository (no .git, not a bare repository)"
+        )
 
 
 def _normalise_url(url: str) -> str:

@@ -56,6 +56,10 @@ STOP_RELEASE_S = 18.0
 _MAX_BACKOFF_S = 8.0  # the client's longest retry sleep
 
 
+Clock = Callable[[], dt.datetime]
+"""Where a record's ``started``/``finished`` come from (aware UTC); the demo injects its own."""
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -94,8 +98,10 @@ class Reconciler:
         stop: threading.Event | None = None,
         trigger: str = "manual",
         credentials: Credentials | None = None,
+        clock: Clock = _now,
     ) -> None:
         self.cfg = cfg
+        self.clock = clock
         self.log = log
         self.stop = stop or threading.Event()
         self.trigger = trigger
@@ -128,7 +134,7 @@ class Reconciler:
 
     def run(self) -> RunResult:
         cfg = self.cfg
-        started = _now()
+        started = self.clock()
         t0 = time.monotonic()
         self._watch_stop()
         self.kube.before_retry = self._before_retry
@@ -181,7 +187,7 @@ class Reconciler:
             run_id=self.run_id,
             app=cfg.app,
             started=_iso(started),
-            finished=_iso(_now()),
+            finished=_iso(self.clock()),
             duration_s=round(time.monotonic() - t0, 3),
             trigger=self.trigger,
             mode=cfg.mode,
@@ -422,9 +428,16 @@ def reconcile_app(
     kube: Kube | None = None,
     on_start: Callable[[Reconciler], None] | None = None,
     credentials: Credentials | None = None,
+    clock: Clock = _now,
 ) -> RunResult:
-    """Run one reconcile; never raises for run-time failures (they are in the record)."""
-    r = Reconciler(cfg, log, kube=kube, stop=stop, trigger=trigger, credentials=credentials)
+    """Run one reconcile; never raises for run-time failures (they are in the record).
+
+    ``clock`` gives the record's ``started`` and ``finished`` (default: the real time);
+    ``duration_s`` is always measured.
+    """
+    r = Reconciler(
+        cfg, log, kube=kube, stop=stop, trigger=trigger, credentials=credentials, clock=clock
+    )
     if on_start is not None:
         on_start(r)
     try:

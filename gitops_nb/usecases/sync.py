@@ -60,10 +60,14 @@ def diff_app(
     *,
     kubeconfig: str | Path | None = None,
     cache_dir: str | Path | None = None,
+    on_rendered: Callable[[int], None] | None = None,
 ) -> DiffResult:
-    """Fetch and render ``spec``, then diff it against the cluster by server dry-run."""
+    """Fetch and render ``spec``, then diff it against the cluster by server dry-run
+    (``on_rendered(n)`` is told how many objects were rendered before the first request)."""
     chart = chart_context(spec, opts.app, opts.namespace, kubeconfig=kubeconfig)
     rendered = fetch_and_render(spec, Path(cache_dir) if cache_dir else None, chart)
+    if on_rendered is not None:
+        on_rendered(len(rendered.manifests))
     with (
         closing(ReadOnlyKube.from_kubeconfig(kubeconfig)) as kube,
         closing(Engine(kube, recorded=_recorded(kube, opts))) as engine,

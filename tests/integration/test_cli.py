@@ -146,7 +146,7 @@ def test_markup_in_cluster_values_is_printed_as_text(
     code, out, err = run(capsys, "apply", *f, "--force-conflicts")
     assert code == 2, out + err
     assert "[/x]" in out  # in the ChangeSet table, which is printed after the writes
-    assert "configured 1, failed 1" in out
+    assert "2 objects: 1 configured, 1 failed" in out
     assert "bad" not in objects_in(kube, namespace)
     note = kube.get(f"/api/v1/namespaces/{namespace}/configmaps/note")
     assert note["data"] == {"colour": "blue"}  # the valid object was still applied

@@ -84,3 +84,15 @@ def test_diff_markdown_emits_no_raw_html() -> None:
 
 def test_diff_markdown_via_render_diff_is_the_same_text() -> None:
     assert rendered("markdown") == diff_markdown("shop", REV, hostile_diffs())
+
+
+def test_a_manager_without_a_time_says_time_unknown() -> None:
+    scaled = ResourceDiff(
+        ObjectRef("apps/v1", "Deployment", "prod", "web"),
+        DiffStatus.DRIFTED,
+        (FieldChange("spec.replicas", 5, 2, "kubectl", "Update", None),),
+    )
+    out = rendered("table", [scaled])
+    assert "kubectl (Update, time unknown)" in out
+    assert "None" not in out
+    assert FieldChange("spec.replicas", 5, 2, None, None, None).time_text == ""

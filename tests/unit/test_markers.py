@@ -46,6 +46,8 @@ def pytest_collection_finish(session):
 SELF_STARTED = {
     "tests/integration/test_localcluster.py::test_failed_start_names_the_component_and_stops_the_rest",
     "tests/integration/test_localcluster.py::test_cli_local_cluster_up_detach_and_down",
+    "tests/integration/test_demo_time.py::"
+    "test_every_demo_starts_on_a_fresh_cluster_and_gives_the_same_numbers",
 }
 
 

@@ -2,20 +2,41 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from datetime import UTC, datetime
 
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.axes import Axes
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from gitops_nb.history.frames import runs
 from gitops_nb.history.timeline import drift_intervals
 from gitops_nb.notebook.plots import OUTCOME_COLOURS, figure_png, runs_figure, timeline_figure
-from tests.factories import NOW, history_runs
+from gitops_nb.report.figures import (
+    PALETTE,
+    UNKNOWN_COLOUR,
+    UNKNOWN_MANAGER,
+    lane_label,
+    manager_colours,
+    mdates,
+)
+from tests.factories import (
+    DEP,
+    NOW,
+    REPLICAS,
+    at,
+    change,
+    drifted,
+    history_runs,
+    in_sync,
+    report_run,
+)
 
 
 def bars(fig: Figure, index: int = 0) -> list[Rectangle]:
@@ -28,20 +49,115 @@ def legend_texts(ax: Axes) -> list[str]:
     return [t.get_text() for t in legend.get_texts()]
 
 
-def test_timeline_one_row_per_object_one_bar_per_episode() -> None:
+def lanes(fig: Figure) -> list[str]:
+    return [t.get_text() for t in fig.axes[0].get_yticklabels()]
+
+
+def lane_of(bar: Rectangle) -> int:
+    return round(bar.get_y() + bar.get_height() / 2)
+
+
+def test_timeline_one_lane_per_object_and_field_one_bar_per_episode() -> None:
     intervals = drift_intervals(history_runs())
     fig = timeline_figure(intervals, now=NOW)
     ax = fig.axes[0]
-    labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == ["ConfigMap/web/settings", "Deployment/web/api", "Secret/web/db"]
+    assert lanes(fig) == [
+        "ConfigMap/web/settings  data.color",
+        "Deployment/web/api  spec.replicas",
+        "Secret/web/db  data.token",
+    ]
     drawn = bars(fig)
     assert len(drawn) == len(intervals) == 3
     hatched = [b for b in drawn if b.get_hatch()]
     assert len(hatched) == 2  # the two open episodes
     assert legend_texts(ax) == ["helm", "kubectl-edit", "open (still drifted)"]
     # kubectl-edit bars share a colour, helm's differs
-    by_row = {round(b.get_y() + b.get_height() / 2): b.get_facecolor()[:3] for b in drawn}
-    assert by_row[1] == by_row[2] != by_row[0]
+    by_lane = {lane_of(b): b.get_facecolor()[:3] for b in drawn}
+    assert by_lane[1] == by_lane[2] != by_lane[0]
+
+
+def _episodes_on_one_object() -> pd.DataFrame:
+    """Four fields of one Deployment drifted at overlapping times by four managers (one
+    without a name), one of them twice: the case where one row per object overlapped."""
+    dep_image = "spec.template.spec.containers[name=web].image"
+    scale = change(REPLICAS, 5, 2, "kubectl-scale", time=None)
+    image = change(dep_image, "nginx:hotfix", "nginx:1", "kubectl-set", time=at(0.9))
+    label = change("metadata.labels.owner", "carol", None, "kubectl-label", time=at(0.9))
+    nameless = change("metadata.annotations.note", "x", None, None, time=None)
+    patched = change(REPLICAS, 7, 2, "kubectl-patch", time=at(2.5))
+    runs_ = [
+        report_run(0, in_sync(DEP)),
+        report_run(1, drifted(scale, image, label, nameless, ref=DEP)),
+        report_run(1.1, drifted(scale, image, ref=DEP)),
+        report_run(2, drifted(image, ref=DEP)),
+        report_run(3, drifted(patched, ref=DEP)),
+        report_run(4, in_sync(DEP)),
+    ]
+    return drift_intervals(runs_)
+
+
+def test_timeline_lanes_never_hold_overlapping_bars() -> None:
+    intervals = _episodes_on_one_object()
+    fig = timeline_figure(intervals, now=NOW)
+    assert len(lanes(fig)) == 4 == intervals[["object", "path"]].drop_duplicates().shape[0]
+    drawn = bars(fig)
+    assert len(drawn) == len(intervals) == 5
+    per_lane: dict[int, list[tuple[float, float]]] = {}
+    for b in drawn:
+        per_lane.setdefault(lane_of(b), []).append((b.get_x(), b.get_x() + b.get_width()))
+    assert sorted(len(v) for v in per_lane.values()) == [1, 1, 1, 2]
+    for spans in per_lane.values():
+        spans.sort()
+        for (_, end), (start, _) in itertools.pairwise(spans):
+            assert end <= start + 1e-9
+
+
+def test_timeline_bars_have_their_true_length() -> None:
+    intervals = _episodes_on_one_object()
+    fig = timeline_figure(intervals, now=NOW)
+    widths = sorted(b.get_width() * 24 for b in bars(fig))  # matplotlib dates are days
+    expected = sorted(d.total_seconds() / 3600 for d in intervals["duration"])
+    assert widths == pytest.approx(expected)
+    assert min(widths) == pytest.approx(0.1)  # a 6-minute episode stays 6 minutes wide
+
+
+def test_timeline_every_manager_has_its_own_colour_and_legend_entry() -> None:
+    intervals = _episodes_on_one_object()
+    fig = timeline_figure(intervals, now=NOW)
+    names = legend_texts(fig.axes[0])
+    assert names == [
+        "kubectl-label",
+        "kubectl-patch",
+        "kubectl-scale",
+        "kubectl-set",
+        UNKNOWN_MANAGER,
+        "open (still drifted)",
+    ]
+    legend = fig.axes[0].get_legend()
+    assert legend is not None
+    handles = legend.legend_handles[:-1]
+    colours = [to_hex(h.get_facecolor()) for h in handles]  # type: ignore[union-attr]
+    assert len(set(colours)) == len(colours)
+    assert colours[names.index(UNKNOWN_MANAGER)] == UNKNOWN_COLOUR
+    for b in bars(fig):
+        assert to_hex(b.get_facecolor()) in colours
+
+
+def test_manager_colours_stay_distinct_beyond_the_palette() -> None:
+    managers = [f"m{i}" for i in range(len(PALETTE) + 5)] + [UNKNOWN_MANAGER]
+    colours = manager_colours(managers)
+    assert set(colours) == set(managers)
+    assert len(set(colours.values())) == len(managers)
+    assert colours[UNKNOWN_MANAGER] == UNKNOWN_COLOUR
+
+
+def test_a_long_field_path_keeps_its_end() -> None:
+    label = lane_label(
+        "Deployment/prod/checkout-frontend",
+        "spec.template.spec.containers[name=checkout-frontend].resources.limits.memory",
+    )
+    assert label.startswith("Deployment/prod/checkout-frontend  …")
+    assert label.endswith("limits.memory") and len(label) <= 72
 
 
 def test_open_episode_runs_to_now() -> None:
@@ -114,3 +230,11 @@ def test_drift_days_figure_draws_apps_by_days() -> None:
     assert ax.images[0].get_array().shape == days.shape == (2, 3)
     assert figure_png(fig)[:8] == b"\x89PNG\r\n\x1a\n"
     assert drift_days_figure(days.iloc[0:0]).axes[0].texts  # "no drift in period"
+
+
+def test_an_open_episode_ends_in_an_arrow_at_now() -> None:
+    fig = timeline_figure(drift_intervals(history_runs()), now=NOW)
+    arrows = [line for line in fig.axes[0].lines if line.get_marker() == ">"]
+    assert len(arrows) == 2  # one per open episode
+    now = mdates.date2num(NOW.replace(tzinfo=None))
+    assert all(line.get_xdata()[0] == pytest.approx(now) for line in arrows)  # type: ignore[index]

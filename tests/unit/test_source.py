@@ -11,6 +11,7 @@ from gitops_nb.errors import (
     AuthError,
     ConfigError,
     RefNotFoundError,
+    SourceError,
     SourceUnreachableError,
     UnsafeSourceError,
 )
@@ -155,10 +156,22 @@ def test_head_of_empty_repository_not_found(upstream: Upstream, cache: Path) -> 
 
 
 @pytest.mark.parametrize("scheme", ["", "file://"])
-def test_nonexistent_path_unreachable(tmp_path: Path, cache: Path, scheme: str) -> None:
-    with pytest.raises(SourceUnreachableError):
-        resolve(SourceSpec(f"{scheme}{tmp_path / 'missing'}"), cache)
-    assert list((cache / "mirrors").glob("*.git")) == []  # failed first clone leaves nothing
+def test_nonexistent_path_is_a_one_line_permanent_error(
+    tmp_path: Path, cache: Path, scheme: str
+) -> None:
+    url = f"{scheme}{tmp_path / 'missing'}"
+    with pytest.raises(SourceError) as e:
+        resolve(SourceSpec(url), cache)
+    assert not isinstance(e.value, SourceUnreachableError)  # a typo, not an outage: exit 2
+    assert e.value.exit_code == 2
+    assert str(e.value) == f"repository {url}: no such directory"
+    assert not (cache / "mirrors").exists() or list((cache / "mirrors").glob("*.git")) == []
+
+
+def test_a_directory_that_is_no_repository_says_so(tmp_path: Path, cache: Path) -> None:
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(SourceError, match=r"plain: not a Git repository"):
+        resolve(SourceSpec(str(tmp_path / "plain")), cache)
 
 
 def test_unsafe_inputs_refused_and_nothing_created(upstream: Upstream, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from gitops_nb.errors import ConfigError
 from gitops_nb.history import drift_intervals, resource_results, runs
+from gitops_nb.history.views import episodes_view
 from gitops_nb.model import (
     DiffStatus,
     FieldChange,
@@ -189,7 +190,9 @@ def test_style_intervals_highlights_open_episodes(records: list[SyncRun]) -> Non
     iv = drift_intervals(records)
     html = w.style_intervals(iv).set_uuid("iv").to_html()
     rule = next(r for r in html.split("}") if "background: #fff1f0" in r)
-    for pos, is_open in enumerate(iv["open"]):
+    shown = episodes_view(iv)  # open episodes first
+    assert list(shown["open"]) == sorted(iv["open"], reverse=True)
+    for pos, is_open in enumerate(shown["open"]):
         assert (f"#T_iv_row{pos}_col0," in rule) is bool(is_open)
     assert "kubectl-patch" in html
 
@@ -338,3 +341,61 @@ def test_object_picker_shows_the_picked_diff() -> None:
 def test_object_picker_without_objects() -> None:
     box = w.object_picker([])
     assert "no objects" in box.children[0].value
+
+
+# --- issue 14: readable tables and defined metrics -----------------------------------------
+
+
+def test_every_headline_number_carries_its_definition() -> None:
+    from gitops_nb.history import summary
+
+    frames = w.summary_frame(
+        summary(runs(_story()), drift_intervals(_story()), deployments_df=None)
+    )
+    assert list(frames.columns) == ["metric", "value", "definition"]
+    assert all(frames["definition"].str.len() > 10)
+    rate = frames[frames["metric"] == "change failure rate"]["definition"].iloc[0]
+    assert "revert" in rate
+
+
+def _story() -> list[SyncRun]:
+    return [
+        sync_run("r1", "2026-11-28T10:00:00Z", in_sync(WEB)),
+        sync_run("r2", "2026-11-28T10:30:00Z", drifted(change(), ref=WEB)),
+        sync_run("r3", "2026-11-28T11:00:00Z", in_sync(WEB)),
+    ]
+
+
+def test_episode_tables_put_the_key_columns_first_and_never_wrap_times() -> None:
+    html = w.style_intervals(drift_intervals(_story())).to_html()
+    headers = [h.split(">")[-1] for h in html.split("</th>")[:-1]]
+    assert headers[:6] == ["object", "field", "live", "desired (git)", "manager", "first seen"]
+    assert "white-space: nowrap" in html
+
+
+def test_run_ids_are_short_in_tables() -> None:
+    table = runs([sync_run("0123456789abcdef" * 2, "2026-11-28T10:00:00Z", in_sync(WEB))])
+    html = w.style_table(table, columns=["run_id", "started"]).to_html()
+    assert ">01234567<" in html and "0123456789abcdef" not in html
+
+
+def test_status_table_hides_objects_in_sync_by_default() -> None:
+    table = w.diff_table(diffs())
+    html = w.status_table(table).to_html()
+    assert "web-config" not in html and "Deployment/prod/web" in html
+    assert "1 in sync hidden" in html
+    assert "web-config" in w.status_table(table, show_in_sync=True).to_html()
+
+
+def test_the_range_readout_shows_both_ends_in_full() -> None:
+    slider = w.time_range(runs(_story()))
+    assert slider is not None and slider.readout is False
+    label = w.readout_label(slider)
+    assert label.value == "2026-11-28 10:00:00 → 2026-11-28 11:00:00 UTC"
+    slider.index = (1, 2)
+    assert label.value.startswith("2026-11-28 10:30:00 → ")
+
+
+def test_the_pickers_field_table_is_padded() -> None:
+    html = w.render_diff_html(diffs()[1])
+    assert "padding:3px 10px" in html and "kubectl-scale" in html
