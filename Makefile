@@ -13,10 +13,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[notebook,dev]'
 	touch $(STAMP)
 
-# Builds kube-apiserver, kube-controller-manager, kubectl and etcd once into the cache
-# (~/.cache/gitops-nb/controlplane/...; $$GITOPS_NB_CONTROLPLANE_DIR overrides). No-op when cached.
+# Builds kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and etcd once into the
+# cache (~/.cache/gitops-nb/controlplane/...; $$GITOPS_NB_CONTROLPLANE_DIR overrides), and kwok
+# with its Stage files (~/.cache/gitops-nb/kwok/...; $$GITOPS_NB_KWOK_DIR). No-op when cached.
 controlplane:
 	tools/controlplane/build.sh
+	tools/kwok/build.sh
 
 # Headless Chromium opens the HTML report and the notebooks in JupyterLab in the tests
 # (Debian's chromium and the matching chromium-driver; CI runs as root).
