@@ -16,6 +16,7 @@ class ExitCode:
     TRANSIENT = 3  # transient failure: retry on the next schedule
     LOCKED = 4  # another reconcile holds the app's Lease; nothing was touched
     INTERRUPTED = 5  # stopped by SIGTERM/SIGINT after the object in flight
+    NOT_HEALTHY = 7  # apply --wait / reconcile with wait: applied, but not Current in time
 
 
 class GitOpsError(Exception):

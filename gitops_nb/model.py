@@ -143,6 +143,48 @@ class Mode(StrEnum):
     DETECT = "detect"
 
 
+class HealthStatus(StrEnum):
+    """kstatus's statuses (``sigs.k8s.io/cli-utils/pkg/kstatus/status``), computed by
+    :func:`gitops_nb.engine.health.assess`."""
+
+    CURRENT = "Current"
+    IN_PROGRESS = "InProgress"
+    FAILED = "Failed"
+    TERMINATING = "Terminating"
+    NOT_FOUND = "NotFound"
+    UNKNOWN = "Unknown"
+
+    @property
+    def is_healthy(self) -> bool:
+        return self is HealthStatus.CURRENT
+
+
+class RunHealth(StrEnum):
+    """One run's health, from its objects' (:func:`gitops_nb.engine.health.run_health`)."""
+
+    HEALTHY = "Healthy"
+    PROGRESSING = "Progressing"
+    DEGRADED = "Degraded"
+
+
+@dataclass(frozen=True)
+class Health:
+    """One object's health: a status, a CamelCase reason and a message for people."""
+
+    status: HealthStatus
+    reason: str = ""
+    message: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"status": str(self.status), "reason": self.reason, "message": self.message}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> Health | None:
+        if not d:
+            return None
+        return cls(HealthStatus(d["status"]), str(d.get("reason", "")), str(d.get("message", "")))
+
+
 @dataclass(frozen=True, order=True)
 class ObjectRef:
     """Identity of a Kubernetes object. ``namespace`` is "" for cluster-scoped objects."""
@@ -359,9 +401,11 @@ class ObjectResult:
     error: str | None = None
     cause: Cause | None = None
     """Why the object differed from Git (None when in sync or not evaluated)."""
+    health: Health | None = None
+    """The live object's health after the run (None: not assessed, e.g. older records)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             **self.ref.to_dict(),
             "action": str(self.action),
             "status": str(self.status),
@@ -369,6 +413,9 @@ class ObjectResult:
             "changes": [c.to_dict() for c in self.changes],
             "error": self.error,
         }
+        if self.health is not None:  # absent, not null, so older readers see no change
+            d["health"] = self.health.to_dict()
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], schema: int = SCHEMA_VERSION) -> ObjectResult:
@@ -379,6 +426,7 @@ class ObjectResult:
             changes=tuple(FieldChange.from_dict(c) for c in d.get("changes") or ()),
             error=d.get("error"),
             cause=Cause.parse(d.get("cause")),
+            health=Health.from_dict(d.get("health")),
         )
         return infer_causes(result) if schema < 2 else result
 
@@ -436,6 +484,10 @@ class SyncRun:
     schema: int = SCHEMA_VERSION
     ignore: tuple[str, ...] = ()
     """The ignore rules in force for this run, as written in the config (defaults first)."""
+    health: RunHealth | None = None
+    """The run's health (None: not assessed, e.g. records from before health existed)."""
+    healthy_at: str | None = None
+    """When every object was first seen Current in this run (``--wait``), else None."""
 
     @property
     def order(self) -> tuple[dt.datetime, str]:
@@ -458,6 +510,8 @@ class SyncRun:
             "objects": [o.to_dict() for o in self.objects],
             "error": self.error,
             "ignore": list(self.ignore),
+            **({"health": str(self.health)} if self.health is not None else {}),
+            **({"healthy_at": self.healthy_at} if self.healthy_at else {}),
         }
 
     @classmethod
@@ -483,6 +537,8 @@ class SyncRun:
             error=d.get("error"),
             schema=schema,
             ignore=tuple(str(r) for r in d.get("ignore") or ()),  # absent before rules existed
+            health=RunHealth(d["health"]) if d.get("health") else None,
+            healthy_at=d.get("healthy_at") or None,
         )
 
 

@@ -11,7 +11,9 @@ from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster import LocalCluster
 from gitops_nb.localcluster.demo import DemoResult, build_demo
 
-CLUSTER_FIXTURES = frozenset({"cluster", "kube", "namespace"})
+CLUSTER_FIXTURES = frozenset(
+    {"cluster", "kube", "namespace", "node_cluster", "node_kube", "node_namespace"}
+)
 """Fixtures that start (or need) the session's control plane."""
 
 
@@ -41,6 +43,37 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
         yield c
     finally:
         c.stop()
+
+
+@pytest.fixture(scope="session")
+def node_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A second control plane with kube-scheduler and 2 kwok nodes, so Pods run: started
+    only by the tests that need workloads to become healthy (and the demo)."""
+    c = LocalCluster(workdir=tmp_path_factory.mktemp("node-cluster"), nodes=2)
+    c.start()
+    try:
+        yield c
+    finally:
+        c.stop()
+
+
+@pytest.fixture(scope="session")
+def node_kube(node_cluster: LocalCluster) -> Iterator[Kube]:
+    k = Kube.from_kubeconfig(node_cluster.kubeconfig)
+    yield k
+    k.close()
+
+
+@pytest.fixture
+def node_namespace(node_kube: Kube) -> Iterator[str]:
+    """A fresh namespace on the cluster with nodes, deleted afterwards."""
+    name = f"h-{uuid.uuid4().hex[:10]}"
+    node_kube.create(
+        "/api/v1/namespaces",
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
+    )
+    yield name
+    node_kube.delete(f"/api/v1/namespaces/{name}")
 
 
 @pytest.fixture(scope="session")

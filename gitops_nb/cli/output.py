@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from rich.console import Console
@@ -17,7 +17,10 @@ from rich.table import Table
 from rich.text import Text
 
 from gitops_nb.escaping import markdown, markdown_table
-from gitops_nb.model import Cause, ChangeSet, ResourceDiff, Revision
+from gitops_nb.model import Cause, ChangeSet, ObjectRef, ResourceDiff, Revision
+
+if TYPE_CHECKING:
+    from gitops_nb.engine.wait import HealthReport
 
 
 def _short(value: Any, limit: int = 60) -> str:
@@ -117,17 +120,44 @@ def diff_markdown(app: str, revision: Revision | None, diffs: Sequence[ResourceD
     return "\n".join([*lines, *markdown_table(header, rows)]) + "\n"
 
 
-def render_changeset(changes: ChangeSet, fmt: str, console: Console, *, dry_run: bool) -> None:
+def render_changeset(
+    changes: ChangeSet,
+    fmt: str,
+    console: Console,
+    *,
+    dry_run: bool,
+    health: HealthReport | None = None,
+) -> None:
+    """The ChangeSet; with ``health`` (``apply --wait``) a HEALTH column and the run's health."""
+    objects = health.objects if health is not None else {}
     if fmt == "json":
         doc = {**changes.to_dict(), "dryRun": dry_run}
+        if health is not None:
+            for entry in doc["entries"]:
+                h = objects.get(ObjectRef.from_dict(entry))
+                entry["health"] = h.to_dict() if h is not None else None
+            doc["health"] = str(health.health)
+            doc["healthyAt"] = health.healthy_at
         console.print_json(json.dumps(doc), indent=2, highlight=False)
         return
     title = "ChangeSet (dry run: nothing written)" if dry_run else "ChangeSet"
     table = Table(title=title, title_justify="left")
-    for col in ("ACTION", "OBJECT", "ERROR"):
+    cols = (
+        ("ACTION", "OBJECT", "HEALTH", "ERROR")
+        if health is not None
+        else ("ACTION", "OBJECT", "ERROR")
+    )
+    for col in cols:
         table.add_column(col, overflow="fold")
     for e in changes.entries:
-        _row(table, str(e.action), str(e.ref), e.error or "")
+        if health is None:
+            _row(table, str(e.action), str(e.ref), e.error or "")
+        else:
+            h = objects.get(e.ref)
+            cell = f"{h.status} {h.reason}".strip() if h is not None else ""
+            _row(table, str(e.action), str(e.ref), cell, e.error or "")
     console.print(table)
+    if health is not None:
+        console.print(f"health: {health.health}", markup=False, highlight=False)
     counts = ", ".join(f"{k} {v}" for k, v in changes.counts().items() if v)
     console.print(counts or "nothing to do", markup=False, highlight=False)

@@ -20,6 +20,7 @@ from gitops_nb.cli.common import (
 from gitops_nb.cli.helptext import add_command
 from gitops_nb.cli.output import render_changeset, render_diff
 from gitops_nb.engine import SyncOptions
+from gitops_nb.engine.wait import DEFAULT_TIMEOUT_S
 from gitops_nb.model import Action, ObjectRef
 from gitops_nb.policyspec import Policy
 from gitops_nb.source import default_app_name
@@ -71,13 +72,26 @@ def cmd_apply(args: argparse.Namespace) -> int:
             cache_dir=args.cache_dir,
             on_object=progress.advance,
             on_rendered=progress.start,
+            wait_s=args.timeout if args.wait else None,
         )
     finally:
         progress.stop()
-    render_changeset(result.changes, args.output, console(), dry_run=args.dry_run)
+    render_changeset(
+        result.changes, args.output, console(), dry_run=args.dry_run, health=result.health
+    )
     _warn(result.warnings)
     for e in result.changes.failed:
         err_console().print(f"failed: {e.ref}: {e.error}", markup=False, highlight=False)
+    if result.health is not None and result.health.not_healthy:
+        why = "timed out" if result.health.timed_out else "an object Failed"
+        err_console().print(
+            f"not healthy after {result.health.waited_s:.0f}s ({why}):",
+            markup=False,
+            highlight=False,
+        )
+        for ref, h in result.health.unhealthy:
+            line = f"  {ref}: {h.status} {h.reason}: {h.message}"
+            err_console().print(line, markup=False, highlight=False)
     return result.exit_code
 
 
@@ -139,5 +153,29 @@ def register(sub: Any) -> None:
         help="allow pruning more than --max-prune-ratio of the inventory",
     )
     p.add_argument("--max-prune-ratio", type=float, default=0.5)
+    p.add_argument(
+        "--wait",
+        action="store_true",
+        help="wait until every applied object is Current (kstatus); exit 7 if not in time",
+    )
+    p.add_argument(
+        "--timeout",
+        type=duration,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="DURATION",
+        help="how long --wait waits: 90s, 5m, 1h or seconds (default 5m)",
+    )
     p.add_argument("-o", "--output", choices=("table", "json"), default="table")
     p.set_defaults(func=cmd_apply)
+
+
+def duration(text: str) -> float:
+    """``90``, ``90s``, ``5m``, ``1h`` as seconds; argparse turns ValueError into exit 2."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    t = text.strip().lower()
+    factor = units.get(t[-1:], 0)
+    number = t[:-1] if factor else t
+    seconds = float(number) * (factor or 1)
+    if not seconds > 0 or seconds != seconds or seconds == float("inf"):
+        raise ValueError(text)
+    return seconds

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from gitops_nb.engine import DiffReport, Engine, ObjectCallback, SyncOptions
 from gitops_nb.engine.inventory import RecordedRefs, refs_in_records
+from gitops_nb.engine.wait import HealthReader, HealthReport
 from gitops_nb.errors import ExitCode
 from gitops_nb.kube.client import Kube, ReadOnlyKube
-from gitops_nb.model import ChangeSet, Revision
+from gitops_nb.model import Action, ChangeSet, ObjectRef, Revision
 from gitops_nb.records.configmaps import ConfigMapStore
 from gitops_nb.source import SourceSpec, fetch_and_render
 
@@ -46,10 +47,23 @@ class ApplyResult:
     changes: ChangeSet
     warnings: tuple[str, ...] = ()
     """Not about one object: e.g. a deleted ApplySet parent that was rebuilt."""
+    health: HealthReport | None = None
+    """The applied objects' health (``wait_s`` given): None for a dry run or no wait."""
 
     @property
     def exit_code(self) -> int:
-        return ExitCode.ERROR if self.changes.failed else ExitCode.OK
+        """2 if an object failed, 7 if a wait ended with an object not Current, else 0."""
+        if self.changes.failed:
+            return ExitCode.ERROR
+        if self.health is not None and self.health.not_healthy:
+            return ExitCode.NOT_HEALTHY
+        return ExitCode.OK
+
+
+def applied_refs(changes: ChangeSet) -> list[ObjectRef]:
+    """The objects an apply left in the cluster (health is judged on these)."""
+    gone = (Action.PRUNED, Action.FAILED, Action.SKIPPED)
+    return [e.ref for e in changes.entries if e.action not in gone]
 
 
 def diff_app(
@@ -77,11 +91,14 @@ def apply_app(
     cache_dir: str | Path | None = None,
     on_object: ObjectCallback | None = None,
     on_rendered: Callable[[int], None] | None = None,
+    wait_s: float | None = None,
 ) -> ApplyResult:
     """Fetch and render ``spec``, then apply it (and prune, if ``opts.prune``).
 
     ``on_rendered(n)`` is told how many objects were rendered before the first request;
-    ``on_object`` is called as each object finishes.
+    ``on_object`` is called as each object finishes. With ``wait_s``, wait up to that many
+    seconds for every applied object to be Current (kstatus); the result's exit code is 7
+    if one is not.
     """
     rendered = fetch_and_render(spec, Path(cache_dir) if cache_dir else None)
     if on_rendered is not None:
@@ -91,7 +108,11 @@ def apply_app(
         closing(Engine(kube, on_object=on_object, recorded=_recorded(kube, opts))) as engine,
     ):
         changes = engine.apply(rendered.manifests, opts)
-    return ApplyResult(opts.app, rendered.revision, changes, tuple(engine.warnings))
+        health = None
+        if wait_s is not None and not opts.dry_run and not changes.failed:
+            reader = HealthReader(kube, engine.discovery)
+            health = reader.wait_current(applied_refs(changes), wait_s)
+    return ApplyResult(opts.app, rendered.revision, changes, tuple(engine.warnings), health)
 
 
 def _recorded(kube: Kube, opts: SyncOptions) -> RecordedRefs:

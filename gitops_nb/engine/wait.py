@@ -1,0 +1,110 @@
+"""Read the health of applied objects once, or poll until every one is Current.
+
+As fluxcd/pkg ``ssa`` ``manager_wait.go``: the objects to watch are the ones just applied;
+each is read back and judged by :func:`gitops_nb.engine.health.assess` (kstatus rules).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from gitops_nb.engine.health import assess, run_health
+from gitops_nb.errors import KubeError
+from gitops_nb.kube.client import Kube
+from gitops_nb.kube.discovery import Discovery
+from gitops_nb.model import Health, HealthStatus, ObjectRef, RunHealth, format_time
+
+POLL_INTERVAL_S = 1.0
+DEFAULT_TIMEOUT_S = 300.0
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """The health of each watched object when the check (or wait) ended."""
+
+    objects: dict[ObjectRef, Health] = field(default_factory=dict)
+    waited: bool = False
+    """True if this came from :func:`wait_current` (not a single look)."""
+    timed_out: bool = False
+    healthy_at: str | None = None
+    """When all objects were first seen Current (UTC ISO 8601), None if never."""
+    waited_s: float = 0.0
+
+    @property
+    def health(self) -> RunHealth:
+        return run_health(self.objects.values(), timed_out=self.not_healthy)
+
+    @property
+    def not_healthy(self) -> bool:
+        """A wait ended (deadline, or an object Failed) with an object not Current."""
+        return self.waited and any(not h.status.is_healthy for h in self.objects.values())
+
+    @property
+    def unhealthy(self) -> list[tuple[ObjectRef, Health]]:
+        return sorted(
+            ((r, h) for r, h in self.objects.items() if not h.status.is_healthy),
+            key=lambda item: str(item[0]),
+        )
+
+
+def watched(refs: Iterable[ObjectRef]) -> list[ObjectRef]:
+    """Distinct refs in a stable order."""
+    return sorted(set(refs), key=str)
+
+
+class HealthReader:
+    """Reads objects and judges their health; unreadable ones are Unknown, not errors."""
+
+    def __init__(self, kube: Kube, discovery: Discovery) -> None:
+        self.kube = kube
+        self.discovery = discovery
+
+    def read(self, ref: ObjectRef) -> Health:
+        try:
+            path = self.discovery.object_path(ref)
+            return assess(self.kube.get_or_none(path, what=str(ref)))
+        except KubeError as e:
+            return Health(HealthStatus.UNKNOWN, "ReadFailed", str(e)[:300])
+
+    def look(self, refs: Sequence[ObjectRef]) -> HealthReport:
+        """One look at every object."""
+        return HealthReport({r: self.read(r) for r in watched(refs)})
+
+    def wait_current(
+        self,
+        refs: Sequence[ObjectRef],
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        *,
+        poll_s: float = POLL_INTERVAL_S,
+        stop: threading.Event | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> HealthReport:
+        """Poll until every object is Current, one is Failed, ``timeout_s`` passes, or
+        ``stop`` is set.
+
+        Failed ends the wait at once, as fluxcd/pkg ``ssa`` with ``FailFast``: kstatus
+        Failed (a progress deadline exceeded, a crash loop, a failed Job) does not heal
+        without a new change. Objects already Current are not read again: kstatus Current
+        is where a rollout ends, and a later failure belongs to the next run's record.
+        """
+        start = clock()
+        stop = stop or threading.Event()
+        pending = watched(refs)
+        seen: dict[ObjectRef, Health] = {}
+        while True:
+            for r in pending:
+                seen[r] = self.read(r)
+            pending = [r for r in pending if not seen[r].status.is_healthy]
+            elapsed = clock() - start
+            if not pending:
+                now = format_time(dt.datetime.now(dt.UTC))
+                return HealthReport(dict(seen), True, False, now, elapsed)
+            if any(seen[r].status is HealthStatus.FAILED for r in pending):
+                return HealthReport(dict(seen), True, False, None, elapsed)
+            if elapsed >= timeout_s or stop.is_set():
+                return HealthReport(dict(seen), True, True, None, elapsed)
+            stop.wait(min(poll_s, max(0.0, timeout_s - elapsed)))
