@@ -75,6 +75,10 @@ class AppConfig:
     then enforces the app's rights, not the reconciler's. Empty: the reconciler's own."""
     adopt: bool = False
     """Take over objects labelled as another app's (another ApplySet's members)."""
+    wait: bool = False
+    """After applying, wait until every object is Current (kstatus); exit 7 if not in time."""
+    wait_timeout: str = "5m"
+    """How long ``wait`` waits (30s, 5m, 1h)."""
 
     def validate(self) -> AppConfig:
         if not self.app or not _DNS_LABEL.match(self.app):
@@ -99,6 +103,8 @@ class AppConfig:
             raise ConfigError(
                 f"serviceAccountName: {self.service_account_name!r} is not a valid name"
             )
+        if not _DURATION.match(self.wait_timeout) or self.wait_timeout[0] == "0":
+            raise ConfigError(f"waitTimeout: {self.wait_timeout!r} must look like 30s, 5m or 1h")
         for rule in self.ignore:
             try:
                 IgnoreRule.parse(rule)
@@ -131,7 +137,19 @@ _KEYS: dict[str, str] = {
     "reconcilerNamespace": "reconciler_namespace",
     "serviceAccountName": "service_account_name",
     "adopt": "adopt",
+    "wait": "wait",
+    "waitTimeout": "wait_timeout",
 }
+
+
+def parse_duration(text: str) -> float:
+    """``90``, ``90s``, ``5m`` or ``1h`` as seconds (> 0); ValueError otherwise."""
+    t = text.strip().lower()
+    factor = {"s": 1, "m": 60, "h": 3600}.get(t[-1:], 0)
+    seconds = float(t[:-1] if factor else t) * (factor or 1)
+    if not 0 < seconds < float("inf"):
+        raise ValueError(f"not a duration: {text!r}")
+    return seconds
 
 
 def _env_name(key: str) -> str:

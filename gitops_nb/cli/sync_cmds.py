@@ -19,6 +19,7 @@ from gitops_nb.cli.common import (
 )
 from gitops_nb.cli.helptext import add_command
 from gitops_nb.cli.output import render_changeset, render_diff
+from gitops_nb.config import parse_duration
 from gitops_nb.engine import SyncOptions
 from gitops_nb.engine.wait import DEFAULT_TIMEOUT_S
 from gitops_nb.model import Action, ObjectRef
@@ -170,12 +171,5 @@ def register(sub: Any) -> None:
 
 
 def duration(text: str) -> float:
-    """``90``, ``90s``, ``5m``, ``1h`` as seconds; argparse turns ValueError into exit 2."""
-    units = {"s": 1, "m": 60, "h": 3600}
-    t = text.strip().lower()
-    factor = units.get(t[-1:], 0)
-    number = t[:-1] if factor else t
-    seconds = float(number) * (factor or 1)
-    if not seconds > 0 or seconds != seconds or seconds == float("inf"):
-        raise ValueError(text)
-    return seconds
+    """argparse type (named for its error message: "invalid duration value")."""
+    return parse_duration(text)

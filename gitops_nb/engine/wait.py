@@ -10,6 +10,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from gitops_nb.engine.health import assess, run_health
@@ -51,6 +52,10 @@ class HealthReport:
         )
 
 
+def _now() -> str:
+    return format_time(dt.datetime.now(dt.UTC))
+
+
 def watched(refs: Iterable[ObjectRef]) -> list[ObjectRef]:
     """Distinct refs in a stable order."""
     return sorted(set(refs), key=str)
@@ -59,9 +64,17 @@ def watched(refs: Iterable[ObjectRef]) -> list[ObjectRef]:
 class HealthReader:
     """Reads objects and judges their health; unreadable ones are Unknown, not errors."""
 
-    def __init__(self, kube: Kube, discovery: Discovery) -> None:
+    def __init__(self, kube: Kube, discovery: Discovery, workers: int = 8) -> None:
         self.kube = kube
         self.discovery = discovery
+        self.workers = workers
+
+    def read_all(self, refs: Sequence[ObjectRef]) -> dict[ObjectRef, Health]:
+        """Each object's health, read in parallel (one GET each)."""
+        if len(refs) <= 1:
+            return {r: self.read(r) for r in refs}
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(refs))) as pool:
+            return dict(zip(refs, pool.map(self.read, refs), strict=True))
 
     def read(self, ref: ObjectRef) -> Health:
         try:
@@ -71,8 +84,10 @@ class HealthReader:
             return Health(HealthStatus.UNKNOWN, "ReadFailed", str(e)[:300])
 
     def look(self, refs: Sequence[ObjectRef]) -> HealthReport:
-        """One look at every object."""
-        return HealthReport({r: self.read(r) for r in watched(refs)})
+        """One look at every object; ``healthy_at`` is now if all are Current."""
+        objects = self.read_all(watched(refs))
+        healthy = all(h.status.is_healthy for h in objects.values())
+        return HealthReport(objects, healthy_at=_now() if healthy else None)
 
     def wait_current(
         self,
@@ -96,13 +111,11 @@ class HealthReader:
         pending = watched(refs)
         seen: dict[ObjectRef, Health] = {}
         while True:
-            for r in pending:
-                seen[r] = self.read(r)
+            seen.update(self.read_all(pending))
             pending = [r for r in pending if not seen[r].status.is_healthy]
             elapsed = clock() - start
             if not pending:
-                now = format_time(dt.datetime.now(dt.UTC))
-                return HealthReport(dict(seen), True, False, now, elapsed)
+                return HealthReport(dict(seen), True, False, _now(), elapsed)
             if any(seen[r].status is HealthStatus.FAILED for r in pending):
                 return HealthReport(dict(seen), True, False, None, elapsed)
             if elapsed >= timeout_s or stop.is_set():
