@@ -114,6 +114,24 @@ def _sections(drift: pd.DataFrame, deployments: pd.DataFrame, args: argparse.Nam
     return ExitCode.OK
 
 
+def _health_sections(intervals: pd.DataFrame, runs: list[Any], args: argparse.Namespace) -> int:
+    """Unhealthy episodes, time to healthy per commit and DORA figures (``-o table``)."""
+    from gitops_nb import history
+
+    cols = ["object", "status", "reason", "first_seen", "healthy_at", "open", "duration"]
+    tth = history.time_to_healthy(runs).assign(commit=lambda d: d["commit"].str[:12])
+    text = (
+        f"Unhealthy episodes (synced but not Current):\n{_table(intervals[cols])}\n\n"
+        f"Time to healthy (commit → applied → healthy):\n{_table(tth)}\n\n"
+        f"DORA:\n{_table(history.dora(runs))}\n"
+    )
+    if args.out:
+        Path(args.out).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return ExitCode.OK
+
+
 def cmd_history(args: argparse.Namespace) -> int:
     from gitops_nb import history
     from gitops_nb.history.views import drift_rows, episodes_view, git_rows
@@ -128,6 +146,12 @@ def cmd_history(args: argparse.Namespace) -> int:
             df = history.runs(runs)
         elif args.what == "deployments":
             df = history.deployments(runs)
+        elif args.what == "health":
+            df = _filter(history.health_intervals(runs), args)
+            if args.output == "table":
+                return _health_sections(df, runs, args)
+        elif args.what == "dora":
+            df = history.dora(runs)
         elif args.what == "drift":
             rows = _filter(history.drift(runs), args)
             if args.output == "table":
@@ -183,10 +207,22 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     h = add_command(
-        sub, "history", "sync history, drift, drift timeline, deployments and Git history"
+        sub,
+        "history",
+        "sync history, drift, drift timeline, deployments, health, DORA and Git history",
     )
     h.add_argument(
-        "what", choices=("runs", "drift", "timeline", "deployments", "commits", "changes")
+        "what",
+        choices=(
+            "runs",
+            "drift",
+            "timeline",
+            "deployments",
+            "health",
+            "dora",
+            "commits",
+            "changes",
+        ),
     )
     add_record_source(h)
     h.add_argument("--repo", default=None, help="commits/changes: Git URL or local path")
