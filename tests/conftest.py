@@ -84,11 +84,12 @@ def kube(cluster: LocalCluster) -> Iterator[Kube]:
 
 
 @pytest.fixture(scope="session")
-def demo(cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
-    """The audit demo (repo, reconcile story with drift and a revert, history) on the session
-    cluster, shared by the notebook and story tests. It owns namespace ``prod`` and app
-    ``shop``; no other test uses them, and those tests only read it."""
-    return build_demo(tmp_path_factory.mktemp("demo"), cluster)
+def demo(node_cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
+    """The audit demo (repo, reconcile story with drift, a revert and a bad rollout, history)
+    on the session cluster with nodes (as ``make demo``), shared by the notebook and story
+    tests. It owns namespace ``prod`` and app ``shop``; no other test uses them, and those
+    tests only read it."""
+    return build_demo(tmp_path_factory.mktemp("demo"), node_cluster)
 
 
 @pytest.fixture

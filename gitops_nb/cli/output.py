@@ -8,7 +8,7 @@ Markdown report.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gitops_nb.escaping import markdown, markdown_table
-from gitops_nb.model import Cause, ChangeSet, ObjectRef, ResourceDiff, Revision
+from gitops_nb.model import Cause, ChangeSet, Health, ObjectRef, ResourceDiff, Revision
 
 if TYPE_CHECKING:
     from gitops_nb.engine.wait import HealthReport
@@ -33,14 +33,21 @@ def _cause(cause: Cause | None) -> str:
 
 
 def diff_document(
-    app: str, revision: Revision | None, diffs: Sequence[ResourceDiff]
+    app: str,
+    revision: Revision | None,
+    diffs: Sequence[ResourceDiff],
+    health: Mapping[ObjectRef, Health] | None = None,
 ) -> dict[str, Any]:
-    """The ``diff -o json`` contract: {app, revision, resources: [...]}."""
-    return {
-        "app": app,
-        "revision": revision.commit if revision else None,
-        "resources": [d.to_dict() for d in diffs],
-    }
+    """The ``diff -o json`` contract: {app, revision, resources: [...]}; with ``health``
+    each resource has ``"health": {"status", "reason", "message"}`` (null if not read)."""
+    resources = []
+    for d in diffs:
+        doc = d.to_dict()
+        if health is not None:
+            h = health.get(d.ref)
+            doc["health"] = h.to_dict() if h is not None else None
+        resources.append(doc)
+    return {"app": app, "revision": revision.commit if revision else None, "resources": resources}
 
 
 def render_diff(
@@ -49,8 +56,9 @@ def render_diff(
     diffs: Sequence[ResourceDiff],
     fmt: str,
     console: Console,
+    health: Mapping[ObjectRef, Health] | None = None,
 ) -> None:
-    doc = diff_document(app, revision, diffs)
+    doc = diff_document(app, revision, diffs, health)
     if fmt == "json":
         console.print_json(json.dumps(doc, default=str), indent=2, highlight=False)
     elif fmt == "yaml":
@@ -58,25 +66,40 @@ def render_diff(
     elif fmt == "markdown":
         console.print(diff_markdown(app, revision, diffs), end="", markup=False, highlight=False)
     else:
-        console.print(diff_table(app, revision, diffs))
+        console.print(diff_table(app, revision, diffs, health))
         for d in diffs:
             if d.diff_text and d.status.is_drift:
                 console.print(d.diff_text, markup=False, highlight=False, end="")
 
 
-def diff_table(app: str, revision: Revision | None, diffs: Sequence[ResourceDiff]) -> Table:
+def diff_table(
+    app: str,
+    revision: Revision | None,
+    diffs: Sequence[ResourceDiff],
+    health: Mapping[ObjectRef, Health] | None = None,
+) -> Table:
     rev = revision.commit[:12] if revision else "-"
     table = Table(title=Text(f"{app} @ {rev}"), title_justify="left")
-    for col in ("STATUS", "CAUSE", "OBJECT", "FIELD", "LIVE", "GIT", "CHANGED BY"):
+    cols = ["STATUS", "CAUSE", "OBJECT", "FIELD", "LIVE", "GIT", "CHANGED BY"]
+    if health is not None:
+        cols.insert(1, "HEALTH")
+    for col in cols:
         table.add_column(col, overflow="fold")
+
+    def row(d: ResourceDiff, *cells: str) -> None:
+        if health is None:
+            _row(table, str(d.status), *cells)
+        else:
+            h = health.get(d.ref)
+            _row(table, str(d.status), f"{h.status} {h.reason}".strip() if h else "", *cells)
+
     for d in diffs:
         if not d.changes:
-            _row(table, str(d.status), _cause(d.cause), str(d.ref), "", "", "", d.error or "")
+            row(d, _cause(d.cause), str(d.ref), "", "", "", d.error or "")
         for c in d.changes:
             who = f"{c.changed_by} ({c.operation}, {c.time})" if c.manager else c.changed_by
-            _row(
-                table,
-                str(d.status),
+            row(
+                d,
                 _cause(c.cause or d.cause),
                 str(d.ref),
                 c.path,

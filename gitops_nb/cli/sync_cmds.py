@@ -44,7 +44,9 @@ def sync_options(args: argparse.Namespace) -> SyncOptions:
 def cmd_diff(args: argparse.Namespace) -> int:
     opts = sync_options(args)
     result = diff_app(source_spec(args), opts, kubeconfig=args.kubeconfig, cache_dir=args.cache_dir)
-    render_diff(opts.app, result.revision, result.report.diffs, args.output, console())
+    render_diff(
+        opts.app, result.revision, result.report.diffs, args.output, console(), result.health
+    )
     _warn(result.report.warnings)
     return result.exit_code
 

@@ -156,7 +156,8 @@ class LocalCluster:
     @property
     def logs(self) -> dict[str, Path]:
         assert self.workdir is not None
-        names = [b for b in BINARIES if b != "kubectl"] + ["kwok"]
+        skip = {"kubectl"} if self.nodes else {"kubectl", "kube-scheduler"}
+        names = [b for b in BINARIES if b not in skip] + (["kwok"] if self.nodes else [])
         return {name: self.workdir / f"{name}.log" for name in names}
 
     def command_lines(self) -> dict[str, list[str]]:

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitops_nb.engine import DiffReport, Engine, ObjectCallback, SyncOptions
+from gitops_nb.engine.health import assess
 from gitops_nb.engine.inventory import RecordedRefs, refs_in_records
 from gitops_nb.engine.wait import HealthReader, HealthReport
 from gitops_nb.errors import ExitCode
 from gitops_nb.kube.client import Kube, ReadOnlyKube
-from gitops_nb.model import Action, ChangeSet, ObjectRef, Revision
+from gitops_nb.model import Action, ChangeSet, DiffStatus, Health, ObjectRef, Revision
 from gitops_nb.records.configmaps import ConfigMapStore
 from gitops_nb.source import SourceSpec, fetch_and_render
 
@@ -29,6 +30,8 @@ class DiffResult:
     namespace: str
     revision: Revision
     report: DiffReport
+    health: dict[ObjectRef, Health] = field(default_factory=dict)
+    """Each Git object's health (kstatus) as read during the diff; extraneous ones too."""
 
     @property
     def exit_code(self) -> int:
@@ -80,7 +83,26 @@ def diff_app(
         closing(Engine(kube, recorded=_recorded(kube, opts))) as engine,
     ):
         report = engine.diff(rendered.manifests, opts)
-    return DiffResult(opts.app, opts.namespace, rendered.revision, report)
+        health = _diff_health(report, HealthReader(kube, engine.discovery, opts.workers))
+    return DiffResult(opts.app, opts.namespace, rendered.revision, report, health)
+
+
+def _diff_health(report: DiffReport, reader: HealthReader) -> dict[ObjectRef, Health]:
+    """Health from the live objects the diff read; objects judged by fingerprint alone
+    (no live copy in hand) are read once more."""
+    out: dict[ObjectRef, Health] = {}
+    unread = []
+    for item in report.items:
+        if item.status is DiffStatus.ERROR:
+            continue
+        if item.status is DiffStatus.MISSING:
+            out[item.ref] = assess(None)
+        elif item.live is not None:
+            out[item.ref] = assess(item.live)
+        else:
+            unread.append(item.ref)
+    out.update(reader.read_all(unread))
+    return out
 
 
 def apply_app(

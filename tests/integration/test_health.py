@@ -6,6 +6,7 @@ Workloads run on the ``node_cluster`` (2 simulated nodes); kwok's Stages make Po
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,7 @@ def test_deployment_rolls_out_to_current_and_a_new_image_is_tracked(
     node_namespace: str,
     app_repo: GitRepo,
     tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     write_app(app_repo, deployment("web", min_ready=2))
     t0 = time.monotonic()
@@ -145,6 +147,18 @@ def test_deployment_rolls_out_to_current_and_a_new_image_is_tracked(
             break
         time.sleep(0.2)
     assert seen[0] is HealthStatus.IN_PROGRESS and seen[-1] is HealthStatus.CURRENT, seen
+
+    # diff shows health next to sync status: JSON per resource, a HEALTH column in tables
+    flags = ["--repo", str(app_repo.path), "--path", "app", "--app", "web"]
+    flags += ["--namespace", node_namespace, "--kubeconfig", str(node_cluster.kubeconfig)]
+    flags += ["--cache-dir", str(tmp_path / "cache")]
+    assert main(["diff", *flags, "-o", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    [web] = doc["resources"]
+    assert web["status"] == "InSync" and web["health"]["status"] == "Current"
+    assert web["health"]["message"] == "Deployment is available. Replicas: 2"
+    assert main(["diff", *flags]) == 0
+    assert "HEALTH" in capsys.readouterr().out
 
 
 def test_crash_looping_pods_make_apply_wait_exit_7(

@@ -185,8 +185,9 @@ def live_versions(kube: Kube) -> dict[str, str]:
 
 
 def test_live_audit_reads_only_and_writes_the_report(
-    demo: DemoResult, run_notebook: RunNotebook, kube: Kube, tmp_path: Path
+    demo: DemoResult, run_notebook: RunNotebook, node_kube: Kube, tmp_path: Path
 ) -> None:
+    kube = node_kube  # the demo runs on the cluster with nodes
     report = tmp_path / "out" / "live-drift-report.html"
     params = {
         "REPO": str(demo.repo),
