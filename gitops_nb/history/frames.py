@@ -38,6 +38,7 @@ RUN_COLUMNS: dict[str, str] = {
     "message": "str",
     **{k: "int64" for k in COUNT_KEYS},
     "error": "object",
+    "health": "object",
 }
 
 OBJECT_COLUMNS: dict[str, str] = {
@@ -59,6 +60,8 @@ RESULT_COLUMNS: dict[str, str] = {
     "cause": "object",
     "error": "object",
     "n_changes": "int64",
+    "health": "object",
+    "health_reason": "object",
 }
 
 DRIFT_COLUMNS: dict[str, str] = {
@@ -147,6 +150,7 @@ def runs(records: Iterable[SyncRun]) -> pd.DataFrame:
                 "message": rev.message if rev else "",
                 **{k: int(r.counts.get(k, 0)) for k in COUNT_KEYS},
                 "error": r.error,
+                "health": str(r.health) if r.health is not None else None,
             }
         )
     return frame(rows, RUN_COLUMNS)
@@ -170,6 +174,8 @@ def resource_results(records: Iterable[SyncRun]) -> pd.DataFrame:
                     "cause": str(o.cause) if o.cause is not None else None,
                     "error": o.error,
                     "n_changes": len(o.changes),
+                    "health": str(o.health.status) if o.health is not None else None,
+                    "health_reason": o.health.reason if o.health is not None else None,
                 }
             )
     return frame(rows, RESULT_COLUMNS)

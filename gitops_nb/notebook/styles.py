@@ -33,6 +33,7 @@ RUN_DISPLAY = (
     "mode",
     "trigger",
     "outcome",
+    "health",
     "duration_s",
     "commit",
     "author",

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from gitops_nb import history
 from gitops_nb.model import Health, HealthStatus, Mode, ObjectResult, RunHealth, SyncRun
@@ -79,3 +82,18 @@ def test_restores_and_dora() -> None:
     assert abs(d["change_failure_rate"] - 1 / 3) < 1e-9
     assert d["restores"] == 1 and d["time_to_restore_median"] == r.iloc[0]["time_to_restore"]
     assert T0.tzinfo is not None
+
+
+def test_cli_history_health_and_dora(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from gitops_nb.cli import main
+    from gitops_nb.records.files import write_run
+
+    for r in STORY:
+        write_run(tmp_path, r)
+    assert main(["history", "health", "--history-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Unhealthy episodes" in out and "ProgressDeadlineExceeded" in out
+    assert "Time to healthy" in out and "DORA:" in out
+    assert main(["history", "dora", "--history-dir", str(tmp_path), "-o", "json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["app"] == "web" and row["failed_changes"] == 1 and row["restores"] == 1
