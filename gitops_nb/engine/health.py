@@ -52,6 +52,32 @@ def assess(obj: Obj | None, now: dt.datetime | None = None) -> Health:
         return Health(HealthStatus.UNKNOWN, "StatusUnreadable", f"cannot read status: {e}")
 
 
+WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
+"""Kinds whose Pods can explain why they are not Current (:func:`with_pods`)."""
+
+
+def with_pods(health: Health, pods: Iterable[Obj], now: dt.datetime | None = None) -> Health:
+    """A workload's health with the worst of its Pods' reasons added to the message.
+
+    kstatus judges a Deployment by counts and conditions only ("Available: 1/2",
+    "ProgressDeadlineExceeded"); the Pod says why (``ContainerCrashLooping``,
+    ``ImagePullBackOff``). Failed Pods first, then any other that is not Current.
+    """
+    if health.status.is_healthy:
+        return health
+    judged = [(p, assess(p, now)) for p in pods]
+    bad = [(p, h) for p, h in judged if not h.status.is_healthy]
+    bad.sort(key=lambda item: item[1].status is not FAILED)
+    if not bad:
+        return health
+    pod, h = bad[0]
+    name = (pod.get("metadata") or {}).get("name", "?")
+    why = f"Pod {name}: {h.reason}: {h.message}"
+    return Health(
+        health.status, health.reason, f"{health.message}; {why}" if health.message else why
+    )
+
+
 def run_health(healths: Iterable[Health], *, timed_out: bool = False) -> RunHealth:
     """Degraded if any object Failed or is gone, or a wait ran out with any not Current;
     Progressing while any is not Current; Healthy when all are."""

@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from gitops_nb.engine.health import assess, run_health
+from gitops_nb.engine.health import WORKLOADS, assess, run_health, with_pods
 from gitops_nb.errors import KubeError
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.discovery import Discovery
+from gitops_nb.kube.resources import PODS
 from gitops_nb.model import Health, HealthStatus, ObjectRef, RunHealth, format_time
 
 POLL_INTERVAL_S = 1.0
@@ -77,11 +78,24 @@ class HealthReader:
             return dict(zip(refs, pool.map(self.read, refs), strict=True))
 
     def read(self, ref: ObjectRef) -> Health:
+        """The object's health; a workload that is not Current also says why its Pods are not."""
         try:
             path = self.discovery.object_path(ref)
-            return assess(self.kube.get_or_none(path, what=str(ref)))
+            obj = self.kube.get_or_none(path, what=str(ref))
+            health = assess(obj)
+            if obj is None or health.status.is_healthy or ref.kind not in WORKLOADS:
+                return health
+            labels = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+            if not labels:
+                return health
+            selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
         except KubeError as e:
             return Health(HealthStatus.UNKNOWN, "ReadFailed", str(e)[:300])
+        try:  # the why is a bonus: an install that may not list Pods still gets the status
+            pods = self.kube.list(PODS.collection_path(ref.namespace), label_selector=selector)
+        except KubeError:
+            return health
+        return with_pods(health, pods)
 
     def look(self, refs: Sequence[ObjectRef]) -> HealthReport:
         """One look at every object; ``healthy_at`` is now if all are Current."""

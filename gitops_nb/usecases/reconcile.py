@@ -270,6 +270,8 @@ class Reconciler:
         if result.failed:
             return Outcome.FAILED, ExitCode.ERROR
         reached.health = self._health(engine, report, result)
+        if self.stop.is_set() and reached.health.not_healthy:
+            raise InterruptedRun("stopped while waiting for health, after every write")
         return Outcome.SUCCEEDED, ExitCode.OK
 
     def _health(self, engine: Engine, report: DiffReport, changes: ChangeSet) -> HealthReport:

@@ -195,6 +195,7 @@ def test_crash_looping_pods_make_apply_wait_exit_7(
     assert time.monotonic() - t0 < 15  # Failed ends the wait before the timeout
     assert f"Deployment/{node_namespace}/web" in err
     assert "Failed ProgressDeadlineExceeded" in err and "an object Failed" in err
+    assert "Pod web-" in err and "ContainerCrashLooping" in err  # why, from its Pods
     assert "HEALTH" in out and "Failed" in out
     # the Pod itself is Failed for the reason kstatus gives
     reader = HealthReader(node_kube, Discovery(node_kube))

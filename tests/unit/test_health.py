@@ -290,3 +290,20 @@ def test_health_round_trips_and_old_records_still_load() -> None:
     loaded = SyncRun.from_dict(old)
     assert loaded.health is None and loaded.objects[0].health is None
     assert "health" not in ObjectResult(ref, Action.UNCHANGED, DiffStatus.IN_SYNC).to_dict()
+
+
+def test_with_pods_says_why_a_workload_is_not_current() -> None:
+    from gitops_nb.engine.health import with_pods
+
+    dep = assess(with_(DEPLOYMENT, **{"status.availableReplicas": 1}), NOW)
+    ready = pod("Running", cond("Ready", "True"))
+    crash = with_(pod("Running", cond("Ready", "False"), waiting="CrashLoopBackOff"))
+    crash["metadata"]["name"] = "web-2"
+    pulling = pod("Pending", waiting="ImagePullBackOff")
+    h = with_pods(dep, [ready, pulling, crash], NOW)
+    assert (h.status, h.reason) == (dep.status, dep.reason)  # the verdict stays kstatus's
+    assert h.message == (
+        "Available: 1/2; Pod web-2: ContainerCrashLooping: Containers in CrashLoop state: web"
+    )
+    assert with_pods(dep, [ready], NOW) == dep
+    assert with_pods(assess(DEPLOYMENT, NOW), [crash], NOW) == assess(DEPLOYMENT, NOW)
