@@ -95,7 +95,8 @@ class HealthReader:
             pods = self.kube.list(PODS.collection_path(ref.namespace), label_selector=selector)
         except KubeError:
             return health
-        return with_pods(health, pods)
+        # list items carry no kind: give them theirs, or no Pod rule would apply
+        return with_pods(health, [{**p, "apiVersion": "v1", "kind": "Pod"} for p in pods])
 
     def look(self, refs: Sequence[ObjectRef]) -> HealthReport:
         """One look at every object; ``healthy_at`` is now if all are Current."""
