@@ -243,7 +243,7 @@ class Reconciler:
         if quick is not None:  # same commit, nobody wrote: in sync without rendering
             reached.report = quick
             self._ev("in-sync", commit=revision.commit, objects=len(quick.items), rendered=False)
-            reached.health = self._health(engine, quick, ChangeSet())
+            reached.health = self._health(engine, opts, quick, ChangeSet())
             return Outcome.SUCCEEDED, ExitCode.OK
         manifests = render(checkout.root, spec.path)
         self._ev("rendered", commit=revision.commit, objects=len(manifests))
@@ -263,26 +263,29 @@ class Reconciler:
         if cfg.mode is Mode.DETECT:
             if report.errors:
                 return Outcome.FAILED, ExitCode.ERROR
-            reached.health = self._health(engine, report, ChangeSet())
+            reached.health = self._health(engine, opts, report, ChangeSet())
             return Outcome.SUCCEEDED, (ExitCode.DRIFT if report.drifted else ExitCode.OK)
         reached.applied = True
         result = engine.apply_report(report, desired, opts)
         if result.failed:
             return Outcome.FAILED, ExitCode.ERROR
-        reached.health = self._health(engine, report, result)
+        reached.health = self._health(engine, opts, report, result)
         if self.stop.is_set() and reached.health.not_healthy:
             raise InterruptedRun("stopped while waiting for health, after every write")
         return Outcome.SUCCEEDED, ExitCode.OK
 
-    def _health(self, engine: Engine, report: DiffReport, changes: ChangeSet) -> HealthReport:
-        """Git's objects' health: one look, or (``wait``, correct mode) a wait for Current."""
+    def _health(
+        self, engine: Engine, opts: SyncOptions, report: DiffReport, changes: ChangeSet
+    ) -> HealthReport:
+        """Git's objects' health: one look, or (``wait``, correct mode) a wait for Current.
+        Read as the app (its impersonated ServiceAccount), like its objects."""
         gone = {e.ref for e in changes.entries if e.action in (Action.PRUNED, Action.FAILED)}
         refs = [
             i.ref
             for i in report.items
             if i.status not in (DiffStatus.EXTRANEOUS, DiffStatus.ERROR) and i.ref not in gone
         ]
-        reader = HealthReader(self.kube, engine.discovery, self.cfg.workers)
+        reader = HealthReader(engine.app_kube(opts), engine.discovery, self.cfg.workers)
         if self.cfg.wait and self.cfg.mode is Mode.CORRECT:
             timeout = parse_duration(self.cfg.wait_timeout)
             health = reader.wait_current(refs, timeout, stop=self.stop)

@@ -83,7 +83,8 @@ def diff_app(
         closing(Engine(kube, recorded=_recorded(kube, opts))) as engine,
     ):
         report = engine.diff(rendered.manifests, opts)
-        health = _diff_health(report, HealthReader(kube, engine.discovery, opts.workers))
+        reader = HealthReader(engine.app_kube(opts), engine.discovery, opts.workers)
+        health = _diff_health(report, reader)
     return DiffResult(opts.app, opts.namespace, rendered.revision, report, health)
 
 
@@ -132,7 +133,7 @@ def apply_app(
         changes = engine.apply(rendered.manifests, opts)
         health = None
         if wait_s is not None and not opts.dry_run and not changes.failed:
-            reader = HealthReader(kube, engine.discovery)
+            reader = HealthReader(engine.app_kube(opts), engine.discovery)
             health = reader.wait_current(applied_refs(changes), wait_s)
     return ApplyResult(opts.app, rendered.revision, changes, tuple(engine.warnings), health)
 
