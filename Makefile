@@ -13,13 +13,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[notebook,dev,postgres]'
 	touch $(STAMP)
 
-# Builds kube-apiserver, kube-controller-manager, kubectl and etcd once into the cache
-# (~/.cache/gitops-nb/controlplane/...; $$GITOPS_NB_CONTROLPLANE_DIR overrides), and helm for
-# Helm charts next to them; gpg and ssh-keygen (Debian gnupg, openssh-client) verify signed
+# Builds kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and etcd once into the
+# cache (~/.cache/gitops-nb/controlplane/...; $$GITOPS_NB_CONTROLPLANE_DIR overrides), helm for
+# Helm charts next to them, and kwok with its Stage files (~/.cache/gitops-nb/kwok/...;
+# $$GITOPS_NB_KWOK_DIR); gpg and ssh-keygen (Debian gnupg, openssh-client) verify signed
 # commits. No-op when present.
 controlplane:
 	tools/controlplane/build.sh
 	tools/helm/build.sh
+	tools/kwok/build.sh
 	@command -v gpg >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq gnupg openssh-client; }

@@ -121,6 +121,10 @@ class AppConfig:
     """Signed commits only (README "Trust")."""
     helm: HelmSettings = field(default_factory=HelmSettings)
     """Helm chart rendering (README "Helm charts")."""
+    wait: bool = False
+    """After applying, wait until every object is Current (kstatus); exit 7 if not in time."""
+    wait_timeout: str = "5m"
+    """How long ``wait`` waits (30s, 5m, 1h)."""
 
     def validate(self) -> AppConfig:
         if not self.app or not _DNS_LABEL.match(self.app):
@@ -161,6 +165,8 @@ class AppConfig:
             raise ConfigError(f"verify.mode: {self.verify.mode!r} must be gpg or ssh")
         if self.verify.ref not in ("commit", "tag"):
             raise ConfigError(f"verify.ref: {self.verify.ref!r} must be commit or tag")
+        if not _DURATION.match(self.wait_timeout) or self.wait_timeout[0] == "0":
+            raise ConfigError(f"waitTimeout: {self.wait_timeout!r} must look like 30s, 5m or 1h")
         for rule in self.ignore:
             try:
                 IgnoreRule.parse(rule)
@@ -197,9 +203,21 @@ _KEYS: dict[str, str] = {
     "recordsDsnFile": "records_dsn_file",
     "verify": "verify",
     "helm": "helm",
+    "wait": "wait",
+    "waitTimeout": "wait_timeout",
 }
 # the nested ``records:`` mapping: its keys → field name
 _RECORDS_KEYS = {"store": "records_store", "dsnFile": "records_dsn_file"}
+
+
+def parse_duration(text: str) -> float:
+    """``90``, ``90s``, ``5m`` or ``1h`` as seconds (> 0); ValueError otherwise."""
+    t = text.strip().lower()
+    factor = {"s": 1, "m": 60, "h": 3600}.get(t[-1:], 0)
+    seconds = float(t[:-1] if factor else t) * (factor or 1)
+    if not 0 < seconds < float("inf"):
+        raise ValueError(f"not a duration: {text!r}")
+    return seconds
 
 
 def _env_name(key: str) -> str:

@@ -17,6 +17,7 @@ class ExitCode:
     LOCKED = 4  # another reconcile holds the app's Lease; nothing was touched
     INTERRUPTED = 5  # stopped by SIGTERM/SIGINT after the object in flight
     VERIFY_FAILED = 6  # the commit or tag is unsigned, signed by an untrusted key, or tampered
+    NOT_HEALTHY = 7  # apply --wait / reconcile with wait: applied, but not Current in time
 
 
 class GitOpsError(Exception):

@@ -147,6 +147,48 @@ class Mode(StrEnum):
     DETECT = "detect"
 
 
+class HealthStatus(StrEnum):
+    """kstatus's statuses (``sigs.k8s.io/cli-utils/pkg/kstatus/status``), computed by
+    :func:`gitops_nb.engine.health.assess`."""
+
+    CURRENT = "Current"
+    IN_PROGRESS = "InProgress"
+    FAILED = "Failed"
+    TERMINATING = "Terminating"
+    NOT_FOUND = "NotFound"
+    UNKNOWN = "Unknown"
+
+    @property
+    def is_healthy(self) -> bool:
+        return self is HealthStatus.CURRENT
+
+
+class RunHealth(StrEnum):
+    """One run's health, from its objects' (:func:`gitops_nb.engine.health.run_health`)."""
+
+    HEALTHY = "Healthy"
+    PROGRESSING = "Progressing"
+    DEGRADED = "Degraded"
+
+
+@dataclass(frozen=True)
+class Health:
+    """One object's health: a status, a CamelCase reason and a message for people."""
+
+    status: HealthStatus
+    reason: str = ""
+    message: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"status": str(self.status), "reason": self.reason, "message": self.message}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> Health | None:
+        if not d:
+            return None
+        return cls(HealthStatus(d["status"]), str(d.get("reason", "")), str(d.get("message", "")))
+
+
 @dataclass(frozen=True, order=True)
 class ObjectRef:
     """Identity of a Kubernetes object. ``namespace`` is "" for cluster-scoped objects."""
@@ -410,9 +452,11 @@ class ObjectResult:
     error: str | None = None
     cause: Cause | None = None
     """Why the object differed from Git (None when in sync or not evaluated)."""
+    health: Health | None = None
+    """The live object's health after the run (None: not assessed, e.g. older records)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             **self.ref.to_dict(),
             "action": str(self.action),
             "status": str(self.status),
@@ -420,6 +464,9 @@ class ObjectResult:
             "changes": [c.to_dict() for c in self.changes],
             "error": self.error,
         }
+        if self.health is not None:  # absent, not null, so older readers see no change
+            d["health"] = self.health.to_dict()
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], schema: int = SCHEMA_VERSION) -> ObjectResult:
@@ -430,6 +477,7 @@ class ObjectResult:
             changes=tuple(FieldChange.from_dict(c) for c in d.get("changes") or ()),
             error=d.get("error"),
             cause=Cause.parse(d.get("cause")),
+            health=Health.from_dict(d.get("health")),
         )
         return infer_causes(result) if schema < 2 else result
 
@@ -501,6 +549,10 @@ class SyncRun:
     """End of the last run coalesced into this record (empty: the first run's)."""
     last_run_id: str = ""
     """Run id of the last run coalesced into this record (empty: the first run's)."""
+    health: RunHealth | None = None
+    """The run's health (None: not assessed, e.g. records from before health existed)."""
+    healthy_at: str | None = None
+    """When every object was first seen Current in this run (``--wait``), else None."""
 
     def __post_init__(self) -> None:
         if self.repeats < 1:
@@ -550,6 +602,8 @@ class SyncRun:
             "last_started": self.last_started,
             "last_finished": self.last_finished,
             "last_run_id": self.last_run_id,
+            **({"health": str(self.health)} if self.health is not None else {}),
+            **({"healthy_at": self.healthy_at} if self.healthy_at else {}),
         }
 
     @classmethod
@@ -580,6 +634,8 @@ class SyncRun:
             last_started=str(d.get("last_started") or "") if schema >= 3 else "",
             last_finished=str(d.get("last_finished") or "") if schema >= 3 else "",
             last_run_id=str(d.get("last_run_id") or "") if schema >= 3 else "",
+            health=RunHealth(d["health"]) if d.get("health") else None,
+            healthy_at=d.get("healthy_at") or None,
         )
 
 

@@ -12,7 +12,9 @@ from gitops_nb.localcluster import LocalCluster
 from gitops_nb.localcluster.demo import DemoResult, build_demo
 from tests.postgres import PostgresServer
 
-CLUSTER_FIXTURES = frozenset({"cluster", "kube", "namespace"})
+CLUSTER_FIXTURES = frozenset(
+    {"cluster", "kube", "namespace", "node_cluster", "node_kube", "node_namespace"}
+)
 """Fixtures that start (or need) the session's control plane."""
 POSTGRES_FIXTURES = frozenset({"pg_server", "pg_dsn"})
 """Fixtures that start (or need) the session's PostgreSQL server."""
@@ -66,6 +68,37 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
 
 
 @pytest.fixture(scope="session")
+def node_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A second control plane with kube-scheduler and 2 kwok nodes, so Pods run: started
+    only by the tests that need workloads to become healthy (and the demo)."""
+    c = LocalCluster(workdir=tmp_path_factory.mktemp("node-cluster"), nodes=2)
+    c.start()
+    try:
+        yield c
+    finally:
+        c.stop()
+
+
+@pytest.fixture(scope="session")
+def node_kube(node_cluster: LocalCluster) -> Iterator[Kube]:
+    k = Kube.from_kubeconfig(node_cluster.kubeconfig)
+    yield k
+    k.close()
+
+
+@pytest.fixture
+def node_namespace(node_kube: Kube) -> Iterator[str]:
+    """A fresh namespace on the cluster with nodes, deleted afterwards."""
+    name = f"h-{uuid.uuid4().hex[:10]}"
+    node_kube.create(
+        "/api/v1/namespaces",
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
+    )
+    yield name
+    node_kube.delete(f"/api/v1/namespaces/{name}")
+
+
+@pytest.fixture(scope="session")
 def kube(cluster: LocalCluster) -> Iterator[Kube]:
     k = Kube.from_kubeconfig(cluster.kubeconfig)
     yield k
@@ -73,12 +106,13 @@ def kube(cluster: LocalCluster) -> Iterator[Kube]:
 
 
 @pytest.fixture(scope="session")
-def demo(cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
-    """The audit demo (repo, reconcile story with drift and a revert, history) on the session
-    cluster, shared by the notebook and story tests. It owns namespace ``prod`` and app
-    ``shop``; no other test uses them, and those tests only read it."""
+def demo(node_cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
+    """The audit demo (repo, reconcile story with drift, a revert and a bad rollout, history)
+    on the session cluster with nodes (as ``make demo``), shared by the notebook and story
+    tests. It owns namespace ``prod`` and app ``shop``; no other test uses them, and those
+    tests only read it."""
     work = tmp_path_factory.mktemp("demo")
-    return build_demo(work, cluster, cache_dir=work / "cache")
+    return build_demo(work, node_cluster, cache_dir=work / "cache")
 
 
 @pytest.fixture

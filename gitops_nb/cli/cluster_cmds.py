@@ -22,11 +22,12 @@ def _default_cluster_dir() -> Path:
 def cmd_cluster_up(args: argparse.Namespace) -> int:
     workdir = Path(args.workdir or _default_cluster_dir())
     stop_detached(workdir)  # a previous detached cluster in the same place
-    cluster = LocalCluster(workdir=workdir, detach=args.detach)
+    cluster = LocalCluster(workdir=workdir, detach=args.detach, nodes=args.nodes)
     cluster.start()
     print(f"kubeconfig: {cluster.kubeconfig}")
     print(f"export KUBECONFIG={cluster.kubeconfig}")
-    print(f"ready in {cluster.started_in_s:.1f}s; logs in {workdir}", flush=True)
+    nodes = f" with {args.nodes} kwok nodes" if args.nodes else ""
+    print(f"ready{nodes} in {cluster.started_in_s:.1f}s; logs in {workdir}", flush=True)
     if args.detach:
         print("detached; stop it with: gitops-nb local-cluster down", flush=True)
         return ExitCode.OK
@@ -49,11 +50,19 @@ def cmd_cluster_down(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    lc = add_command(sub, "local-cluster", "a local etcd + kube-apiserver + controller-manager")
+    lc = add_command(
+        sub, "local-cluster", "a local etcd + kube-apiserver + controller-manager (+ kwok nodes)"
+    )
     lcs = lc.add_subparsers(dest="action", required=True)
     up = lcs.add_parser("up", help="start it and print the kubeconfig")
     up.add_argument("--detach", action="store_true", help="return once ready, leave it running")
     up.add_argument("--workdir", default=None, help="state, certificates and logs")
+    up.add_argument(
+        "--nodes",
+        type=int,
+        default=2,
+        help="simulated kwok nodes, so Pods run (default 2; 0: control plane only)",
+    )
     up.set_defaults(func=cmd_cluster_up)
     down = lcs.add_parser("down", help="stop a detached local cluster")
     down.add_argument("--workdir", default=None)

@@ -12,11 +12,14 @@ EXIT_CODES = {
         "0 in sync · 1 drift found · 2 error (bad input, policy refusal, another app's object, "
         "unknown kind, forbidden, API error)"
     ),
-    "apply": "0 applied without failure · 2 error or failed objects (named on stderr)",
+    "apply": (
+        "0 applied without failure · 2 error or failed objects (named on stderr) · "
+        "7 --wait ended with an object not Current (named on stderr)"
+    ),
     "reconcile": (
         "0 in sync or corrected · 1 drift found (detect mode) · 2 permanent failure · "
         "3 transient failure (retry next schedule) · 4 another run holds the Lease · "
-        "5 interrupted by SIGTERM/SIGINT"
+        "5 interrupted by SIGTERM/SIGINT · 7 wait: true and an object not Current in time"
     ),
     "history": "0 table written · 2 bad flags, unreadable records or repository",
     "report": "0 report written · 2 bad flags, unreadable records or repository",
@@ -33,6 +36,7 @@ EXAMPLES = {
         "gitops-nb apply --repo ./deploy --path apps/web -n prod --dry-run",
         "gitops-nb apply --repo ./deploy --path apps/web -n prod --prune --force-conflicts",
         "gitops-nb apply --repo ./deploy --path apps/web -n prod -v   # unchanged objects too",
+        "gitops-nb apply --repo ./deploy --path apps/web -n prod --wait --timeout 5m",
     ],
     "reconcile": [
         "gitops-nb reconcile --config /etc/gitops-nb/config.yaml",
@@ -45,13 +49,14 @@ EXAMPLES = {
         "gitops-nb history timeline --app web -n prod --kind Deployment -o csv",
         "gitops-nb history commits --repo ./deploy --path overlays/prod",
         "gitops-nb history changes --repo ./deploy --path overlays/prod -o json",
+        "gitops-nb history health --history-dir history/ --since 30d",
     ],
     "report": [
         "gitops-nb report --history-dir history/ --since 24h --format html -o drift.html",
         "gitops-nb report --repo ./deploy --path apps/web -n prod --format markdown -o -",
     ],
     "local-cluster": [
-        "gitops-nb local-cluster up --detach && export KUBECONFIG=...",
+        "gitops-nb local-cluster up --detach --nodes 2 && export KUBECONFIG=...",
         "gitops-nb local-cluster down",
     ],
 }

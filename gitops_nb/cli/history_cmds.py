@@ -134,6 +134,26 @@ def _sections(
     return ExitCode.OK
 
 
+def _health_sections(intervals: pd.DataFrame, runs: list[Any], args: argparse.Namespace) -> int:
+    """Unhealthy episodes, time to healthy per commit and DORA figures (``-o table``: key
+    columns of the episodes; ``wide``: every column)."""
+    from gitops_nb import history
+
+    cols = ["object", "status", "reason", "first_seen", "healthy_at", "open", "duration"]
+    shown = intervals[cols] if args.output == "table" else intervals
+    tth = history.time_to_healthy(runs).assign(commit=lambda d: d["commit"].str[:12])
+    text = (
+        f"Unhealthy episodes (synced but not Current):\n{_table(shown)}\n\n"
+        f"Time to healthy (commit → applied → healthy):\n{_table(tth)}\n\n"
+        f"DORA:\n{_table(history.dora(runs))}\n"
+    )
+    if args.out:
+        Path(args.out).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return ExitCode.OK
+
+
 def cmd_history(args: argparse.Namespace) -> int:
     from gitops_nb import history
     from gitops_nb.history.views import drift_rows, episodes_view, git_rows
@@ -150,6 +170,12 @@ def cmd_history(args: argparse.Namespace) -> int:
             df = history.fleet(history.runs(runs), history.drift_intervals(runs))
         elif args.what == "deployments":
             df = history.deployments(runs)
+        elif args.what == "health":
+            df = _filter(history.health_intervals(runs), args)
+            if args.output in TABLES:
+                return _health_sections(df, runs, args)
+        elif args.what == "dora":
+            df = history.dora(runs)
         elif args.what == "drift":
             rows = _filter(history.drift(runs), args)
             if args.output in TABLES:
@@ -211,11 +237,23 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     h = add_command(
-        sub, "history", "sync history, drift, drift timeline, deployments and Git history"
+        sub,
+        "history",
+        "sync history, drift, drift timeline, deployments, health, DORA and Git history",
     )
     h.add_argument(
         "what",
-        choices=("runs", "drift", "timeline", "deployments", "fleet", "commits", "changes"),
+        choices=(
+            "runs",
+            "drift",
+            "timeline",
+            "deployments",
+            "fleet",
+            "health",
+            "dora",
+            "commits",
+            "changes",
+        ),
     )
     add_record_source(h)
     h.add_argument("--repo", default=None, help="commits/changes: Git URL or local path")

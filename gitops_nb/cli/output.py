@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from rich.console import Console
@@ -18,7 +18,19 @@ from rich.table import Table
 from rich.text import Text
 
 from gitops_nb.escaping import markdown, markdown_table
-from gitops_nb.model import Action, Cause, ChangeSet, DiffStatus, ResourceDiff, Revision
+from gitops_nb.model import (
+    Action,
+    Cause,
+    ChangeSet,
+    DiffStatus,
+    Health,
+    ObjectRef,
+    ResourceDiff,
+    Revision,
+)
+
+if TYPE_CHECKING:
+    from gitops_nb.engine.wait import HealthReport
 
 
 def _short(value: Any, limit: int = 60) -> str:
@@ -30,15 +42,26 @@ def _cause(cause: Cause | None) -> str:
     return str(cause) if cause is not None else ""
 
 
+def _health_cell(h: Health | None) -> str:
+    return f"{h.status} {h.reason}".strip() if h is not None else ""
+
+
 def diff_document(
-    app: str, revision: Revision | None, diffs: Sequence[ResourceDiff]
+    app: str,
+    revision: Revision | None,
+    diffs: Sequence[ResourceDiff],
+    health: Mapping[ObjectRef, Health] | None = None,
 ) -> dict[str, Any]:
-    """The ``diff -o json`` contract: {app, revision, resources: [...]}."""
-    return {
-        "app": app,
-        "revision": revision.commit if revision else None,
-        "resources": [d.to_dict() for d in diffs],
-    }
+    """The ``diff -o json`` contract: {app, revision, resources: [...]}; with ``health``
+    each resource has ``"health": {"status", "reason", "message"}`` (null if not read)."""
+    resources = []
+    for d in diffs:
+        doc = d.to_dict()
+        if health is not None:
+            h = health.get(d.ref)
+            doc["health"] = h.to_dict() if h is not None else None
+        resources.append(doc)
+    return {"app": app, "revision": revision.commit if revision else None, "resources": resources}
 
 
 def render_diff(
@@ -47,8 +70,9 @@ def render_diff(
     diffs: Sequence[ResourceDiff],
     fmt: str,
     console: Console,
+    health: Mapping[ObjectRef, Health] | None = None,
 ) -> None:
-    doc = diff_document(app, revision, diffs)
+    doc = diff_document(app, revision, diffs, health)
     if fmt == "json":
         console.print_json(json.dumps(doc, default=str), indent=2, highlight=False)
     elif fmt == "yaml":
@@ -56,32 +80,55 @@ def render_diff(
     elif fmt == "markdown":
         console.print(diff_markdown(app, revision, diffs), end="", markup=False, highlight=False)
     else:
-        console.print(diff_table(app, revision, diffs))
+        console.print(diff_table(app, revision, diffs, health))
         for d in diffs:
             if d.diff_text and d.status.is_drift:
                 console.print(d.diff_text, markup=False, highlight=False, end="")
 
 
-def diff_table(app: str, revision: Revision | None, diffs: Sequence[ResourceDiff]) -> Table:
-    rev = revision.commit[:12] if revision else "-"
-    table = Table(title=Text(f"{app} @ {rev}"), title_justify="left")
-    for col in ("STATUS", "CAUSE", "OBJECT", "FIELD", "LIVE", "GIT", "CHANGED BY"):
-        table.add_column(col, overflow="fold")
+def diff_rows(
+    diffs: Sequence[ResourceDiff], *, with_time: bool
+) -> Iterator[tuple[ResourceDiff, tuple[str, ...]]]:
+    """One row per changed field (one per object without changes): status, cause, object,
+    field, live, git, changed by (with the time of the change when ``with_time``)."""
     for d in diffs:
         if not d.changes:
-            _row(table, str(d.status), _cause(d.cause), str(d.ref), "", "", "", d.error or "")
+            yield d, (str(d.status), _cause(d.cause), str(d.ref), "", "", "", d.error or "")
         for c in d.changes:
-            who = f"{c.changed_by} ({c.operation}, {c.time_text})" if c.manager else c.changed_by
-            _row(
-                table,
-                str(d.status),
-                _cause(c.cause or d.cause),
-                str(d.ref),
-                c.path,
-                _short(c.live),
-                _short(c.desired),
-                who,
+            when = f", {c.time_text}" if with_time else ""
+            who = f"{c.changed_by} ({c.operation}{when})" if c.manager else c.changed_by
+            yield (
+                d,
+                (
+                    str(d.status),
+                    _cause(c.cause or d.cause),
+                    str(d.ref),
+                    c.path,
+                    _short(c.live),
+                    _short(c.desired),
+                    who,
+                ),
             )
+
+
+def diff_table(
+    app: str,
+    revision: Revision | None,
+    diffs: Sequence[ResourceDiff],
+    health: Mapping[ObjectRef, Health] | None = None,
+) -> Table:
+    rev = revision.commit[:12] if revision else "-"
+    table = Table(title=Text(f"{app} @ {rev}"), title_justify="left")
+    cols = ["STATUS", "CAUSE", "OBJECT", "FIELD", "LIVE", "GIT", "CHANGED BY"]
+    if health is not None:
+        cols.insert(1, "HEALTH")
+    for col in cols:
+        table.add_column(col, overflow="fold")
+    for d, cells in diff_rows(diffs, with_time=True):
+        if health is None:
+            _row(table, *cells)
+        else:
+            _row(table, cells[0], _health_cell(health.get(d.ref)), *cells[1:])
     return table
 
 
@@ -94,25 +141,7 @@ def diff_markdown(app: str, revision: Revision | None, diffs: Sequence[ResourceD
     """A GitHub-flavoured Markdown table; every cell escaped as ``report --format markdown``
     escapes it (so ``</td><script>`` in a value stays text)."""
     rev = revision.commit[:12] if revision else "-"
-    rows: list[tuple[str, ...]] = []
-    for d in diffs:
-        if not d.changes:
-            rows.append(
-                (str(d.status), _cause(d.cause), str(d.ref), "", "", "", _short(d.error or ""))
-            )
-        for c in d.changes:
-            who = f"{c.changed_by} ({c.operation})" if c.manager else c.changed_by
-            rows.append(
-                (
-                    str(d.status),
-                    _cause(c.cause or d.cause),
-                    str(d.ref),
-                    c.path,
-                    _short(c.live),
-                    _short(c.desired),
-                    who,
-                )
-            )
+    rows = [cells for _, cells in diff_rows(diffs, with_time=False)]
     header = ("status", "cause", "object", "field", "live", "git", "changed by")
     lines = [f"### gitops-nb diff: {markdown(app)} @ {markdown(rev)}", ""]
     return "\n".join([*lines, *markdown_table(header, rows)]) + "\n"
@@ -141,21 +170,49 @@ def changeset_summary(changes: ChangeSet, *, dry_run: bool) -> str:
 
 
 def render_changeset(
-    changes: ChangeSet, fmt: str, console: Console, *, dry_run: bool, verbose: bool = False
+    changes: ChangeSet,
+    fmt: str,
+    console: Console,
+    *,
+    dry_run: bool,
+    verbose: bool = False,
+    health: HealthReport | None = None,
 ) -> None:
     """JSON: the whole ChangeSet. Table: the objects that changed (every one with
-    ``verbose``), then the summary line."""
+    ``verbose``; with ``health`` from ``apply --wait`` also every one not Current, in a
+    HEALTH column), then the run's health and the summary line."""
+    objects = health.objects if health is not None else {}
     if fmt == "json":
         doc = {**changes.to_dict(), "dryRun": dry_run}
+        if health is not None:
+            for entry in doc["entries"]:
+                h = objects.get(ObjectRef.from_dict(entry))
+                entry["health"] = h.to_dict() if h is not None else None
+            doc["health"] = str(health.health)
+            doc["healthyAt"] = health.healthy_at
         console.print_json(json.dumps(doc), indent=2, highlight=False)
         return
-    shown = [e for e in changes.entries if verbose or e.action is not Action.UNCHANGED]
-    if shown:
+
+    def shown(ref: ObjectRef, action: Action) -> bool:
+        h = objects.get(ref)
+        unhealthy = h is not None and not h.status.is_healthy
+        return verbose or unhealthy or action is not Action.UNCHANGED
+
+    entries = [e for e in changes.entries if shown(e.ref, e.action)]
+    if entries:
         title = "ChangeSet (dry run: nothing written)" if dry_run else "ChangeSet"
         table = Table(title=title, title_justify="left")
-        for col in ("ACTION", "OBJECT", "ERROR"):
+        cols = ["ACTION", "OBJECT", "ERROR"]
+        if health is not None:
+            cols.insert(2, "HEALTH")
+        for col in cols:
             table.add_column(col, overflow="fold")
-        for e in shown:
-            _row(table, str(e.action), str(e.ref), e.error or "")
+        for e in entries:
+            cells = [str(e.action), str(e.ref), e.error or ""]
+            if health is not None:
+                cells.insert(2, _health_cell(objects.get(e.ref)))
+            _row(table, *cells)
         console.print(table)
+    if health is not None:
+        console.print(f"health: {health.health}", markup=False, highlight=False)
     console.print(changeset_summary(changes, dry_run=dry_run), markup=False, highlight=False)

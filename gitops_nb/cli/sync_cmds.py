@@ -19,7 +19,9 @@ from gitops_nb.cli.common import (
 from gitops_nb.cli.helptext import add_command
 from gitops_nb.cli.output import diff_summary, render_changeset, render_diff
 from gitops_nb.cli.progress import Progress
+from gitops_nb.config import parse_duration
 from gitops_nb.engine import SyncOptions
+from gitops_nb.engine.wait import DEFAULT_TIMEOUT_S
 from gitops_nb.model import DiffStatus
 from gitops_nb.policyspec import Policy
 from gitops_nb.source import default_app_name
@@ -52,7 +54,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     diffs = result.report.diffs
     shown = [d for d in diffs if d.status is not DiffStatus.IN_SYNC] if args.only_drifted else diffs
     out = console()
-    render_diff(opts.app, result.revision, shown, args.output, out)
+    render_diff(opts.app, result.revision, shown, args.output, out, result.health)
     if args.output == "table":
         out.print(diff_summary(diffs), markup=False, highlight=False)
     _warn(result.report.warnings)
@@ -83,13 +85,29 @@ def cmd_apply(args: argparse.Namespace) -> int:
             cache_dir=args.cache_dir,
             on_object=progress.advance,
             on_rendered=progress.rendered,
+            wait_s=args.timeout if args.wait else None,
         )
     render_changeset(
-        result.changes, args.output, console(), dry_run=args.dry_run, verbose=args.verbose
+        result.changes,
+        args.output,
+        console(),
+        dry_run=args.dry_run,
+        verbose=args.verbose,
+        health=result.health,
     )
     _warn(result.warnings)
     for e in result.changes.failed:
         err_console().print(f"failed: {e.ref}: {e.error}", markup=False, highlight=False)
+    if result.health is not None and result.health.not_healthy:
+        why = "timed out" if result.health.timed_out else "an object Failed"
+        err_console().print(
+            f"not healthy after {result.health.waited_s:.0f}s ({why}):",
+            markup=False,
+            highlight=False,
+        )
+        for ref, h in result.health.unhealthy:
+            line = f"  {ref}: {h.status} {h.reason}: {h.message}"
+            err_console().print(line, markup=False, highlight=False)
     return result.exit_code
 
 
@@ -131,6 +149,18 @@ def register(sub: Any) -> None:
         help="allow pruning more than --max-prune-ratio of the inventory",
     )
     p.add_argument("--max-prune-ratio", type=float, default=0.5)
+    p.add_argument(
+        "--wait",
+        action="store_true",
+        help="wait until every applied object is Current (kstatus); exit 7 if not in time",
+    )
+    p.add_argument(
+        "--timeout",
+        type=duration,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="DURATION",
+        help="how long --wait waits: 90s, 5m, 1h or seconds (default 5m)",
+    )
     p.add_argument("-o", "--output", choices=("table", "json"), default="table")
     p.add_argument(
         "-v",
@@ -139,3 +169,8 @@ def register(sub: Any) -> None:
         help="list unchanged objects too (default: a summary and the objects that changed)",
     )
     p.set_defaults(func=cmd_apply)
+
+
+def duration(text: str) -> float:
+    """argparse type (named for its error message: "invalid duration value")."""
+    return parse_duration(text)

@@ -1,4 +1,5 @@
-"""Sync history as pandas DataFrames: runs, drift timelines, Git change logs, metrics.
+"""Sync history as pandas DataFrames: runs, drift timelines, Git change logs, metrics,
+health episodes, time to healthy and DORA figures.
 
 The cluster store (``configmaps``) lives in its own module and is imported from there.
 """
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from gitops_nb.history.frames import drift, resource_results, runs
     from gitops_nb.history.gitlog import CommitInfo, FileChange, Renderer, iter_commits
     from gitops_nb.history.gitrender import kustomize_renderer
+    from gitops_nb.history.healthframes import dora, health_intervals, restores, time_to_healthy
     from gitops_nb.history.metrics import lead_times, summary
     from gitops_nb.history.timeline import drift_intervals
     from gitops_nb.records.files import (
@@ -51,6 +53,10 @@ _WHERE = {
     "iter_commits": "gitlog",
     "resource_changes": "appchanges",
     "kustomize_renderer": "gitrender",
+    "dora": "healthframes",
+    "health_intervals": "healthframes",
+    "restores": "healthframes",
+    "time_to_healthy": "healthframes",
     "load_runs": "gitops_nb.records.load",
     "lead_times": "metrics",
     "summary": "metrics",
@@ -74,12 +80,14 @@ __all__ = [
     "change_failure",
     "commits",
     "deployments",
+    "dora",
     "drift",
     "drift_days",
     "drift_intervals",
     "export_jsonl",
     "export_parquet",
     "fleet",
+    "health_intervals",
     "iter_commits",
     "kustomize_renderer",
     "lead_times",
@@ -90,7 +98,9 @@ __all__ = [
     "read_dir",
     "resource_changes",
     "resource_results",
+    "restores",
     "runs",
     "summary",
+    "time_to_healthy",
     "write_run",
 ]

@@ -41,6 +41,7 @@ RUN_COLUMNS: dict[str, str] = {
     "repeats": "int64",
     "last_started": TIME_DTYPE,
     "last_finished": TIME_DTYPE,
+    "health": "object",
 }
 
 OBJECT_COLUMNS: dict[str, str] = {
@@ -62,6 +63,8 @@ RESULT_COLUMNS: dict[str, str] = {
     "cause": "object",
     "error": "object",
     "n_changes": "int64",
+    "health": "object",
+    "health_reason": "object",
 }
 
 DRIFT_COLUMNS: dict[str, str] = {
@@ -157,6 +160,7 @@ def runs(records: Iterable[SyncRun]) -> pd.DataFrame:
                 "repeats": r.repeats,
                 "last_started": to_utc(r.last_started),
                 "last_finished": to_utc(r.last_finished),
+                "health": str(r.health) if r.health is not None else None,
             }
         )
     return frame(rows, RUN_COLUMNS)
@@ -180,6 +184,8 @@ def resource_results(records: Iterable[SyncRun]) -> pd.DataFrame:
                     "cause": str(o.cause) if o.cause is not None else None,
                     "error": o.error,
                     "n_changes": len(o.changes),
+                    "health": str(o.health.status) if o.health is not None else None,
+                    "health_reason": o.health.reason if o.health is not None else None,
                 }
             )
     return frame(rows, RESULT_COLUMNS)

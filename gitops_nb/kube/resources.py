@@ -39,6 +39,8 @@ CONFIGMAPS = Resource("", "v1", "ConfigMap", "configmaps", namespaced=True)
 EVENTS = Resource("", "v1", "Event", "events", namespaced=True)
 SECRETS = Resource("", "v1", "Secret", "secrets", namespaced=True)
 NAMESPACES = Resource("", "v1", "Namespace", "namespaces", namespaced=False)
+NODES = Resource("", "v1", "Node", "nodes", namespaced=False)
+PODS = Resource("", "v1", "Pod", "pods", namespaced=True)
 SERVICEACCOUNTS = Resource("", "v1", "ServiceAccount", "serviceaccounts", namespaced=True)
 LEASES = Resource("coordination.k8s.io", "v1", "Lease", "leases", namespaced=True)
 CRDS = Resource(

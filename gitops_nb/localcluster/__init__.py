@@ -1,5 +1,6 @@
-"""Development tools: a local control plane (etcd, kube-apiserver, controller manager),
-its PKI, and the audit demo. Not used by the reconciler at run time."""
+"""Development tools: a local control plane (etcd, kube-apiserver, controller manager, and
+kube-scheduler with kwok nodes on request), its PKI, and the audit demo. Not used by the
+reconciler at run time."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from gitops_nb.localcluster.loopback import (
     SERVICE_CIDR,
     check_loopback,
     free_port,
+    is_loopback,
     non_loopback,
 )
 from gitops_nb.localcluster.processes import stop_detached
@@ -33,6 +35,7 @@ __all__ = [
     "check_loopback",
     "find_binary",
     "free_port",
+    "is_loopback",
     "non_loopback",
     "stop_detached",
 ]

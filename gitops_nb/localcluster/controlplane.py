@@ -1,4 +1,5 @@
-"""A real local Kubernetes control plane: etcd + kube-apiserver + kube-controller-manager.
+"""A real local Kubernetes control plane: etcd + kube-apiserver + kube-controller-manager,
+and with ``nodes=N`` kube-scheduler + kwok simulating N nodes, so Pods run.
 
 Like controller-runtime's envtest, but with the controller manager too, so namespaces
 delete, garbage collection cascades and Deployments get status. Binaries are built once by
@@ -9,6 +10,9 @@ stopped by :mod:`gitops_nb.localcluster.processes`.
 
     with LocalCluster() as cluster:
         print(cluster.kubeconfig)
+
+    with LocalCluster(nodes=2) as cluster:  # Deployments become Available
+        ...
 """
 
 from __future__ import annotations
@@ -25,9 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gitops_nb.binaries import BINARIES, find_binary
+from gitops_nb.binaries import BINARIES, find_binary, find_kwok
 from gitops_nb.errors import ControlPlaneError
-from gitops_nb.kube.resources import SERVICEACCOUNTS
+from gitops_nb.kube.client import Kube
+from gitops_nb.kube.resources import NODES, SERVICEACCOUNTS
+from gitops_nb.localcluster import nodes as simulated
 from gitops_nb.localcluster import pki
 from gitops_nb.localcluster.loopback import SERVICE_CIDR, SERVICE_IP, free_port
 from gitops_nb.localcluster.processes import Process
@@ -41,6 +47,8 @@ CONTROLLERS = (
     "replicaset-controller",
     "statefulset-controller",
     "job-controller",
+    "daemonset-controller",
+    "disruption-controller",
     "cronjob-controller",
     "ttl-after-finished-controller",
     "serviceaccount-controller",
@@ -57,13 +65,16 @@ class LocalCluster:
     """etcd + kube-apiserver (+ kube-controller-manager) on free loopback ports.
 
     ``workdir`` keeps certificates, data and each process's log for debugging; a temporary
-    directory is used (and kept only on failure) when none is given.
+    directory is used (and kept only on failure) when none is given. ``nodes`` > 0 also
+    starts kube-scheduler and kwok with that many simulated nodes (see
+    :mod:`gitops_nb.localcluster.nodes`).
     """
 
     workdir: Path | None = None
     controller_manager: bool = True
     ready_timeout: float = 60.0
     detach: bool = False
+    nodes: int = 0
     extra_apiserver_args: tuple[str, ...] = ()
     server: str = field(init=False, default="")
     kubeconfig: Path = field(init=False, default=Path())
@@ -84,7 +95,11 @@ class LocalCluster:
 
     def start(self) -> LocalCluster:
         t0 = time.monotonic()
-        bins = {b: find_binary(b) for b in BINARIES if b != "kubectl"}
+        if not 0 <= self.nodes <= simulated.MAX_NODES:
+            raise ControlPlaneError(f"nodes must be 0..{simulated.MAX_NODES}, not {self.nodes}")
+        skip = {"kubectl"} if self.nodes else {"kubectl", "kube-scheduler"}
+        bins = {b: find_binary(b) for b in BINARIES if b not in skip}
+        kwok = find_kwok() if self.nodes else None
         if self.workdir is None:
             self.workdir = Path(tempfile.mkdtemp(prefix="gitops-nb-cluster-"))
             self._owns_workdir = True
@@ -109,6 +124,8 @@ class LocalCluster:
                 )
                 self._procs["kube-controller-manager"].start(detach=self.detach)
                 self._wait_default_serviceaccount()
+            if kwok is not None:
+                self._start_nodes(bins["kube-scheduler"], *kwok)
         except BaseException:
             self.stop(keep_workdir=True)
             raise
@@ -139,7 +156,9 @@ class LocalCluster:
     @property
     def logs(self) -> dict[str, Path]:
         assert self.workdir is not None
-        return {name: self.workdir / f"{name}.log" for name in BINARIES if name != "kubectl"}
+        skip = {"kubectl"} if self.nodes else {"kubectl", "kube-scheduler"}
+        names = [b for b in BINARIES if b not in skip] + (["kwok"] if self.nodes else [])
+        return {name: self.workdir / f"{name}.log" for name in names}
 
     def command_lines(self) -> dict[str, list[str]]:
         """The argument lists of the running components, read back from ``/proc``."""
@@ -173,12 +192,7 @@ class LocalCluster:
         deadline = time.monotonic() + self.ready_timeout
         last = ""
         while time.monotonic() < deadline:
-            for p in self._procs.values():
-                if p.popen is not None and not p.alive():
-                    raise ControlPlaneError(
-                        f"{p.name} exited with code {p.popen.returncode}; log {p.log_path}:\n"
-                        f"{p.tail()}"
-                    )
+            self._check_alive()
             try:
                 with urllib.request.urlopen(self.server + path, context=ctx, timeout=2) as r:
                     if r.status == 200:
@@ -187,6 +201,58 @@ class LocalCluster:
                 last = str(e)
             time.sleep(0.25)
         raise ControlPlaneError(f"{timeout_message} ({last}); logs in {self.workdir}")
+
+    # -- simulated nodes -------------------------------------------------------------------
+
+    def _start_nodes(self, scheduler: Path, kwok: Path, stages: tuple[Path, ...]) -> None:
+        assert self.workdir is not None
+        w = self.workdir
+        self._procs["kube-scheduler"] = simulated.scheduler_process(
+            scheduler, w, w / "kube-scheduler.kubeconfig"
+        )
+        self._procs["kube-scheduler"].start(detach=self.detach)
+        config = simulated.write_kwok_config(w / "kwok.yaml", stages)
+        self._procs["kwok"] = simulated.kwok_process(kwok, w, w / "kwok.kubeconfig", config)
+        kube = Kube.from_kubeconfig(self.kubeconfig)
+        try:
+            for i in range(self.nodes):
+                node = simulated.node_manifest(i)
+                kube.create(NODES.collection_path(), node)
+                # Admission taints a new node not-ready; the node-lifecycle controller would
+                # lift it, but it also evicts, and kwok already keeps the nodes Ready.
+                name = node["metadata"]["name"]
+                kube.merge_patch(NODES.object_path("", name), {"spec": {"taints": None}})
+            self._procs["kwok"].start(detach=self.detach)
+            self._wait_nodes_ready(kube)
+        finally:
+            kube.close()
+
+    def _wait_nodes_ready(self, kube: Kube) -> None:
+        deadline = time.monotonic() + self.ready_timeout
+        ready = 0
+        while time.monotonic() < deadline:
+            self._check_alive()
+            ready = sum(
+                any(
+                    c.get("type") == "Ready" and c.get("status") == "True"
+                    for c in (n.get("status") or {}).get("conditions") or ()
+                )
+                for n in kube.list(NODES.collection_path())
+            )
+            if ready >= self.nodes:
+                return
+            time.sleep(0.2)
+        raise ControlPlaneError(
+            f"{ready}/{self.nodes} kwok nodes Ready after {self.ready_timeout:.0f}s; "
+            f"logs in {self.workdir}"
+        )
+
+    def _check_alive(self) -> None:
+        for p in self._procs.values():
+            if p.popen is not None and not p.alive():
+                raise ControlPlaneError(
+                    f"{p.name} exited with code {p.popen.returncode}; log {p.log_path}:\n{p.tail()}"
+                )
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -214,6 +280,9 @@ class LocalCluster:
         )
         self._admin.write(w, "admin")
         self._kcm = pki.issue(ca, "system:kube-controller-manager", client=True)
+        self._scheduler = pki.issue(ca, "system:kube-scheduler", client=True)
+        # kwok acts for every node and Pod (status, leases, deletion): cluster admin.
+        self._kwok = pki.issue(ca, "kwok", organizations=("system:masters",), client=True)
         sa_key, sa_pub = pki.make_service_account_key()
         (w / "sa.key").touch(mode=0o600)
         (w / "sa.key").write_bytes(sa_key)
@@ -225,12 +294,15 @@ class LocalCluster:
             self.workdir / "kubeconfig",
             pki.kubeconfig(self.server, self.ca_pem, user="admin", client=self._admin),
         )
-        pki.write_kubeconfig(
-            self.workdir / "kube-controller-manager.kubeconfig",
-            pki.kubeconfig(
-                self.server, self.ca_pem, user="system:kube-controller-manager", client=self._kcm
-            ),
-        )
+        for name, user, pair in (
+            ("kube-controller-manager", "system:kube-controller-manager", self._kcm),
+            ("kube-scheduler", "system:kube-scheduler", self._scheduler),
+            ("kwok", "kwok", self._kwok),
+        ):
+            pki.write_kubeconfig(
+                self.workdir / f"{name}.kubeconfig",
+                pki.kubeconfig(self.server, self.ca_pem, user=user, client=pair),
+            )
 
     def _etcd(self, binary: Path, port: int, peer: int) -> Process:
         assert self.workdir is not None

@@ -1,6 +1,10 @@
 """The audit demo: a Git repo with a realistic history, reconciled on a local control plane
 with kubectl-made drift and a ``git revert`` in between, then reports and a history export.
 
+With simulated nodes (``LocalCluster(nodes=2)``, as ``make demo`` starts it) the Pods run
+and every correct-mode run waits for health: one rollout is bad (kwok makes its Pods
+crash-loop), the run records it Degraded, and a ``git revert`` restores it.
+
     python examples/demo.py          # what `make demo` runs
 
 The story spans about nine hours of simulated time (:class:`StoryClock`): the run records'
@@ -25,6 +29,7 @@ from gitops_nb.config import AppConfig
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.resources import NAMESPACES
 from gitops_nb.localcluster import LocalCluster, find_binary
+from gitops_nb.localcluster.nodes import SIMULATE_LABEL
 from gitops_nb.model import Mode, SyncRun, parse_time
 from gitops_nb.records.files import export_jsonl, read_dir
 from gitops_nb.source import default_cache_dir
@@ -142,7 +147,14 @@ def _init_repo(path: Path) -> _Repo:
             shutil.copy(src, path / item)
     # The first commit has no ingress; Bob adds it later.
     repo.edit("kustomization.yaml", "  - apps/web/ingress.yaml\n", "")
+    # A bad rollout should be called Failed in seconds, not after the default 10 minutes.
+    repo.edit("apps/web/deployment.yaml", "  replicas: 2\n", f"  replicas: 2\n{DEADLINE}")
     return repo
+
+
+DEADLINE = "  progressDeadlineSeconds: 4\n"
+BAD_LABEL = f"        {SIMULATE_LABEL}: crash-loop\n"
+"""What makes the bad rollout bad: kwok's Stage crash-loops Pods with this label."""
 
 
 def build_demo(
@@ -180,6 +192,8 @@ def build_demo(
     def run(minute: int, mode: Mode = Mode.CORRECT, trigger: str = "schedule") -> SyncRun:
         clock.at(minute)
         cfg = AppConfig(
+            wait=cluster.nodes > 0,  # without nodes nothing becomes healthy: look once
+            wait_timeout="30s",
             app=APP,
             repo=str(repo.path),
             ref="main",
@@ -247,6 +261,15 @@ def build_demo(
     repo.edit("apps/web/deployment.yaml", "replicas: 2", "replicas: 3")
     commit(500, "web: 3 replicas, as scaled during the sale", CAROL)
     run(510)  # changed in Git: the commit adopted the live value
+    repo.edit(
+        "apps/web/deployment.yaml",
+        "        app.kubernetes.io/name: web\n    spec:",
+        f"        app.kubernetes.io/name: web\n{BAD_LABEL}    spec:",
+    )
+    bad = commit(515, "web: checkout worker v2", BOB)
+    run(520)  # a bad rollout: the new Pods crash-loop, the run is Degraded
+    repo.git("revert", "--no-edit", bad, author=CAROL, when=clock.at(530))
+    run(535)  # restored by a git revert: Healthy again
     drift(
         550,
         "patch",
@@ -289,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     stop_detached(workdir / "cluster")
     # A fresh etcd per demo: nothing from an earlier run (or made by hand) survives.
     shutil.rmtree(workdir / "cluster", ignore_errors=True)
-    cluster = LocalCluster(workdir=workdir / "cluster", detach=not args.stop)
+    cluster = LocalCluster(workdir=workdir / "cluster", detach=not args.stop, nodes=2)
     cluster.start()
     print(f"local control plane ready in {cluster.started_in_s:.1f}s ({cluster.server})")
     try:
@@ -332,6 +355,18 @@ def main(argv: list[str] | None = None) -> int:
             .assign(commit=deps["commit"].str[:12])
             .to_string(index=False)
         )
+        from gitops_nb.history import restores, time_to_healthy
+
+        tth = time_to_healthy(result.runs)
+        print("\nTime to healthy per commit (commit → applied → healthy):")
+        print(
+            tth[["commit", "message", "lead_time", "time_to_healthy", "degraded"]]
+            .assign(commit=tth["commit"].str[:12])
+            .to_string(index=False)
+        )
+        rest = restores(result.runs)
+        print(f"\n{len(rest)} bad rollout(s) and their time to restore:")
+        print(rest[["degraded_at", "restored_at", "time_to_restore"]].to_string(index=False))
         from gitops_nb.cli import main as cli
 
         source = [

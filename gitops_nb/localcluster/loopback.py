@@ -9,6 +9,10 @@ whatever host owns that address on the user's network. Aggregated APIs and webho
 routed to the Service's ClusterIP, never to its endpoints (``--enable-aggregator-routing``
 stays off), because endpoints may name any address. :func:`check_loopback` refuses extra
 flags that would break this.
+
+Simulated nodes (kwok, :mod:`gitops_nb.localcluster.nodes`) follow the same rule: each node's
+InternalIP comes from ``NODE_CIDR`` and its Pods' IPs from its slice of ``POD_CIDR``, so a
+Pod IP or node address the API server dials (``logs``, ``exec``, ``proxy``) is refused here.
 """
 
 from __future__ import annotations
@@ -22,6 +26,10 @@ from gitops_nb.errors import ControlPlaneError
 LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
 SERVICE_CIDR = "127.200.0.0/24"
 SERVICE_IP = "127.200.0.1"
+POD_CIDR = "127.201.0.0/16"
+"""Pod IPs of simulated nodes: node ``i`` gets ``127.201.<i>.0/24``."""
+NODE_CIDR = "127.202.0.0/24"
+"""InternalIPs of simulated nodes: node ``i`` is ``127.202.0.<i + 1>``."""
 # Flags whose value is an address or range the cluster binds to or hands out.
 _ADDRESS_FLAGS = (
     "--bind-address",
@@ -30,6 +38,8 @@ _ADDRESS_FLAGS = (
     "--cluster-cidr",
     "--node-ip",
     "--pod-cidr",
+    "--cidr",
+    "--server-address",
     "--listen-client-urls",
     "--advertise-client-urls",
     "--listen-peer-urls",
@@ -45,6 +55,15 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def is_loopback(address: str) -> bool:
+    """True if ``address`` (an IPv4 address or CIDR) lies wholly inside ``127.0.0.0/8``."""
+    try:
+        net = ipaddress.ip_network(address, strict=False)
+    except ValueError:
+        return False
+    return isinstance(net, ipaddress.IPv4Network) and net.subnet_of(LOOPBACK)
 
 
 def _addresses(value: str) -> list[str]:

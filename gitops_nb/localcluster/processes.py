@@ -92,7 +92,7 @@ def stop_detached(workdir: Path, timeout: float = 10.0) -> list[str]:
         return []
     pids: dict[str, int] = json.loads(state_file.read_text()).get("pids", {})
     stopped = []
-    for name in ("kube-controller-manager", "kube-apiserver", "etcd"):
+    for name in ("kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"):
         pid = pids.get(name)
         if pid is None or not _is_ours(pid, name):
             continue

@@ -38,6 +38,7 @@ RUN_DISPLAY = (
     "mode",
     "trigger",
     "outcome",
+    "health",
     "duration_s",
     "commit",
     "author",

@@ -4,8 +4,8 @@ A steady-state app runs every few minutes and almost every run says "nothing cha
 Such a run is folded into the app's newest record instead of adding one, so history costs
 O(changes), not O(runs). A run folds in only when nothing an auditor reads differs:
 
-- same app, mode, trigger, outcome, error, ignore rules and revision (commit);
-- the same per-object results: ref, action, status, cause, error and every field change
+- same app, mode, trigger, outcome, error, ignore rules, revision (commit) and run health;
+- the same per-object results: ref, action, status, health, cause, error and every field change
   (live value, manager, operation and time), so a new hand value is never merged away;
 - no writes (a created, configured or pruned object is news by itself).
 
@@ -31,6 +31,7 @@ def _state(run: SyncRun) -> tuple[object, ...]:
         run.error,
         run.ignore,
         run.revision,
+        run.health,
         tuple(sorted(run.counts.items())),
         run.objects,  # frozen dataclasses: field-by-field equality, changes included
     )

@@ -18,12 +18,16 @@ from gitops_nb.report.rows import (
     CHANGE_HEADER,
     DEPLOYMENT_HEADER,
     EPISODE_HEADER,
+    HEALTH_HEADER,
+    RESTORE_HEADER,
     change_row,
     deployment_rows,
     episode_rows,
+    health_rows,
     object_groups,
     object_meta,
     object_state,
+    restore_rows,
     summary_rows,
 )
 
@@ -155,6 +159,18 @@ def to_html(report: Report) -> str:
             if deploys
             else '<p class="note">None.</p>'
         )
+    if report.health is not None:
+        body.append("<h2>Health (kstatus)</h2>")
+        restored = restore_rows(report.restores)
+        body.append(
+            "<h3>Bad rollouts and time to restore</h3>"
+            + _table(RESTORE_HEADER, restored, "restores")
+            if restored
+            else '<p class="note">No run ended Degraded.</p>'
+        )
+        unhealthy = health_rows(report.health)
+        if unhealthy:
+            body.append("<h3>Unhealthy episodes</h3>" + _table(HEALTH_HEADER, unhealthy, "health"))
     body.append("<h2>Drifted objects</h2>")
     drift = [o for o in report.objects if o.is_drift]
     if not drift:

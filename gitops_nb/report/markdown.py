@@ -16,12 +16,16 @@ from gitops_nb.report.rows import (
     CHANGE_HEADER,
     DEPLOYMENT_HEADER,
     EPISODE_HEADER,
+    HEALTH_HEADER,
+    RESTORE_HEADER,
     change_row,
     deployment_rows,
     episode_rows,
+    health_rows,
     object_groups,
     object_meta,
     object_title,
+    restore_rows,
     summary_rows,
 )
 
@@ -55,6 +59,17 @@ def to_markdown(report: Report) -> str:
     if report.deployments is not None:
         lines.extend(["## Deployments (Git changes)", ""])
         lines.extend([*table(DEPLOYMENT_HEADER, deploys), ""] if deploys else ["None.", ""])
+    if report.health is not None:
+        lines.extend(["## Health (kstatus)", ""])
+        restored = restore_rows(report.restores)
+        lines.extend(
+            ["### Bad rollouts and time to restore", "", *table(RESTORE_HEADER, restored), ""]
+            if restored
+            else ["No run ended Degraded.", ""]
+        )
+        unhealthy = health_rows(report.health)
+        if unhealthy:
+            lines.extend(["### Unhealthy episodes", "", *table(HEALTH_HEADER, unhealthy), ""])
     drift = [o for o in report.objects if o.is_drift]
     lines.extend(["## Drifted objects", ""])
     if not drift:

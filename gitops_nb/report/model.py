@@ -16,6 +16,7 @@ import pandas as pd
 from gitops_nb.history.delivery import deployments
 from gitops_nb.history.frames import runs as runs_frame
 from gitops_nb.history.frames import to_utc
+from gitops_nb.history.healthframes import health_intervals, restores
 from gitops_nb.history.metrics import summary
 from gitops_nb.history.timeline import drift_intervals
 from gitops_nb.history.views import episodes_view
@@ -121,6 +122,10 @@ class Report:
     metrics: dict[str, float | None] = field(default_factory=dict)
     #: ``history.deployments`` rows first seen in the period (history reports only)
     deployments: pd.DataFrame | None = field(default=None, compare=False)
+    #: ``history.health_intervals`` rows (history reports of runs that recorded health)
+    health: pd.DataFrame | None = field(default=None, compare=False)
+    #: ``history.restores`` rows: bad rollouts and their time to restore (idem)
+    restores: pd.DataFrame | None = field(default=None, compare=False)
 
 
 def safe_object(obj: ReportObject) -> ReportObject:
@@ -375,6 +380,12 @@ def from_history(
         last = ts_text(end) if end else ts_text(latest.last_finished if latest else "")
         period = (first, last)
     apps = sorted({r.app for r in mine})
+    assessed = any(r.health is not None for r in upto)
+    health, restored = (health_intervals(upto), restores(upto)) if assessed else (None, None)
+    if lo is not None and health is not None and restored is not None:
+        health = health[health["open"] | (health["healthy_at"] >= lo)].reset_index(drop=True)
+        keep = restored["restored_at"].isna() | (restored["restored_at"] >= lo)
+        restored = restored[keep].reset_index(drop=True)
     return Report(
         app=app or ", ".join(apps),
         source=HISTORY,
@@ -386,4 +397,6 @@ def from_history(
         intervals=safe_intervals(intervals),
         metrics={k: headline[k] for k in METRIC_KEYS},
         deployments=deploys,
+        health=health,
+        restores=restored,
     )

@@ -181,6 +181,56 @@ def _seconds(value: Any) -> str:
     return "" if pd.isna(value) else duration_text(pd.Timedelta(value).total_seconds())
 
 
+HEALTH_HEADER = (
+    "Object",
+    "Health",
+    "Reason",
+    "Message",
+    "Commit in force",
+    "First seen",
+    "Current again",
+    "Duration",
+    "Restored by",
+)
+RESTORE_HEADER = ("Degraded at", "Commit", "Restored at", "Restored by", "Time to restore")
+
+
+def health_rows(health: pd.DataFrame | None) -> list[list[str]]:
+    """Unhealthy episodes (``history.health_intervals``), oldest first."""
+    if health is None or health.empty:
+        return []
+    return [
+        [
+            str(row["object"]),
+            str(row["status"]),
+            str(row["reason"]),
+            str(row["message"]),
+            str(row["commit"])[:12],
+            ts_text(row["first_seen"]),
+            "open" if row["open"] else ts_text(row["healthy_at"]),
+            _seconds(row["duration"]),
+            str(row["restored_by_commit"] or "")[:12],
+        ]
+        for row in health.to_dict("records")
+    ]
+
+
+def restore_rows(restored: pd.DataFrame | None) -> list[list[str]]:
+    """Runs that ended Degraded and the next Healthy run (``history.restores``)."""
+    if restored is None or restored.empty:
+        return []
+    return [
+        [
+            ts_text(row["degraded_at"]),
+            str(row["degraded_commit"])[:12],
+            ts_text(row["restored_at"]) or "not yet",
+            str(row["restored_by_commit"] or "")[:12],
+            _seconds(row["time_to_restore"]),
+        ]
+        for row in restored.to_dict("records")
+    ]
+
+
 def deployment_rows(deployments: pd.DataFrame | None) -> list[list[str]]:
     """One row per deployment (``history.deployments``), oldest first."""
     if deployments is None or deployments.empty:

@@ -6,6 +6,10 @@ Exit codes: 0 succeeded (in sync or corrected), 1 drift found in detect mode, 2 
 failure (bad config, invalid manifests, forbidden, failed objects), 3 transient failure
 (retry next schedule), 4 another run holds the Lease (nothing touched), 5 interrupted,
 6 refused by commit verification (nothing rendered or written; recorded as ``refused``).
+7 applied but not healthy in time (``wait: true``).
+
+Every run that gets as far as a plan records the health of Git's objects (kstatus, see
+:mod:`gitops_nb.engine.health`): one look, or with ``wait`` a wait until all are Current.
 """
 
 from __future__ import annotations
@@ -22,11 +26,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gitops_nb.config import AppConfig, max_age_seconds
+from gitops_nb.config import AppConfig, max_age_seconds, parse_duration
 from gitops_nb.engine import DiffReport, Engine, SyncOptions
 from gitops_nb.engine.applyset import ApplySet
 from gitops_nb.engine.cause import Prior
 from gitops_nb.engine.inventory import refs_in_records
+from gitops_nb.engine.wait import HealthReader, HealthReport
 from gitops_nb.errors import (
     ExitCode,
     GitOpsError,
@@ -38,14 +43,24 @@ from gitops_nb.ignore import IgnoreRules
 from gitops_nb.kube import events
 from gitops_nb.kube.client import ClientSettings, Kube, load_configuration
 from gitops_nb.kube.lease import Lease, acquire
-from gitops_nb.model import Action, ChangeSet, Mode, ObjectRef, Outcome, Revision, SyncRun
+from gitops_nb.model import (
+    Action,
+    ChangeSet,
+    DiffStatus,
+    Mode,
+    ObjectRef,
+    Outcome,
+    Revision,
+    RunHealth,
+    SyncRun,
+)
 from gitops_nb.records.store import RecordStore, open_store
 from gitops_nb.source import SourceSpec, default_cache_dir, fetch, redact_url, render
 from gitops_nb.source.credentials import Credentials
 from gitops_nb.source.verify import UnverifiedRevision
 from gitops_nb.usecases.charts import chart_context
 from gitops_nb.usecases.jsonlog import event
-from gitops_nb.usecases.runrecord import count, merge_objects
+from gitops_nb.usecases.runrecord import count, merge_objects, with_health
 
 RECORD_TIMEOUT_S = 180.0  # keep trying to write the record while the API server is away
 RELEASE_TIMEOUT_S = 30.0  # keep trying to hand the Lease back
@@ -84,6 +99,7 @@ class _Reached:
     report: DiffReport | None = None
     changes: ChangeSet = field(default_factory=ChangeSet)
     applied: bool = False
+    health: HealthReport | None = None
 
 
 class Reconciler:
@@ -183,6 +199,11 @@ class Reconciler:
             error = f"internal error: {type(e).__name__}: {e}"
         revision = reached.revision
         objects = merge_objects(reached.report, reached.changes if reached.applied else None)
+        health = reached.health
+        if health is not None:
+            objects = with_health(objects, health.objects)
+            if cfg.wait and health.not_healthy and code == ExitCode.OK:
+                code = ExitCode.NOT_HEALTHY
         run = SyncRun(
             run_id=self.run_id,
             app=cfg.app,
@@ -197,6 +218,8 @@ class Reconciler:
             objects=objects,
             error=error,
             ignore=IgnoreRules.of(cfg.ignore, defaults=cfg.ignore_defaults).texts,
+            health=health.health if health is not None else None,
+            healthy_at=health.healthy_at if health is not None else None,
         )
         self._wrap_up(run, lease)
         self._ev(
@@ -208,6 +231,7 @@ class Reconciler:
             duration_s=run.duration_s,
             commit=revision.commit if revision else None,
             error=error,
+            health=str(run.health) if run.health else None,
         )
         return RunResult(run, code)
 
@@ -246,6 +270,7 @@ class Reconciler:
         if quick is not None:  # same commit, nobody wrote: in sync without rendering
             reached.report = quick
             self._ev("in-sync", commit=revision.commit, objects=len(quick.items), rendered=False)
+            reached.health = self._health(engine, opts, quick, ChangeSet())
             return Outcome.SUCCEEDED, ExitCode.OK
         chart = chart_context(spec, cfg.app, cfg.namespace, kube=self.kube)
         manifests = render(checkout.root, spec.path, chart=chart)
@@ -266,12 +291,39 @@ class Reconciler:
         if cfg.mode is Mode.DETECT:
             if report.errors:
                 return Outcome.FAILED, ExitCode.ERROR
+            reached.health = self._health(engine, opts, report, ChangeSet())
             return Outcome.SUCCEEDED, (ExitCode.DRIFT if report.drifted else ExitCode.OK)
         reached.applied = True
         result = engine.apply_report(report, desired, opts)
         if result.failed:
             return Outcome.FAILED, ExitCode.ERROR
+        reached.health = self._health(engine, opts, report, result)
+        if self.stop.is_set() and reached.health.not_healthy:
+            raise InterruptedRun("stopped while waiting for health, after every write")
         return Outcome.SUCCEEDED, ExitCode.OK
+
+    def _health(
+        self, engine: Engine, opts: SyncOptions, report: DiffReport, changes: ChangeSet
+    ) -> HealthReport:
+        """Git's objects' health: one look, or (``wait``, correct mode) a wait for Current.
+        Read as the app (its impersonated ServiceAccount), like its objects."""
+        gone = {e.ref for e in changes.entries if e.action in (Action.PRUNED, Action.FAILED)}
+        refs = [
+            i.ref
+            for i in report.items
+            if i.status not in (DiffStatus.EXTRANEOUS, DiffStatus.ERROR) and i.ref not in gone
+        ]
+        reader = HealthReader(
+            engine.app_kube(opts), engine.discovery, self.cfg.workers, now=self.clock
+        )
+        if self.cfg.wait and self.cfg.mode is Mode.CORRECT:
+            timeout = parse_duration(self.cfg.wait_timeout)
+            health = reader.wait_current(refs, timeout, stop=self.stop)
+        else:
+            health = reader.look(refs)
+        for ref, h in health.unhealthy:
+            self._ev("unhealthy", object=str(ref), health=str(h.status), reason=h.reason)
+        return health
 
     def _store(self) -> RecordStore:
         """The record store, opened once (PostgreSQL connects and migrates on opening)."""
@@ -333,7 +385,8 @@ class Reconciler:
         try:
             if cfg.history_max_age:  # historyRetention: 400d
                 store.trim_before(
-                    cfg.app, _now() - dt.timedelta(seconds=max_age_seconds(cfg.history_max_age))
+                    cfg.app,
+                    self.clock() - dt.timedelta(seconds=max_age_seconds(cfg.history_max_age)),
                 )
             else:
                 store.trim(cfg.app, cfg.history_retention)
@@ -393,6 +446,24 @@ class Reconciler:
                 warning=True,
                 instance=self.holder,
             )
+        prior = self._prior_health(run)
+        if run.health is RunHealth.DEGRADED and prior is not RunHealth.DEGRADED:
+            bad = [o for o in run.objects if o.health and not o.health.status.is_healthy]
+            events.emit(
+                self.kube,
+                about,
+                "HealthDegraded",
+                f"{len(bad)} object(s) not healthy: "
+                + ", ".join(
+                    f"{o.ref} {o.health.status} {o.health.reason}" for o in bad[:5] if o.health
+                ),
+                warning=True,
+                instance=self.holder,
+            )
+        elif run.health is RunHealth.HEALTHY and prior is RunHealth.DEGRADED:
+            events.emit(
+                self.kube, about, "HealthRestored", "every object is Current", instance=self.holder
+            )
         if run.outcome in (Outcome.FAILED, Outcome.INTERRUPTED):
             events.emit(
                 self.kube,
@@ -402,6 +473,15 @@ class Reconciler:
                 warning=True,
                 instance=self.holder,
             )
+
+    def _prior_health(self, run: SyncRun) -> RunHealth | None:
+        """The health of the newest earlier run that assessed it (None if none did)."""
+        try:
+            runs = self._store().read(self.cfg.app)
+        except (GitOpsError, ValueError):
+            return None
+        earlier = [r for r in runs if r.run_id != run.run_id and r.health is not None]
+        return earlier[-1].health if earlier else None
 
     def _release(self, lease: Lease) -> None:
         started = time.monotonic()

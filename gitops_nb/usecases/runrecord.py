@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+
 from gitops_nb.engine import DiffReport
-from gitops_nb.model import COUNT_KEYS, Action, ChangeSet, DiffStatus, ObjectRef, ObjectResult
+from gitops_nb.model import (
+    COUNT_KEYS,
+    Action,
+    ChangeSet,
+    DiffStatus,
+    Health,
+    ObjectRef,
+    ObjectResult,
+)
 
 
 def merge_objects(report: DiffReport | None, changes: ChangeSet | None) -> tuple[ObjectResult, ...]:
@@ -28,6 +39,13 @@ def merge_objects(report: DiffReport | None, changes: ChangeSet | None) -> tuple
             ObjectResult(item.ref, action, d.status, d.changes, error or d.error, cause=d.cause)
         )
     return tuple(out)
+
+
+def with_health(
+    objects: tuple[ObjectResult, ...], health: Mapping[ObjectRef, Health]
+) -> tuple[ObjectResult, ...]:
+    """The lines with each object's health, where it was assessed."""
+    return tuple(replace(o, health=health.get(o.ref, o.health)) for o in objects)
 
 
 def count(objects: tuple[ObjectResult, ...]) -> dict[str, int]:

@@ -6,12 +6,14 @@ with kubectl-made hand changes and Git commits in between; these tests read its 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import pytest
 
 from gitops_nb.history import deployments, drift_intervals, runs, summary
 from gitops_nb.localcluster.demo import DemoResult
-from gitops_nb.model import FIELD_MANAGER, Cause, DiffStatus
+from gitops_nb.model import FIELD_MANAGER, Cause, DiffStatus, SyncRun, parse_time
 
 pytestmark = pytest.mark.cluster
 
@@ -117,7 +119,7 @@ def test_every_episode_names_its_commit_and_never_our_manager(
     assert head["open_episodes"] == 1  # FEATURE_CHECKOUT, left open on purpose
     # 7 = replicas 5, two labels (one Git sets, one only a hand added: issue 11), the
     # hotfix image, the Service, replicas 3 adopted by Git, FEATURE_CHECKOUT
-    assert len(episodes) == 7 and len(deploys) == 6
+    assert len(episodes) == 7 and len(deploys) == 8  # + the bad rollout and its revert
 
 
 def test_a_label_only_a_hand_added_is_drift_of_its_own(episodes: pd.DataFrame) -> None:
@@ -127,3 +129,42 @@ def test_a_label_only_a_hand_added_is_drift_of_its_own(episodes: pd.DataFrame) -
     assert (row["live"], row["manager"]) == ("carol", "kubectl-label")
     assert row["cause"] == str(Cause.CLUSTER)
     assert row["resolution"] == "corrected by reconciler"
+
+
+def test_bad_rollout_is_degraded_and_the_revert_restores_it(demo: DemoResult) -> None:
+    """kwok crash-loops the Pods of "checkout worker v2": the run waits, records the
+    Deployment Failed and the run Degraded; the revert's run is Healthy again."""
+    from gitops_nb.history import restores, time_to_healthy
+    from gitops_nb.model import HealthStatus, RunHealth
+
+    by_message: dict[str, SyncRun] = {}  # the first run of each commit
+    for r in demo.runs:
+        if r.revision:
+            by_message.setdefault(r.revision.message.splitlines()[0], r)
+    bad = by_message["web: checkout worker v2"]
+    fix = by_message['Revert "web: checkout worker v2"']
+    assert bad.health is RunHealth.DEGRADED and fix.health is RunHealth.HEALTHY
+    [web] = [o for o in bad.objects if o.ref.kind == "Deployment"]
+    assert web.health is not None
+    assert (web.health.status, web.health.reason) == (
+        HealthStatus.FAILED,
+        "ProgressDeadlineExceeded",
+    )
+    tth = time_to_healthy(demo.runs).set_index("message")
+    assert tth.loc["web: checkout worker v2", "degraded"]
+    assert pd.notna(tth.loc['Revert "web: checkout worker v2"', "healthy_at"])
+    assert bad.revision is not None and fix.revision is not None
+    rest = restores(demo.runs)
+    row = rest[rest["degraded_commit"] == bad.revision.commit].iloc[0]
+    assert row["restored_by_commit"] == fix.revision.commit
+    # on the story's clock: from the bad run to the revert's run becoming healthy (15 min
+    # apart, plus the real seconds the revert's run waited)
+    since_bad = parse_time(fix.started) - parse_time(bad.started)
+    assert since_bad <= row["time_to_restore"] <= parse_time(fix.finished) - parse_time(bad.started)
+    assert since_bad == dt.timedelta(minutes=15)
+    # the reports show it
+    md = demo.outputs["drift-report.md"].read_text()
+    assert "## Health (kstatus)" in md and "Bad rollouts and time to restore" in md
+    assert bad.revision.commit[:12] in md
+    assert "ProgressDeadlineExceeded" in md
+    assert "Time to restore" in demo.outputs["drift-report.html"].read_text()

@@ -219,6 +219,8 @@ def test_config_map_is_a_valid_app_config_for_its_own_namespace(
         "historyRetention",
         "interval",
         "leaseDurationSeconds",
+        "wait",
+        "waitTimeout",
     }
     (tmp_path / "config.yaml").write_text(text)
     cfg = load(tmp_path / "config.yaml")

@@ -241,6 +241,8 @@ def test_cli_local_cluster_up_detach_and_down(tmp_path: Any) -> None:
             timeout=60,
         )
     assert down.returncode == 0 and "kube-apiserver" in down.stdout
+    assert {"kwok", "kube-scheduler"} <= set(pids)  # `up` starts 2 kwok nodes by default
+    assert "kwok" in down.stdout and "kube-scheduler" in down.stdout
     # `down` returns once every process has exited, not when it stopped looking like itself
     assert not any(_running(pid, started[name]) for name, pid in pids.items())
     assert not any(_is_ours(pid, name) for name, pid in pids.items())

@@ -120,6 +120,7 @@ def test_sync_history(demo: DemoResult, run_notebook: RunNotebook) -> None:
     assert "succeeded" in html and "detect" in html
     assert "success rate" in html and "sync frequency" in html
     assert f"{len(demo.runs)} sync runs of shop" in stdout(nb)
+    assert "Degraded" in html and "Healthy" in html  # the runs table shows health next to drift
     assert html.index("superseded by commit") < html.index("web: debug logging")  # drift first
     assert FIELD_MANAGER not in responsible(html)
     assert count(nb, "image/png") >= 1
@@ -136,7 +137,7 @@ def test_drift_timeline(demo: DemoResult, run_notebook: RunNotebook) -> None:
     assert "corrected by reconciler" in html and "(still open)" in html
     assert "superseded by commit" in html and "nginx:1.27.3-hotfix" in html
     assert "changed in git by commit" in html
-    assert "1 still open; 6 deployments" in stdout(nb)
+    assert "1 still open; 8 deployments" in stdout(nb)  # 6 + the bad rollout and its revert
     # deployments come after the drift, and our own manager is never responsible
     assert html.index("nginx:1.27.3-hotfix") < html.index("web: debug logging")
     assert FIELD_MANAGER not in responsible(html)
@@ -163,8 +164,8 @@ def test_git_history(demo: DemoResult, run_notebook: RunNotebook) -> None:
     # the ingress is added by a kustomization.yaml edit: only rendering each commit sees it
     assert "Ingress/prod/web" in html
     assert "mean lead time" in html and "change failure rate" in html
-    assert "6 commits" in stdout(nb)
-    assert "6 of 6 commits unsigned or unverified" in stdout(nb)  # the demo signs nothing
+    assert "8 commits" in stdout(nb)
+    assert "8 of 8 commits unsigned or unverified" in stdout(nb)  # the demo signs nothing
     assert "signature_type" in html
     assert "Revert" in html and "FEATURE_CHECKOUT" in html  # open drift, then deployments
     assert html.index("FEATURE_CHECKOUT") < html.index(">in_sync_at<")  # the deployments table
@@ -189,8 +190,9 @@ def live_versions(kube: Kube) -> dict[str, str]:
 
 
 def test_live_audit_reads_only_and_writes_the_report(
-    demo: DemoResult, run_notebook: RunNotebook, kube: Kube, tmp_path: Path
+    demo: DemoResult, run_notebook: RunNotebook, node_kube: Kube, tmp_path: Path
 ) -> None:
+    kube = node_kube  # the demo runs on the cluster with nodes
     report = tmp_path / "out" / "live-drift-report.html"
     params = {
         "REPO": str(demo.repo),

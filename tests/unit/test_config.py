@@ -56,6 +56,9 @@ def test_defaults_are_the_reconciler_defaults() -> None:
         ("app: a\nrepo: /r\nmaxPruneRatio: 2\n", "maxPruneRatio"),
         ("app: a\nrepo: /r\nhistoryRetention: 0\n", "historyRetention"),
         ("app: a\nrepo: /r\ninterval: soon\n", "interval"),
+        ("app: a\nrepo: /r\nwaitTimeout: soon\n", "waitTimeout"),
+        ("app: a\nrepo: /r\nwaitTimeout: 0s\n", "waitTimeout"),
+        ("app: a\nrepo: /r\nwait: maybe\n", "wait"),
         ("app: a\nrepo: /r\ncolour: blue\n", "unknown key 'colour'"),
         ("- a\n- b\n", "mapping"),
         ("app: [unclosed\n", "cannot read config"),
@@ -153,3 +156,15 @@ def test_bad_verify_and_helm_name_the_key(tmp_path: Path, text: str, message: st
     with pytest.raises(ConfigError) as info:
         load(f)
     assert message in str(info.value)
+
+
+def test_wait_settings_and_durations(tmp_path: Path) -> None:
+    from gitops_nb.config import parse_duration
+
+    cfg = load(write(tmp_path, "app: a\nrepo: /r\nwait: true\nwaitTimeout: 2m\n"), {})
+    assert cfg.wait is True and parse_duration(cfg.wait_timeout) == 120
+    assert load(write(tmp_path, "app: a\nrepo: /r\n"), {}).wait is False
+    assert [parse_duration(t) for t in ("90", "90s", "5m", "1h")] == [90, 90, 300, 3600]
+    for bad in ("", "0", "-1s", "5d", "m", "inf"):
+        with pytest.raises(ValueError):
+            parse_duration(bad)

@@ -13,7 +13,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 k8s_version="$(awk '$1=="k8s.io/kubernetes"{print $2}' "$here/go.mod")"
 etcd_version="$(awk '$1=="go.etcd.io/etcd/server/v3"{print $2}' "$here/go.mod")"
 dir="${GITOPS_NB_CONTROLPLANE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/gitops-nb/controlplane/k8s-${k8s_version}_etcd-${etcd_version}}"
-bins=(kube-apiserver kube-controller-manager kubectl etcd)
+bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd)
 
 missing=()
 for b in "${bins[@]}"; do [[ -x "$dir/$b" ]] || missing+=("$b"); done

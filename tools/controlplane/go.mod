@@ -1,4 +1,4 @@
-// Builds pinned kube-apiserver, kube-controller-manager, kubectl and etcd for the
+// Builds pinned kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and etcd for the
 // local control plane (gitops_nb.localcluster). See build.sh; nothing here is imported.
 module github.com/gitops-nb/gitops-nb/tools/controlplane
 

@@ -1,0 +1,152 @@
+"""Read the health of applied objects once, or poll until every one is Current.
+
+As fluxcd/pkg ``ssa`` ``manager_wait.go``: the objects to watch are the ones just applied;
+each is read back and judged by :func:`gitops_nb.engine.health.assess` (kstatus rules).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from gitops_nb.engine.health import WORKLOADS, assess, run_health, with_pods
+from gitops_nb.errors import KubeError
+from gitops_nb.kube.client import Kube
+from gitops_nb.kube.discovery import Discovery
+from gitops_nb.kube.resources import PODS
+from gitops_nb.model import Health, HealthStatus, ObjectRef, RunHealth, format_time
+
+POLL_INTERVAL_S = 1.0
+DEFAULT_TIMEOUT_S = 300.0
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """The health of each watched object when the check (or wait) ended."""
+
+    objects: dict[ObjectRef, Health] = field(default_factory=dict)
+    waited: bool = False
+    """True if this came from :func:`wait_current` (not a single look)."""
+    timed_out: bool = False
+    healthy_at: str | None = None
+    """When all objects were first seen Current (UTC ISO 8601), None if never."""
+    waited_s: float = 0.0
+
+    @property
+    def health(self) -> RunHealth:
+        return run_health(self.objects.values(), timed_out=self.not_healthy)
+
+    @property
+    def not_healthy(self) -> bool:
+        """A wait ended (deadline, or an object Failed) with an object not Current."""
+        return self.waited and any(not h.status.is_healthy for h in self.objects.values())
+
+    @property
+    def unhealthy(self) -> list[tuple[ObjectRef, Health]]:
+        return sorted(
+            ((r, h) for r, h in self.objects.items() if not h.status.is_healthy),
+            key=lambda item: str(item[0]),
+        )
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def watched(refs: Iterable[ObjectRef]) -> list[ObjectRef]:
+    """Distinct refs in a stable order."""
+    return sorted(set(refs), key=str)
+
+
+class HealthReader:
+    """Reads objects and judges their health; unreadable ones are Unknown, not errors.
+
+    ``now`` dates ``healthy_at`` (default the real time; the reconciler passes its clock, so
+    a record's ``healthy_at`` lies on the same timeline as its ``started`` and ``finished``).
+    """
+
+    def __init__(
+        self,
+        kube: Kube,
+        discovery: Discovery,
+        workers: int = 8,
+        now: Callable[[], dt.datetime] = _utcnow,
+    ) -> None:
+        self.kube = kube
+        self.discovery = discovery
+        self.workers = workers
+        self.now = now
+
+    def _now(self) -> str:
+        return format_time(self.now())
+
+    def read_all(self, refs: Sequence[ObjectRef]) -> dict[ObjectRef, Health]:
+        """Each object's health, read in parallel (one GET each)."""
+        if len(refs) <= 1:
+            return {r: self.read(r) for r in refs}
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(refs))) as pool:
+            return dict(zip(refs, pool.map(self.read, refs), strict=True))
+
+    def read(self, ref: ObjectRef) -> Health:
+        """The object's health; a workload that is not Current also says why its Pods are not."""
+        try:
+            path = self.discovery.object_path(ref)
+            obj = self.kube.get_or_none(path, what=str(ref))
+            health = assess(obj)
+            if obj is None or health.status.is_healthy or ref.kind not in WORKLOADS:
+                return health
+            labels = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+            if not labels:
+                return health
+            selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+        except KubeError as e:
+            return Health(HealthStatus.UNKNOWN, "ReadFailed", str(e)[:300])
+        try:  # the why is a bonus: an install that may not list Pods still gets the status
+            pods = self.kube.list(PODS.collection_path(ref.namespace), label_selector=selector)
+        except KubeError:
+            return health
+        # list items carry no kind: give them theirs, or no Pod rule would apply
+        return with_pods(health, [{**p, "apiVersion": "v1", "kind": "Pod"} for p in pods])
+
+    def look(self, refs: Sequence[ObjectRef]) -> HealthReport:
+        """One look at every object; ``healthy_at`` is now if all are Current."""
+        objects = self.read_all(watched(refs))
+        healthy = all(h.status.is_healthy for h in objects.values())
+        return HealthReport(objects, healthy_at=self._now() if healthy else None)
+
+    def wait_current(
+        self,
+        refs: Sequence[ObjectRef],
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        *,
+        poll_s: float = POLL_INTERVAL_S,
+        stop: threading.Event | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> HealthReport:
+        """Poll until every object is Current, one is Failed, ``timeout_s`` passes, or
+        ``stop`` is set.
+
+        Failed ends the wait at once, as fluxcd/pkg ``ssa`` with ``FailFast``: kstatus
+        Failed (a progress deadline exceeded, a crash loop, a failed Job) does not heal
+        without a new change. Objects already Current are not read again: kstatus Current
+        is where a rollout ends, and a later failure belongs to the next run's record.
+        """
+        start = clock()
+        stop = stop or threading.Event()
+        pending = watched(refs)
+        seen: dict[ObjectRef, Health] = {}
+        while True:
+            seen.update(self.read_all(pending))
+            pending = [r for r in pending if not seen[r].status.is_healthy]
+            elapsed = clock() - start
+            if not pending:
+                return HealthReport(dict(seen), True, False, self._now(), elapsed)
+            if any(seen[r].status is HealthStatus.FAILED for r in pending):
+                return HealthReport(dict(seen), True, False, None, elapsed)
+            if elapsed >= timeout_s or stop.is_set():
+                return HealthReport(dict(seen), True, True, None, elapsed)
+            stop.wait(min(poll_s, max(0.0, timeout_s - elapsed)))

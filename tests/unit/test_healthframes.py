@@ -1,0 +1,99 @@
+"""Health over time from records: episodes, time to healthy, restores, DORA figures."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from gitops_nb import history
+from gitops_nb.model import Health, HealthStatus, Mode, ObjectResult, RunHealth, SyncRun
+from tests.factories import DEP, T0, at, in_sync, revision, run
+
+CUR = Health(HealthStatus.CURRENT)
+BAD = Health(HealthStatus.FAILED, "ProgressDeadlineExceeded", "timed out progressing")
+
+
+def healthy(o: ObjectResult, h: Health) -> ObjectResult:
+    return replace(o, health=h)
+
+
+def hrun(
+    hour: float, h: Health, commit: str, *, health: RunHealth | None = None, message: str = "m"
+) -> SyncRun:
+    r = run(hour, healthy(in_sync(), h), mode=Mode.CORRECT, commit=commit)
+    rh = health or (RunHealth.HEALTHY if h.status.is_healthy else RunHealth.DEGRADED)
+    return replace(
+        r,
+        revision=revision(commit, at(hour - 0.5), message=message),
+        health=rh,
+        healthy_at=at(hour + 0.005) if rh is RunHealth.HEALTHY else None,
+    )
+
+
+STORY = [
+    hrun(0, CUR, "good"),
+    hrun(1, BAD, "bad"),
+    hrun(2, BAD, "bad"),
+    hrun(3, CUR, "fix", message='Revert "bad"\n\nThis reverts commit bad0bad0bad0bad0.'),
+]
+
+
+def test_health_intervals_open_and_close_like_drift_episodes() -> None:
+    iv = history.health_intervals(STORY)
+    assert len(iv) == 1
+    row = iv.iloc[0]
+    assert row["object"] == str(DEP) and row["status"] == "Failed"
+    assert row["reason"] == "ProgressDeadlineExceeded" and row["runs"] == 2
+    assert row["first_seen"] == pd.Timestamp(at(1)) and row["commit"] == "bad"
+    assert not row["open"] and row["restored_by_commit"] == "fix"
+    assert row["duration"] == pd.Timestamp(at(3.005)) - pd.Timestamp(at(1))
+    # left unhealthy: the episode is open
+    still = history.health_intervals(STORY[:3])
+    assert bool(still.iloc[0]["open"]) and pd.isna(still.iloc[0]["healthy_at"])
+
+
+def test_records_without_health_are_skipped() -> None:
+    old = run(5, in_sync(), mode=Mode.CORRECT)  # no health recorded
+    assert history.health_intervals([old]).empty
+    assert list(history.health_intervals([]).columns)[:2] == ["app", "api_version"]
+    iv = history.health_intervals([*STORY[:2], old])
+    assert bool(iv.iloc[0]["open"])  # neither opened nor closed by the old record
+
+
+def test_time_to_healthy_per_commit() -> None:
+    t = history.time_to_healthy(STORY).set_index("commit")
+    assert t.loc["good", "time_to_healthy"] == pd.Timestamp(at(0.005)) - pd.Timestamp(at(-0.5))
+    assert t.loc["good", "lead_time"] == pd.Timedelta(minutes=30)
+    assert bool(t.loc["bad", "degraded"]) and pd.isna(t.loc["bad", "healthy_at"])
+    assert bool(t.loc["fix", "is_revert"]) and not bool(t.loc["fix", "degraded"])
+
+
+def test_restores_and_dora() -> None:
+    r = history.restores(STORY)
+    assert len(r) == 1
+    assert r.iloc[0]["time_to_restore"] == pd.Timestamp(at(3.005)) - pd.Timestamp(at(1))
+    assert r.iloc[0]["restored_by_commit"] == "fix"
+    d = history.dora(STORY).iloc[0]
+    assert d["deployments"] == 3 and d["failed_changes"] == 1
+    assert abs(d["change_failure_rate"] - 1 / 3) < 1e-9
+    assert d["restores"] == 1 and d["time_to_restore_median"] == r.iloc[0]["time_to_restore"]
+    assert T0.tzinfo is not None
+
+
+def test_cli_history_health_and_dora(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from gitops_nb.cli import main
+    from gitops_nb.records.files import write_run
+
+    for r in STORY:
+        write_run(tmp_path, r)
+    assert main(["history", "health", "--history-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Unhealthy episodes" in out and "ProgressDeadlineExceeded" in out
+    assert "Time to healthy" in out and "DORA:" in out
+    assert main(["history", "dora", "--history-dir", str(tmp_path), "-o", "json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["app"] == "web" and row["failed_changes"] == 1 and row["restores"] == 1
