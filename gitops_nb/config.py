@@ -221,3 +221,8 @@ def load(
         if value is not None:
             values[name] = _coerce(name, value, f"--{name.replace('_', '-')}")
     return replace(AppConfig(), **values).validate()
+
+
+def from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The ``GITOPS_NB_*`` variables set in ``environ``, as AppConfig field values."""
+    return {n: _coerce(n, environ[k], k) for k, n in _ENV.items() if environ.get(k)}

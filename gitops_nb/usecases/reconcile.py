@@ -30,11 +30,13 @@ from gitops_nb.errors import ExitCode, GitOpsError, InterruptedRun, LeaseHeldErr
 from gitops_nb.ignore import IgnoreRules
 from gitops_nb.kube import events
 from gitops_nb.kube.client import ClientSettings, Kube, load_configuration
+from gitops_nb.kube.discovery import Discovery
 from gitops_nb.kube.lease import Lease, acquire
 from gitops_nb.model import Action, ChangeSet, Mode, ObjectRef, Outcome, Revision, SyncRun
 from gitops_nb.records.store import RecordStore, open_store
 from gitops_nb.source import SourceSpec, default_cache_dir, fetch, redact_url, render
 from gitops_nb.source.credentials import Credentials
+from gitops_nb.source.git import Checkout
 from gitops_nb.usecases.jsonlog import event
 from gitops_nb.usecases.runrecord import count, merge_objects
 
@@ -63,6 +65,16 @@ class RunResult:
     exit_code: int
 
 
+@dataclass(frozen=True)
+class Shared:
+    """What a fleet run shares across its apps (see :mod:`gitops_nb.usecases.fleet`)."""
+
+    checkout: Checkout | None = None
+    """The app's commit, already fetched and checked out (one fetch per repo and commit)."""
+    discovery: Discovery | None = None
+    """One discovery cache for every app."""
+
+
 @dataclass
 class _Reached:
     """How far a run got: what the record can say when the run stops early."""
@@ -85,8 +97,10 @@ class Reconciler:
         stop: threading.Event | None = None,
         trigger: str = "manual",
         credentials: Credentials | None = None,
+        shared: Shared | None = None,
     ) -> None:
         self.cfg = cfg
+        self.shared = shared or Shared()
         self.log = log
         self.stop = stop or threading.Event()
         self.trigger = trigger
@@ -200,7 +214,9 @@ class Reconciler:
         """fetch → (fast no-op) → render → plan → apply; fills ``reached`` as it goes."""
         cfg = self.cfg
         spec = SourceSpec(cfg.repo, cfg.ref, cfg.path, self.credentials)
-        checkout = fetch(spec, Path(cfg.cache_dir) if cfg.cache_dir else default_cache_dir())
+        checkout = self.shared.checkout or fetch(
+            spec, Path(cfg.cache_dir) if cfg.cache_dir else default_cache_dir()
+        )
         revision = reached.revision = checkout.revision
 
         def on_object(ref: ObjectRef, action: Action, err: str | None) -> None:
@@ -213,6 +229,7 @@ class Reconciler:
             on_object=on_object,
             stop=self.stop,
             recorded=lambda: refs_in_records(store.read(cfg.app)),
+            discovery=self.shared.discovery,
         )
         opts = SyncOptions.from_config(cfg, revision.commit)
         quick = engine.quick_check(opts)
@@ -377,9 +394,12 @@ def reconcile_app(
     kube: Kube | None = None,
     on_start: Callable[[Reconciler], None] | None = None,
     credentials: Credentials | None = None,
+    shared: Shared | None = None,
 ) -> RunResult:
     """Run one reconcile; never raises for run-time failures (they are in the record)."""
-    r = Reconciler(cfg, log, kube=kube, stop=stop, trigger=trigger, credentials=credentials)
+    r = Reconciler(
+        cfg, log, kube=kube, stop=stop, trigger=trigger, credentials=credentials, shared=shared
+    )
     if on_start is not None:
         on_start(r)
     return r.run()
