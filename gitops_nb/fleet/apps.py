@@ -127,11 +127,6 @@ def load(path: str | Path, environ: Mapping[str, str]) -> FleetConfig:
         concurrency=_int(data, "concurrency", 4, file),
         prune_removed_apps=_bool(data, "pruneRemovedApps", file),
     )
-    if fleet.prune_removed_apps:
-        raise ConfigError(
-            f"{file}: pruneRemovedApps: true is not supported yet; removed apps are reported "
-            "as orphaned (gitops-nb apps --removed) and their objects are left in place"
-        )
     if not NAME.match(fleet.name):
         raise ConfigError(f"{file}: fleet: {fleet.name!r} is not a DNS label")
     if not 1 <= fleet.shards <= 1000:

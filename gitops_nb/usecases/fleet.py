@@ -35,6 +35,7 @@ from gitops_nb.kube.resources import CONFIGMAPS
 from gitops_nb.source import SourceSpec, default_cache_dir, fetch, redact_url
 from gitops_nb.source.credentials import Credentials
 from gitops_nb.source.git import Checkout
+from gitops_nb.usecases.fleetprune import Orphan, guard, prune_removed
 from gitops_nb.usecases.jsonlog import event
 from gitops_nb.usecases.reconcile import RunResult, Shared, reconcile_app
 
@@ -85,17 +86,6 @@ class FleetApp:
 
 
 @dataclass(frozen=True)
-class Orphan:
-    """An app the fleet had and the generators no longer make; its objects stay."""
-
-    name: str
-    namespace: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"name": self.name, "namespace": self.namespace}
-
-
-@dataclass(frozen=True)
 class AppResult:
     app: FleetApp
     result: RunResult
@@ -105,10 +95,15 @@ class AppResult:
 class FleetResult:
     apps: tuple[AppResult, ...]
     orphans: tuple[Orphan, ...]
+    """Removed apps whose objects are still in the cluster."""
+    pruned: tuple[Orphan, ...] = ()
+    """Removed apps pruned by this run (``pruneRemovedApps: true``)."""
+    prune_code: int = ExitCode.OK
+    """The outcome of pruning removed apps: 2 when the fleet-wide guard refused."""
 
     @property
     def exit_code(self) -> int:
-        return fleet_exit_code(r.result.exit_code for r in self.apps)
+        return fleet_exit_code([*(r.result.exit_code for r in self.apps), self.prune_code])
 
 
 class _Checkouts:
@@ -184,11 +179,13 @@ def known_apps(kube: Kube, fleet: FleetConfig) -> list[Orphan]:
         return []  # a hand-edited list: start again from the current apps
 
 
-def find_orphans(kube: Kube, fleet: FleetConfig, apps: Sequence[FleetApp]) -> list[Orphan]:
+def find_orphans(
+    kube: Kube, fleet: FleetConfig, apps: Sequence[FleetApp], known: Sequence[Orphan] | None = None
+) -> list[Orphan]:
     """Remembered apps the generators no longer make whose ApplySet parent still exists."""
     current = {a.config.app for a in apps}
     out = []
-    for old in known_apps(kube, fleet):
+    for old in known_apps(kube, fleet) if known is None else known:
         if old.name in current:
             continue
         aset = ApplySet(old.name, old.namespace)
@@ -272,8 +269,21 @@ def reconcile_fleet(
     with ThreadPoolExecutor(max_workers=fleet.concurrency, thread_name_prefix="app") as pool:
         results = tuple(pool.map(one, mine))
     orphans: list[Orphan] = []
+    pruned: list[Orphan] = []
+    prune_code = int(ExitCode.OK)
     try:
-        orphans = find_orphans(kube, fleet, apps)
+        known = known_apps(kube, fleet)
+        orphans = find_orphans(kube, fleet, apps, known)
+        if fleet.prune_removed_apps and orphans and not stop.is_set():
+            refused = guard(fleet, len(apps), len(known), len(orphans))
+            if refused:
+                event(log, "prune-removed-apps-refused", logging.ERROR, error=refused)
+                prune_code = int(ExitCode.ERROR)
+            else:
+                pruned, prune_code = prune_removed(
+                    kube, discovery, fleet, orphans, shard=shard, log=log, stop=stop
+                )
+                orphans = [o for o in orphans if o not in pruned]
         for o in orphans:
             event(
                 log,
@@ -286,7 +296,8 @@ def reconcile_fleet(
         remember(kube, fleet, apps, orphans)
     except GitOpsError as e:
         event(log, "fleet-state-failed", logging.WARNING, error=str(e))
-    out = FleetResult(results, tuple(orphans))
+        prune_code = max(prune_code, int(e.exit_code)) if fleet.prune_removed_apps else prune_code
+    out = FleetResult(results, tuple(orphans), tuple(pruned), prune_code)
     event(
         log,
         "fleet-finished",
@@ -296,5 +307,6 @@ def reconcile_fleet(
         exit_code=out.exit_code,
         apps={r.app.config.app: r.result.exit_code for r in results},
         orphaned=[o.name for o in orphans],
+        pruned=[o.name for o in pruned],
     )
     return out

@@ -245,3 +245,38 @@ def test_fleet_overlay_renders_an_indexed_hardened_cronjob_that_passes_dry_run(
         out = kube.apply(path_of(disco, obj), obj, field_manager="test", dry_run=True)
         assert out["metadata"]["name"] == obj["metadata"]["name"]
     assert kube.get_or_none(path_of(disco, fleet["CronJob"])) is None  # dry-run wrote nothing
+
+
+def test_prune_removed_apps_is_guarded_across_the_fleet(
+    cluster: LocalCluster, kube: Kube, namespace: str, tmp_path: Path
+) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    names = ["a", "b", "c", "d", "e"]
+    for name in names:
+        app_dir(repo, name)
+    repo.commit("five apps")
+    config = fleet_config(tmp_path, repo, namespace, pruneRemovedApps=True)
+    env = jr.admin_env(cluster)
+    assert jr.run(cli("reconcile", "--config", str(config)), env)[0] == 0
+
+    repo.remove("apps/a")  # one of five: 20 % of the fleet, under maxPruneRatio
+    repo.commit("a removed")
+    code, lines, err = jr.run(cli("reconcile", "--config", str(config)), env)
+    assert code == 0, err
+    assert (finished(lines)["pruned"], finished(lines)["orphaned"]) == (["a"], [])
+    assert configmap(kube, namespace, "cm-a") is None
+    assert configmap(kube, namespace, "gitops-nb.a") is None
+    assert configmap(kube, namespace, "cm-b") is not None  # same namespace, other app
+
+    for name in ("b", "c", "d"):  # three of four: a mass removal, refused fleet-wide
+        repo.remove(f"apps/{name}")
+    repo.commit("b, c, d removed")
+    code, lines, err = jr.run(cli("reconcile", "--config", str(config)), env)
+    assert code == 2, err
+    assert [ln["error"] for ln in lines if ln["event"] == "prune-removed-apps-refused"] == [
+        "3 of 4 remembered apps were removed (75% > 50%); refusing to prune them "
+        "(allowMassPrune: true if intended)"
+    ]
+    assert finished(lines)["orphaned"] == ["b", "c", "d"] and finished(lines)["pruned"] == []
+    for name in ("b", "c", "d", "e"):
+        assert configmap(kube, namespace, f"cm-{name}") is not None

@@ -80,7 +80,7 @@ def test_environment_is_a_default_an_app_key_still_wins(tmp_path: Path, tree: Pa
         ({"repo": "r", "generators": [{"list": [{"name": "a"}]}]}, "needs path:"),
         ({"repo": "r", "generators": [{"list": [{"name": "a"}], "path": "{app}"}]}, "placeholder"),
         ({"repo": "r", "apps": [], "shards": 0}, "shards: 0"),
-        ({"repo": "r", "apps": [], "pruneRemovedApps": True}, "not supported yet"),
+        ({"repo": "r", "apps": [], "pruneRemovedApps": "yes"}, "pruneRemovedApps: 'yes'"),
     ],
 )
 def test_bad_fleet_configs_name_file_and_key(tmp_path: Path, doc: object, message: str) -> None:
@@ -140,3 +140,14 @@ def test_fleet_exit_code_is_the_most_severe() -> None:
     assert fleet_exit_code([1, 4, 3]) == ExitCode.TRANSIENT
     assert fleet_exit_code([3, 2, 4]) == ExitCode.ERROR
     assert fleet_exit_code([2, 5]) == ExitCode.INTERRUPTED
+
+
+def test_prune_removed_apps_guard(tmp_path: Path) -> None:
+    from gitops_nb.usecases.fleetprune import guard
+
+    fleet = fleet_apps.load(write(tmp_path, {"repo": "r", "apps": []}), {})
+    assert guard(fleet, current=9, known=10, orphans=1) is None
+    assert "no app at all" in (guard(fleet, current=0, known=10, orphans=10) or "")
+    assert "6 of 10" in (guard(fleet, current=4, known=10, orphans=6) or "")
+    lifted = fleet_apps.load(write(tmp_path, {"repo": "r", "apps": [], "allowMassPrune": True}), {})
+    assert guard(lifted, current=0, known=10, orphans=10) is None
