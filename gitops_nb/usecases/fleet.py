@@ -217,7 +217,8 @@ def remember(
 
 def fleet_kube(fleet: FleetConfig, apps: Sequence[FleetApp]) -> Kube:
     """One client for the fleet: the same QPS budget as one app, pooled for the concurrency."""
-    kubeconfig = str(fleet.defaults.get("kubeconfig", "")) or None
+    # One client for all apps, so one kubeconfig: the first app's (flags apply to all).
+    kubeconfig = (apps[0].config.kubeconfig if apps else "") or None
     workers = max((a.config.workers for a in apps), default=AppConfig.workers)
     pool = min(fleet.concurrency * (workers + 2), 128)
     return Kube(load_configuration(kubeconfig), ClientSettings(pool_size=pool))
