@@ -15,7 +15,8 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from gitops_nb.cli.common import console, credentials
+from gitops_nb import config
+from gitops_nb.cli.common import console, credentials, policy_text
 from gitops_nb.cli.helptext import add_command
 from gitops_nb.errors import ConfigError, GitOpsError
 from gitops_nb.fleet import apps as fleet_apps
@@ -26,22 +27,26 @@ from gitops_nb.usecases.jsonlog import event
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """Flags that apply to every app of the fleet (None = not given)."""
-    values = {
+    """Flags that apply to every app of the fleet, as AppConfig field values."""
+    given = {
         "ref": getattr(args, "ref", None),
         "mode": getattr(args, "mode", None),
-        "history_dir": getattr(args, "history_dir", None),
+        "historyDir": getattr(args, "history_dir", None),
         "kubeconfig": getattr(args, "kubeconfig", None),
-        "cache_dir": getattr(args, "cache_dir", None),
+        "cacheDir": getattr(args, "cache_dir", None),
         "prune": False if getattr(args, "no_prune", False) else None,
-        "ignore_defaults": False if getattr(args, "no_default_ignores", False) else None,
+        "ignoreDefaults": False if getattr(args, "no_default_ignores", False) else None,
+        "policy": policy_text(args) if getattr(args, "policy", None) is not None else None,
+        "serviceAccountName": getattr(args, "as_service_account", None),
+        "reconcilerNamespace": getattr(args, "reconciler_namespace", None),
+        "adopt": True if getattr(args, "adopt", False) else None,
     }
-    return {k: v for k, v in values.items() if v is not None}
+    return config.from_mapping({k: v for k, v in given.items() if v is not None}, "flags")
 
 
 def reconcile_fleet_cmd(args: argparse.Namespace, log: logging.Logger) -> int:
     """``reconcile --config F`` when F declares ``apps:``/``generators:``."""
-    for flag in ("app", "repo", "path", "namespace"):
+    for flag in ("app", "repo", "path", "namespace", "ignore"):
         if getattr(args, flag, None):
             event(
                 log,

@@ -67,7 +67,7 @@ class FleetConfig:
     apps: tuple[AppEntry, ...] = ()
     generators: tuple[Generator, ...] = ()
     name: str = "fleet"
-    """Names the ConfigMap ``gitops-nb-fleet.<name>`` that remembers the fleet's apps."""
+    """Names the ConfigMap ``gitops-nb.fleet.<name>`` that remembers the fleet's apps."""
     shards: int = 1
     concurrency: int = 4
     """Apps reconciled at once in one process (each with ``workers`` threads)."""

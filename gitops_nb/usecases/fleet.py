@@ -32,6 +32,7 @@ from gitops_nb.fleet.shards import shard_of
 from gitops_nb.kube.client import ClientSettings, Kube, load_configuration
 from gitops_nb.kube.discovery import Discovery
 from gitops_nb.kube.resources import CONFIGMAPS
+from gitops_nb.model import Mode
 from gitops_nb.source import SourceSpec, default_cache_dir, fetch, redact_url
 from gitops_nb.source.credentials import Credentials
 from gitops_nb.source.git import Checkout
@@ -161,11 +162,11 @@ def select_shard(apps: Sequence[FleetApp], index: int | None) -> list[FleetApp]:
     return [a for a in apps if index is None or a.shard == index]
 
 
-# The fleet's memory of its apps: ConfigMap gitops-nb-fleet.<name> in the fleet's namespace.
+# The fleet's memory of its apps: ConfigMap gitops-nb.fleet.<name> in the fleet's namespace.
 
 
 def _state_path(fleet: FleetConfig) -> str:
-    return CONFIGMAPS.object_path(fleet.home, f"gitops-nb-fleet.{fleet.name}")
+    return CONFIGMAPS.object_path(fleet.home, f"gitops-nb.fleet.{fleet.name}")
 
 
 def known_apps(kube: Kube, fleet: FleetConfig) -> list[Orphan]:
@@ -206,7 +207,7 @@ def remember(
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {
-            "name": f"gitops-nb-fleet.{fleet.name}",
+            "name": f"gitops-nb.fleet.{fleet.name}",
             "namespace": fleet.home,
             "labels": {"gitops-nb.io/fleet": fleet.name},
         },
@@ -275,7 +276,9 @@ def reconcile_fleet(
     try:
         known = known_apps(kube, fleet)
         orphans = find_orphans(kube, fleet, apps, known)
-        if fleet.prune_removed_apps and orphans and not stop.is_set():
+        # detect mode writes nothing, removed apps included
+        correct = all(a.config.mode is Mode.CORRECT for a in apps)
+        if fleet.prune_removed_apps and orphans and correct and not stop.is_set():
             refused = guard(fleet, len(apps), len(known), len(orphans))
             if refused:
                 event(log, "prune-removed-apps-refused", logging.ERROR, error=refused)

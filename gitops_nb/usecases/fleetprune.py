@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from gitops_nb.config import AppConfig
 from gitops_nb.engine import Engine, SyncOptions
 from gitops_nb.engine.applyset import ApplySet
+from gitops_nb.engine.evaluate import Evaluated
 from gitops_nb.engine.prune import candidates, prune
 from gitops_nb.errors import ExitCode, GitOpsError, LeaseHeldError
 from gitops_nb.fleet.apps import FleetConfig
@@ -92,7 +93,7 @@ def prune_removed(
             code = max(code, int(ExitCode.LOCKED))
             continue
         try:
-            failed = _prune_one(kube, discovery, o, log, stop)
+            failed = _prune_one(kube, discovery, fleet, o, log, stop)
             if failed:
                 code = int(ExitCode.ERROR)
             else:
@@ -111,12 +112,35 @@ def prune_removed(
 
 
 def _prune_one(
-    kube: Kube, discovery: Discovery, o: Orphan, log: logging.Logger, stop: threading.Event
+    kube: Kube,
+    discovery: Discovery,
+    fleet: FleetConfig,
+    o: Orphan,
+    log: logging.Logger,
+    stop: threading.Event,
 ) -> int:
     """Delete every member of the orphan's ApplySet; the number that failed."""
-    opts = replace(SyncOptions(app=o.name, namespace=o.namespace), prune=True)
+    # The fleet's defaults (the app's own keys are gone with it): the same ServiceAccount
+    # to impersonate and the same policy as the fleet's other apps.
+    cfg = replace(AppConfig(), **{**fleet.defaults, "app": o.name, "namespace": o.namespace})
+    opts = replace(SyncOptions.from_config(cfg, ""), prune=True)
     engine = Engine(kube, stop=stop, discovery=discovery)
-    _, report = engine.plan([], opts)
+    try:
+        _, report = engine.plan([], opts)
+        failed = _delete(engine.app_kube(opts), candidates(report), opts, o, log, stop)
+    finally:
+        engine.close()
+    return failed
+
+
+def _delete(
+    kube: Kube,
+    items: Sequence[Evaluated],
+    opts: SyncOptions,
+    o: Orphan,
+    log: logging.Logger,
+    stop: threading.Event,
+) -> int:
     failed = 0
 
     def record(ref: ObjectRef, action: Action, err: str | None) -> None:
@@ -132,5 +156,5 @@ def _prune_one(
             error=err,
         )
 
-    prune(kube, candidates(report), opts, record, stop)
+    prune(kube, items, opts, record, stop)
     return failed

@@ -151,3 +151,16 @@ def test_prune_removed_apps_guard(tmp_path: Path) -> None:
     assert "6 of 10" in (guard(fleet, current=4, known=10, orphans=6) or "")
     lifted = fleet_apps.load(write(tmp_path, {"repo": "r", "apps": [], "allowMassPrune": True}), {})
     assert guard(lifted, current=0, known=10, orphans=10) is None
+
+
+def test_reconcile_flags_apply_to_every_app_as_typed_values(tmp_path: Path) -> None:
+    from gitops_nb.cli.fleet_cmds import _overrides
+    from gitops_nb.cli.main import build_parser
+
+    cfg = write(tmp_path, {"repo": "r", "apps": [{"name": "a", "mode": "correct"}]})
+    args = build_parser().parse_args(
+        ["reconcile", "--config", str(cfg), "--mode", "detect", "--no-prune", "--adopt"]
+    )
+    fleet = fleet_apps.load(cfg, {})
+    app = fleet.app_config(fleet.apps[0], _overrides(args))
+    assert (app.mode, app.prune, app.adopt) == (Mode.DETECT, False, True)
