@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from gitops_nb.engine.applyset import PART_OF, ApplySet
 from gitops_nb.fleet import apps as fleet_apps
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.discovery import Discovery
@@ -280,3 +281,41 @@ def test_prune_removed_apps_is_guarded_across_the_fleet(
     assert finished(lines)["orphaned"] == ["b", "c", "d"] and finished(lines)["pruned"] == []
     for name in ("b", "c", "d", "e"):
         assert configmap(kube, namespace, f"cm-{name}") is not None
+
+
+def test_apps_sharing_a_namespace_never_take_or_prune_each_others_objects(
+    cluster: LocalCluster, kube: Kube, namespace: str, tmp_path: Path
+) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    names = [f"team-{i:02d}" for i in range(10)]
+    for name in names:
+        app_dir(repo, name)
+    shared = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\ndata:\n  k: {}\n"
+    repo.write("apps/team-00/shared.yaml", shared.format("team-00"))
+    repo.commit("ten apps in one namespace; team-00 owns ConfigMap shared")
+    config = fleet_config(tmp_path, repo, namespace)
+    env = jr.admin_env(cluster)
+    assert jr.run(cli("reconcile", "--config", str(config)), env)[0] == 0
+    owner = configmap(kube, namespace, "shared")["metadata"]["labels"][PART_OF]
+    assert owner == ApplySet("team-00", namespace).id
+
+    for name in names[1:4]:  # three other apps claim the same object
+        repo.write(f"apps/{name}/shared.yaml", shared.format(name))
+    repo.commit("team-01..03 claim ConfigMap shared")
+    code, lines, err = jr.run(cli("reconcile", "--config", str(config)), env)
+    assert code == 2, err  # the claims fail; nothing else does
+    apps = finished(lines)["apps"]
+    assert {n for n, c in apps.items() if c} == {"team-01", "team-02", "team-03"}
+    after = configmap(kube, namespace, "shared")
+    assert after["data"] == {"k": "team-00"}
+    assert after["metadata"]["labels"][PART_OF] == owner
+    for name in names:  # every app's own object is there, whatever its neighbours did
+        assert configmap(kube, namespace, f"cm-{name}") is not None
+
+    for name in names[1:4]:  # the claimants give up: they must not prune team-00's object
+        repo.remove(f"apps/{name}/shared.yaml")
+    repo.commit("claims withdrawn")
+    code, lines, err = jr.run(cli("reconcile", "--config", str(config)), env)
+    assert code == 0, err
+    assert configmap(kube, namespace, "shared")["data"] == {"k": "team-00"}
+    assert not [ln for ln in lines if ln.get("action") == "pruned"]
