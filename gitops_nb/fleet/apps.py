@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ class Generator:
     """Template of an app's path for list items without ``path:`` (``{name}`` is the item's)."""
     namespace: str = "{name}"
     """Template of an app's namespace (``{name}`` is the app's name)."""
-    values: Mapping[str, Any] = None  # type: ignore[assignment]
+    values: Mapping[str, Any] = field(default_factory=dict)
     """AppConfig keys shared by every app of this generator (repo, ref, mode, …)."""
 
     @property
