@@ -34,7 +34,12 @@ HERE = Path(__file__).resolve().parent
 FLUX = "Flux v2.9.0 (published): 1,000 Kustomizations in 4 min 13 s, 223 MiB, 16-core runner"
 
 
-def app_objects(name: str) -> dict[str, str]:
+# The local cluster's Services get ClusterIPs from 127.200.0.0/24 (loopback only): 254
+# addresses. Beyond that, Services are headless so that N = 500 and 1,000 can run.
+MAX_CLUSTER_IPS = 250
+
+
+def app_objects(name: str, headless: bool = False) -> dict[str, str]:
     labels = {"app": name}
     deploy = {
         "apiVersion": "apps/v1",
@@ -53,12 +58,14 @@ def app_objects(name: str) -> dict[str, str]:
         },
     }
     sa = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name}}
-    svc = {
+    svc: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": {"name": name, "labels": labels},
         "spec": {"selector": labels, "ports": [{"port": 80, "targetPort": 9898}]},
     }
+    if headless:
+        svc["spec"]["clusterIP"] = "None"
     ing = {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
@@ -106,7 +113,7 @@ class Fleet:
         for name in self.names:
             d = self.repo / "apps" / name
             d.mkdir(parents=True)
-            for file, text in app_objects(name).items():
+            for file, text in app_objects(name, self.n > MAX_CLUSTER_IPS).items():
                 (d / file).write_text(text)
         git(self.repo, "init", "-q", "-b", "main")
         git(self.repo, "add", "-A")
@@ -139,7 +146,14 @@ class Fleet:
         argv = [sys.executable, "-m", "gitops_nb.cli", "reconcile", "--config"]
         done = run_measured([*argv, str(self.work / "fleet.yaml")], env=self._env(), timeout=3600)
         if done.returncode != expect:
-            raise BenchError(f"{step}: gitops-nb exit {done.returncode}: {done.stderr[-2000:]}")
+            errors = [
+                f"{ln.get('app')}: {ln.get('event')}: {ln.get('error')}"
+                for ln in json_lines(done.stdout)
+                if ln.get("level") == "error"
+            ]
+            raise BenchError(
+                f"{step}: gitops-nb exit {done.returncode}: {errors[:5]} {done.stderr[-2000:]}"
+            )
         self._row(step, "gitops-nb fleet", done)
         return done
 
