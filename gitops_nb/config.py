@@ -365,12 +365,19 @@ def load(
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: the config must be a mapping of keys to values")
         values.update(from_mapping(data, str(path)))
-    for env_key, name in _ENV.items():
-        if environ and environ.get(env_key):
-            values[name] = _coerce(name, environ[env_key], env_key)
+    values.update(from_env(environ or {}))
     for name, value in (overrides or {}).items():
         if value is not None:
             values[name] = _coerce(name, value, f"--{name.replace('_', '-')}")
+    return build(values)
+
+
+def build(values: Mapping[str, Any]) -> AppConfig:
+    """The validated AppConfig of merged field values (file, environment, flags: later wins).
+
+    ``historyRetention`` takes a count or an age; an age (``400d``) becomes
+    ``history_max_age`` and a count clears an age set earlier."""
+    values = dict(values)
     if isinstance(values.get("history_retention"), str):  # historyRetention: 400d
         values["history_max_age"] = values.pop("history_retention")
     return replace(AppConfig(), **values).validate()
@@ -382,3 +389,8 @@ def max_age_seconds(age: str) -> int:
     if m is None:
         raise ConfigError(f"historyRetention: {age!r} is not an age like 400d")
     return int(m.group(1)) * (86400 if m.group(2) == "d" else 3600)
+
+
+def from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The ``GITOPS_NB_*`` variables set in ``environ``, as AppConfig field values."""
+    return {n: _coerce(n, environ[k], k) for k, n in _ENV.items() if environ.get(k)}

@@ -21,6 +21,7 @@ EXIT_CODES = {
         "3 transient failure (retry next schedule) · 4 another run holds the Lease · "
         "5 interrupted by SIGTERM/SIGINT · 7 wait: true and an object not Current in time"
     ),
+    "apps": "0 apps listed · 2 bad config or generator · 3 repository unreachable",
     "history": "0 table written · 2 bad flags, unreadable records or repository",
     "report": "0 report written · 2 bad flags, unreadable records or repository",
     "local-cluster": "0 started / stopped · 2 a component failed to start (its log is named)",
@@ -50,6 +51,10 @@ EXAMPLES = {
         "gitops-nb history commits --repo ./deploy --path overlays/prod",
         "gitops-nb history changes --repo ./deploy --path overlays/prod -o json",
         "gitops-nb history health --history-dir history/ --since 30d",
+    ],
+    "apps": [
+        "gitops-nb apps --config fleet.yaml -o json",
+        "gitops-nb apps --config fleet.yaml --removed   # orphaned apps (reads the cluster)",
     ],
     "report": [
         "gitops-nb report --history-dir history/ --since 24h --format html -o drift.html",

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from gitops_nb import __version__
-from gitops_nb.cli import cluster_cmds, history_cmds, reconcile_cmd, sync_cmds
+from gitops_nb.cli import cluster_cmds, fleet_cmds, history_cmds, reconcile_cmd, sync_cmds
 from gitops_nb.cli.common import err_console
 from gitops_nb.cli.helptext import Parser
 from gitops_nb.errors import ExitCode, GitOpsError
@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"gitops-nb {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for module in (sync_cmds, reconcile_cmd, history_cmds, cluster_cmds):
+    for module in (sync_cmds, reconcile_cmd, fleet_cmds, history_cmds, cluster_cmds):
         module.register(sub)
     return parser
 

@@ -19,8 +19,10 @@ from gitops_nb.cli.common import (
     policy_text,
     verify_settings,
 )
+from gitops_nb.cli.fleet_cmds import reconcile_fleet_cmd
 from gitops_nb.cli.helptext import add_command
 from gitops_nb.errors import GitOpsError
+from gitops_nb.fleet.apps import is_fleet
 from gitops_nb.usecases.jsonlog import capture_stray_output, event, json_logger
 from gitops_nb.usecases.reconcile import reconcile_app
 
@@ -28,6 +30,8 @@ from gitops_nb.usecases.reconcile import reconcile_app
 def cmd_reconcile(args: argparse.Namespace) -> int:
     log = json_logger()
     capture_stray_output(log)
+    if is_fleet(args.config):  # apps:/generators: — one process, many apps
+        return reconcile_fleet_cmd(args, log)
     try:  # every line the job writes is JSON, a bad config included
         cfg = config.load(
             args.config,
@@ -91,5 +95,12 @@ def register(sub: Any) -> None:
         "--trigger",
         default=os.environ.get("GITOPS_NB_TRIGGER", "manual"),
         help="recorded in the run (schedule, manual, webhook…)",
+    )
+    rc.add_argument(
+        "--shards",
+        type=int,
+        default=None,
+        help="fleet: split apps into N shards; this pod's "
+        "shard is $JOB_COMPLETION_INDEX (overrides shards: in the config)",
     )
     rc.set_defaults(func=cmd_reconcile)

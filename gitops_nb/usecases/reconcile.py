@@ -42,6 +42,7 @@ from gitops_nb.errors import (
 from gitops_nb.ignore import IgnoreRules
 from gitops_nb.kube import events
 from gitops_nb.kube.client import ClientSettings, Kube, load_configuration
+from gitops_nb.kube.discovery import Discovery
 from gitops_nb.kube.lease import Lease, acquire
 from gitops_nb.model import (
     Action,
@@ -57,6 +58,7 @@ from gitops_nb.model import (
 from gitops_nb.records.store import RecordStore, open_store
 from gitops_nb.source import SourceSpec, default_cache_dir, fetch, redact_url, render
 from gitops_nb.source.credentials import Credentials
+from gitops_nb.source.git import Checkout
 from gitops_nb.source.verify import UnverifiedRevision
 from gitops_nb.usecases.charts import chart_context
 from gitops_nb.usecases.jsonlog import event
@@ -91,6 +93,16 @@ class RunResult:
     exit_code: int
 
 
+@dataclass(frozen=True)
+class Shared:
+    """What a fleet run shares across its apps (see :mod:`gitops_nb.usecases.fleet`)."""
+
+    checkout: Checkout | None = None
+    """The app's commit, already fetched and checked out (one fetch per repo and commit)."""
+    discovery: Discovery | None = None
+    """One discovery cache for every app."""
+
+
 @dataclass
 class _Reached:
     """How far a run got: what the record can say when the run stops early."""
@@ -115,9 +127,11 @@ class Reconciler:
         trigger: str = "manual",
         credentials: Credentials | None = None,
         clock: Clock = _now,
+        shared: Shared | None = None,
     ) -> None:
         self.cfg = cfg
         self.clock = clock
+        self.shared = shared or Shared()
         self.log = log
         self.stop = stop or threading.Event()
         self.trigger = trigger
@@ -251,7 +265,12 @@ class Reconciler:
         spec = SourceSpec(
             cfg.repo, cfg.ref, cfg.path, self.credentials, verify=cfg.verify, helm=cfg.helm
         )
-        checkout = fetch(spec, Path(cfg.cache_dir) if cfg.cache_dir else default_cache_dir())
+        # A fleet shares one fetch per commit, never a trust decision: an app with its own
+        # verify keys fetches (from the cache) and verifies the commit itself.
+        shared = None if cfg.verify.enabled else self.shared.checkout
+        checkout = shared or fetch(
+            spec, Path(cfg.cache_dir) if cfg.cache_dir else default_cache_dir()
+        )
         revision = reached.revision = checkout.revision
 
         def on_object(ref: ObjectRef, action: Action, err: str | None) -> None:
@@ -264,6 +283,7 @@ class Reconciler:
             on_object=on_object,
             stop=self.stop,
             recorded=lambda: refs_in_records(store.read(cfg.app)),
+            discovery=self.shared.discovery,
         )
         opts = SyncOptions.from_config(cfg, revision.commit)
         quick = engine.quick_check(opts)
@@ -509,14 +529,22 @@ def reconcile_app(
     on_start: Callable[[Reconciler], None] | None = None,
     credentials: Credentials | None = None,
     clock: Clock = _now,
+    shared: Shared | None = None,
 ) -> RunResult:
     """Run one reconcile; never raises for run-time failures (they are in the record).
 
     ``clock`` gives the record's ``started`` and ``finished`` (default: the real time);
-    ``duration_s`` is always measured.
+    ``duration_s`` is always measured. ``shared`` is what a fleet run shares across apps.
     """
     r = Reconciler(
-        cfg, log, kube=kube, stop=stop, trigger=trigger, credentials=credentials, clock=clock
+        cfg,
+        log,
+        kube=kube,
+        stop=stop,
+        trigger=trigger,
+        credentials=credentials,
+        clock=clock,
+        shared=shared,
     )
     if on_start is not None:
         on_start(r)

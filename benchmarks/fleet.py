@@ -1,0 +1,269 @@
+"""Fleet benchmark: N apps in the flux-benchmark shape, one gitops-nb fleet process against a
+loop of one ``kubectl apply --server-side`` per app directory, on one fresh local cluster.
+
+    .venv/bin/python benchmarks/fleet.py --sizes 100 [500 1000]
+
+Each app (fluxcd/flux-benchmark shape) is a Deployment scaled to 0, a ServiceAccount, a
+Service and an Ingress, in ``apps/app-NNNN/``. gitops-nb reconciles them into namespace
+``bench-fleet`` (one fleet config, a directory generator); kubectl applies the same
+directories into ``bench-kubectl``. Steps: first full sync, steady-state no-op, 1 % of the
+apps drifted by ``kubectl scale`` (both tools must put them back). Wall time and peak RSS
+come from ``os.wait4`` on each tool's process (for the loop: the shell and its kubectls).
+Results: ``benchmarks/results/fleet-latest.{md,json}``. Not part of ``make test``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from measure import BenchError, Completed, json_lines, run_measured
+
+from gitops_nb.localcluster import LocalCluster, find_binary
+
+HERE = Path(__file__).resolve().parent
+FLUX = "Flux v2.9.0 (published): 1,000 Kustomizations in 4 min 13 s, 223 MiB, 16-core runner"
+
+
+# The local cluster's Services get ClusterIPs from 127.200.0.0/24 (loopback only): 254
+# addresses. Beyond that, Services are headless so that N = 500 and 1,000 can run.
+MAX_CLUSTER_IPS = 250
+
+
+def app_objects(name: str, headless: bool = False) -> dict[str, str]:
+    labels = {"app": name}
+    deploy = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {
+            "replicas": 0,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "serviceAccountName": name,
+                    "containers": [{"name": "app", "image": "ghcr.io/stefanprodan/podinfo:6.7.0"}],
+                },
+            },
+        },
+    }
+    sa = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name}}
+    svc: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {"selector": labels, "ports": [{"port": 80, "targetPort": 9898}]},
+    }
+    if headless:
+        svc["spec"]["clusterIP"] = "None"
+    ing = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": name},
+        "spec": {
+            "rules": [
+                {
+                    "host": f"{name}.example.com",
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "pathType": "Prefix",
+                                "backend": {"service": {"name": name, "port": {"number": 80}}},
+                            }
+                        ]
+                    },
+                }
+            ]
+        },
+    }
+    return {
+        "deployment.yaml": yaml.safe_dump(deploy),
+        "serviceaccount.yaml": yaml.safe_dump(sa),
+        "service.yaml": yaml.safe_dump(svc),
+        "ingress.yaml": yaml.safe_dump(ing),
+    }
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+class Fleet:
+    def __init__(self, n: int, work: Path) -> None:
+        self.n = n
+        self.work = work
+        self.names = [f"app-{i:04d}" for i in range(n)]
+        self.repo = work / "repo"
+        self.kubectl = str(find_binary("kubectl"))
+        self.kubeconfig = ""
+        self.rows: list[dict[str, Any]] = []
+
+    def prepare(self) -> None:
+        for name in self.names:
+            d = self.repo / "apps" / name
+            d.mkdir(parents=True)
+            for file, text in app_objects(name, self.n > MAX_CLUSTER_IPS).items():
+                (d / file).write_text(text)
+        git(self.repo, "init", "-q", "-b", "main")
+        git(self.repo, "add", "-A")
+        git(self.repo, "-c", "user.name=b", "-c", "user.email=b@x", "commit", "-qm", "fleet")
+        (self.work / "fleet.yaml").write_text(
+            yaml.safe_dump(
+                {
+                    "repo": str(self.repo),
+                    "ref": "main",
+                    "namespace": "bench-fleet",
+                    "historyDir": str(self.work / "history"),
+                    "cacheDir": str(self.work / "cache"),
+                    "concurrency": 8,
+                    "generators": [{"directories": "apps/*", "namespace": "bench-fleet"}],
+                }
+            )
+        )
+        loop = "\n".join(
+            f'"$K" --kubeconfig "$KC" apply --server-side --force-conflicts -n bench-kubectl '
+            f"-f {self.repo / 'apps' / name} >/dev/null || exit 1"
+            for name in self.names
+        )
+        (self.work / "loop.sh").write_text(loop + "\n")
+
+    def _env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GITOPS_NB_", "KUBE"))}
+        return {**env, "KUBECONFIG": self.kubeconfig, "K": self.kubectl, "KC": self.kubeconfig}
+
+    def gitops(self, step: str, expect: int = 0) -> Completed:
+        argv = [sys.executable, "-m", "gitops_nb.cli", "reconcile", "--config"]
+        done = run_measured([*argv, str(self.work / "fleet.yaml")], env=self._env(), timeout=3600)
+        if done.returncode != expect:
+            errors = [
+                f"{ln.get('app')}: {ln.get('event')}: {ln.get('error')}"
+                for ln in json_lines(done.stdout)
+                if ln.get("level") == "error"
+            ]
+            raise BenchError(
+                f"{step}: gitops-nb exit {done.returncode}: {errors[:5]} {done.stderr[-2000:]}"
+            )
+        self._row(step, "gitops-nb fleet", done)
+        return done
+
+    def loop(self, step: str) -> Completed:
+        done = run_measured(["bash", str(self.work / "loop.sh")], env=self._env(), timeout=3600)
+        if done.returncode != 0:
+            raise BenchError(f"{step}: kubectl loop exit {done.returncode}: {done.stderr[-2000:]}")
+        self._row(step, "kubectl apply loop", done)
+        return done
+
+    def _row(self, step: str, tool: str, done: Completed) -> None:
+        row = {
+            "n": self.n,
+            "step": step,
+            "tool": tool,
+            "wall_s": round(done.wall_s, 2),
+            "peak_mb": round(done.peak_mb, 1),
+        }
+        self.rows.append(row)
+        print(
+            f"  N={self.n} {step:<12} {tool:<20} {done.wall_s:8.2f} s {done.peak_mb:7.1f} MB",
+            flush=True,
+        )
+
+    def k(self, *args: str) -> None:
+        subprocess.run(
+            [self.kubectl, "--kubeconfig", self.kubeconfig, *args], check=True, capture_output=True
+        )
+
+    def run(self) -> list[dict[str, Any]]:
+        self.prepare()
+        cluster = LocalCluster(workdir=self.work / "cluster", controller_manager=True)
+        cluster.start()
+        try:
+            self.kubeconfig = str(cluster.kubeconfig)
+            for ns in ("bench-fleet", "bench-kubectl"):
+                self.k("create", "namespace", ns)
+            done = self.gitops("first-sync")
+            finished = _finished(done)
+            if set(finished["apps"]) != set(self.names):
+                raise BenchError("first-sync: not every app was reconciled")
+            self.loop("first-sync")
+            self.gitops("settle")  # records the fingerprints of what the first run created
+            self.rows.pop()
+            done = self.gitops("no-op")
+            if any(ln["event"] == "rendered" for ln in json_lines(done.stdout)):
+                raise BenchError("no-op: an app rendered although nothing changed")
+            self.loop("no-op")
+            drifted = self.names[::100][: max(1, self.n // 100)]
+            for name in drifted:
+                for ns in ("bench-fleet", "bench-kubectl"):
+                    self.k("-n", ns, "scale", "deployment", name, "--replicas=1")
+            done = self.gitops("drift-1%")
+            seen = sorted({ln["app"] for ln in json_lines(done.stdout) if ln["event"] == "drift"})
+            if seen != drifted:
+                raise BenchError(f"drift-1%: reported {seen}, expected {drifted}")
+            self.loop("drift-1%")
+        finally:
+            cluster.stop()
+        return self.rows
+
+
+def _finished(done: Completed) -> dict[str, Any]:
+    return next(ln for ln in json_lines(done.stdout) if ln["event"] == "fleet-finished")
+
+
+def markdown(rows: Sequence[dict[str, Any]]) -> str:
+    out = [
+        f"# Fleet benchmark ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+        f"{os.cpu_count()} cores)",
+        "",
+        "| N apps | step | gitops-nb fleet s | kubectl loop s | ratio | gitops-nb peak MB | "
+        "kubectl peak MB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    by = {(r["n"], r["step"], r["tool"]): r for r in rows}
+    for n, step in dict.fromkeys((r["n"], r["step"]) for r in rows):
+        g = by.get((n, step, "gitops-nb fleet"))
+        k = by.get((n, step, "kubectl apply loop"))
+        if not g or not k:
+            continue
+        ratio = k["wall_s"] / g["wall_s"] if g["wall_s"] else 0
+        out.append(
+            f"| {n} | {step} | {g['wall_s']} | {k['wall_s']} | kubectl/gitops-nb = {ratio:.1f}× | "
+            f"{g['peak_mb']} | {k['peak_mb']} |"
+        )
+    out += ["", FLUX, ""]
+    return "\n".join(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[100])
+    p.add_argument("--out", type=Path, default=HERE / "results")
+    args = p.parse_args(argv)
+    rows: list[dict[str, Any]] = []
+    code = 0
+    for n in args.sizes:
+        with tempfile.TemporaryDirectory(prefix=f"fleet-{n}-") as tmp:
+            try:
+                rows.extend(Fleet(n, Path(tmp)).run())
+            except BenchError as e:
+                print(f"N={n}: FAILED: {e}", file=sys.stderr)
+                code = 1
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "fleet-latest.json").write_text(json.dumps(rows, indent=2) + "\n")
+    (args.out / "fleet-latest.md").write_text(markdown(rows))
+    print(markdown(rows))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

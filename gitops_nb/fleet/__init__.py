@@ -1,0 +1,1 @@
+"""Fleets: many apps in one config, made by generators, split into shards (issue 15)."""

@@ -1,0 +1,83 @@
+"""Fleet views on hand-made multi-app histories with known answers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from gitops_nb.cli import main
+from gitops_nb.history import drift_days, drift_intervals, fleet, managers, runs
+from gitops_nb.model import Outcome
+from gitops_nb.records.coalesce import coalesce
+from gitops_nb.records.store import DirectoryStore
+from tests.factories import CM, at, change, drifted, in_sync, run
+
+
+def history() -> list:  # type: ignore[type-arg]
+    web = [
+        *[run(h, in_sync(), app="web") for h in range(0, 24)],
+        *[run(h, drifted(change()), app="web") for h in range(24, 30)],  # 6 h, reverted
+        *[run(h, in_sync(), app="web") for h in range(30, 50)],
+        *[run(h, drifted(change(manager="helm")), app="web") for h in range(50, 52)],  # open
+    ]
+    shop = [
+        *[run(h, in_sync(CM), app="shop") for h in range(0, 50)],
+        run(50, in_sync(CM), app="shop", outcome=Outcome.FAILED),
+    ]
+    quiet = [run(h, in_sync(), app="quiet") for h in range(0, 52)]
+    return coalesce(sorted([*web, *shop, *quiet], key=lambda r: r.order))
+
+
+def test_fleet_has_one_row_per_app_failing_first_then_most_drift() -> None:
+    recs = history()
+    df = fleet(runs(recs), drift_intervals(recs))
+    assert list(df["app"]) == ["shop", "web", "quiet"]
+    web = df.set_index("app").loc["web"]
+    assert (web["runs"], web["records"], web["episodes"], web["open_episodes"]) == (52, 4, 2, 1)
+    assert web["mean_time_to_restore_s"] == pytest.approx(6 * 3600)
+    assert web["top_manager"] in ("kubectl-edit", "helm")
+    assert web["last_run"] == pd.Timestamp(at(51))
+    shop = df.set_index("app").loc["shop"]
+    assert bool(shop["failing_now"]) and shop["last_outcome"] == "failed"
+    assert (shop["runs"], shop["records"], shop["episodes"]) == (51, 2, 0)
+    assert pd.isna(shop["mean_time_to_restore_s"]) and shop["top_manager"] is None
+
+
+def test_drift_days_counts_open_episodes_per_app_and_day() -> None:
+    recs = history()
+    grid = drift_days(drift_intervals(recs))
+    assert list(grid.index) == ["web"]  # only apps that drifted
+    day = pd.Timestamp(at(0)).floor("D")
+    assert {d - day: int(v) for d, v in grid.loc["web"].items()} == {
+        pd.Timedelta(days=1): 1,  # hours 24..30
+        pd.Timedelta(days=2): 1,  # hours 50..51, still open
+    }
+    assert drift_days(drift_intervals([])).empty
+
+
+def test_managers_are_ranked_by_episodes_and_we_are_never_one() -> None:
+    recs = history()
+    extra = [run(h, drifted(change(manager="helm")), app="quiet") for h in range(60, 61)]
+    df = managers(drift_intervals([*recs, *extra]))
+    assert df.to_dict("records") == [
+        {"manager": "helm", "episodes": 2, "apps": 2},
+        {"manager": "kubectl-edit", "episodes": 1, "apps": 1},
+    ]
+    ours = [run(0, drifted(change(manager="gitops-nb")))]
+    assert managers(drift_intervals(ours)).empty
+
+
+def test_history_fleet_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = DirectoryStore(tmp_path)
+    for r in history():
+        store.write(r)
+    assert main(["history", "fleet", "--history-dir", str(tmp_path), "-o", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["app"], r["runs"], r["failing_now"]) for r in rows] == [
+        ("shop", 51, True),
+        ("web", 52, False),
+        ("quiet", 52, False),
+    ]
