@@ -8,7 +8,8 @@ Each app keeps its own Lease, ApplySet parent, fingerprints, record, Events and 
 fleet only shares what is read-only or cached. One app's failure never stops the others.
 
 Exit code of the fleet: the most severe of its apps' codes, in this order (most severe first):
-5 interrupted > 2 error > 3 transient > 4 locked > 1 drift > 0 ok. A fleet-level failure
+5 interrupted > 6 commit refused by verification > 2 error > 7 not healthy > 3 transient >
+4 locked > 1 drift > 0 ok. A fleet-level failure
 before any app ran (bad config, generator's repository unreachable) exits with its own code.
 """
 
@@ -42,7 +43,9 @@ from gitops_nb.usecases.reconcile import RunResult, Shared, reconcile_app
 
 SEVERITY = (
     ExitCode.INTERRUPTED,
+    ExitCode.VERIFY_FAILED,
     ExitCode.ERROR,
+    ExitCode.NOT_HEALTHY,
     ExitCode.TRANSIENT,
     ExitCode.LOCKED,
     ExitCode.DRIFT,
@@ -53,13 +56,17 @@ FIELD_MANAGER = "gitops-nb-fleet"
 
 
 def fleet_exit_code(codes: Iterable[int]) -> int:
+    """The most severe code in ``codes`` (:data:`SEVERITY`); a code this version does not
+    know ranks as an error, never below one it knows."""
     seen = set(codes)
+    known = {int(c) for c in SEVERITY}
+    unknown = sorted(c for c in seen if c not in known)
     for code in SEVERITY:
+        if code is ExitCode.ERROR and unknown:
+            return unknown[-1]
         if code in seen:
             return int(code)
-    known = {int(c) for c in SEVERITY}
-    unknown = sorted(c for c in seen if c not in known)  # a code added later: an error
-    return unknown[-1] if unknown else int(ExitCode.OK)
+    return int(ExitCode.OK)
 
 
 @dataclass(frozen=True)

@@ -146,7 +146,8 @@ def test_cronjob_runs_one_bounded_hardened_run_at_a_time(default_install: list[M
     job = cj["jobTemplate"]["spec"]
     assert job["backoffLimit"] == 1
     fail_now = [r for r in job["podFailurePolicy"]["rules"] if r["action"] == "FailJob"]
-    assert fail_now[0]["onExitCodes"]["values"] == [1, 2, 4]  # drift, permanent, Lease held
+    # drift, permanent, Lease held, commit refused, not healthy: a retry cannot change them
+    assert fail_now[0]["onExitCodes"]["values"] == [1, 2, 4, 6, 7]
     assert job["activeDeadlineSeconds"] == 600
     assert job["ttlSecondsAfterFinished"] > job["activeDeadlineSeconds"]
     pod = job["template"]["spec"]

@@ -140,6 +140,12 @@ def test_fleet_exit_code_is_the_most_severe() -> None:
     assert fleet_exit_code([1, 4, 3]) == ExitCode.TRANSIENT
     assert fleet_exit_code([3, 2, 4]) == ExitCode.ERROR
     assert fleet_exit_code([2, 5]) == ExitCode.INTERRUPTED
+    # a refused commit is a security signal: an ordinary error never hides it
+    assert fleet_exit_code([2, 6, 0]) == ExitCode.VERIFY_FAILED
+    assert fleet_exit_code([7, 3, 1]) == ExitCode.NOT_HEALTHY
+    assert fleet_exit_code([7, 2]) == ExitCode.ERROR
+    assert fleet_exit_code([0, 1, 42]) == 42  # a code from a newer version ranks as an error
+    assert fleet_exit_code([42, 5]) == ExitCode.INTERRUPTED
 
 
 def test_prune_removed_apps_guard(tmp_path: Path) -> None:
