@@ -79,6 +79,17 @@ def node_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClus
         c.stop()
 
 
+def fresh_namespace(kube: Kube, prefix: str) -> Iterator[str]:
+    """A namespace with a random name for one test, deleted afterwards."""
+    name = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    kube.create(
+        "/api/v1/namespaces",
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
+    )
+    yield name
+    kube.delete(f"/api/v1/namespaces/{name}")
+
+
 @pytest.fixture(scope="session")
 def node_kube(node_cluster: LocalCluster) -> Iterator[Kube]:
     k = Kube.from_kubeconfig(node_cluster.kubeconfig)
@@ -89,13 +100,7 @@ def node_kube(node_cluster: LocalCluster) -> Iterator[Kube]:
 @pytest.fixture
 def node_namespace(node_kube: Kube) -> Iterator[str]:
     """A fresh namespace on the cluster with nodes, deleted afterwards."""
-    name = f"h-{uuid.uuid4().hex[:10]}"
-    node_kube.create(
-        "/api/v1/namespaces",
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
-    )
-    yield name
-    node_kube.delete(f"/api/v1/namespaces/{name}")
+    yield from fresh_namespace(node_kube, "h")
 
 
 @pytest.fixture(scope="session")
@@ -118,10 +123,4 @@ def demo(node_cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -
 @pytest.fixture
 def namespace(kube: Kube) -> Iterator[str]:
     """A fresh namespace per test, deleted afterwards."""
-    name = f"t-{uuid.uuid4().hex[:10]}"
-    kube.create(
-        "/api/v1/namespaces",
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
-    )
-    yield name
-    kube.delete(f"/api/v1/namespaces/{name}")
+    yield from fresh_namespace(kube, "t")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster import LocalCluster
 from gitops_nb.model import Manifest
 from gitops_nb.source.render import render
+from tests.conftest import fresh_namespace
 from tests.gitrepo import GitRepo
 
 from .helpers import REPO
@@ -50,13 +50,7 @@ def relocated(tmp_path: Path, namespace: str) -> list[Manifest]:
 @pytest.fixture
 def app_namespace(kube: Kube) -> Iterator[str]:
     """A second fresh namespace: the app's, next to the reconciler's (``namespace``)."""
-    name = f"t-{uuid.uuid4().hex[:10]}"
-    kube.create(
-        "/api/v1/namespaces",
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
-    )
-    yield name
-    kube.delete(f"/api/v1/namespaces/{name}")
+    yield from fresh_namespace(kube, "t")
 
 
 @pytest.fixture

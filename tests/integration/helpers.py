@@ -33,3 +33,19 @@ def path_of(disco: Discovery, obj: dict[str, Any]) -> str:
     r = disco.resource_for(obj["apiVersion"], obj["kind"])
     ns = obj["metadata"].get("namespace", "") if r.namespaced else ""
     return r.object_path(ns, obj["metadata"]["name"])
+
+
+def cli_flags(
+    cluster: LocalCluster,
+    repo: str | Path,
+    namespace: str,
+    cache: Path,
+    *,
+    path: str = "app",
+    app: str = "shop",
+) -> list[str]:
+    """The source and cluster flags of ``diff``/``apply``/``reconcile`` for one app."""
+    return [
+        *("--repo", str(repo), "--path", path, "--app", app, "--namespace", namespace),
+        *("--kubeconfig", str(cluster.kubeconfig), "--cache-dir", str(cache)),
+    ]

@@ -14,7 +14,7 @@ from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster import LocalCluster
 from tests.gitrepo import GitRepo
 
-from .helpers import REPO, kubectl
+from .helpers import REPO, cli_flags, kubectl
 
 SECRET_VALUE = "s3cr3t-value-42"  # in tests/fixtures/platform/config.yaml
 
@@ -32,20 +32,7 @@ def flags(
     tmp_path: Path,
     path: str = "shop/overlays/prod",
 ) -> list[str]:
-    return [
-        "--repo",
-        str(repo.path),
-        "--path",
-        path,
-        "--app",
-        "shop",
-        "--namespace",
-        namespace,
-        "--kubeconfig",
-        str(cluster.kubeconfig),
-        "--cache-dir",
-        str(tmp_path / "cache"),
-    ]
+    return cli_flags(cluster, repo.path, namespace, tmp_path / "cache", path=path)
 
 
 def objects_in(kube: Kube, namespace: str) -> set[str]:

@@ -13,6 +13,7 @@ from gitops_nb.localcluster import LocalCluster
 from tests.gitrepo import GitRepo
 
 from . import jobrunner as jr
+from .helpers import cli_flags
 
 APP = "apps/web"
 
@@ -24,21 +25,8 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def flags(cluster: LocalCluster, repo: GitRepo, namespace: str, tmp_path: Path) -> list[str]:
-    return [
-        "--repo",
-        str(repo.path),
-        "--path",
-        APP,
-        "--app",
-        "web",
-        "--namespace",
-        namespace,
-        "--kubeconfig",
-        str(cluster.kubeconfig),
-        "--cache-dir",
-        str(tmp_path / "cache"),
-        "--adopt",  # the chart's CRD is cluster-scoped: another test's app may hold it
-    ]
+    f = cli_flags(cluster, repo.path, namespace, tmp_path / "cache", path=APP, app="web")
+    return [*f, "--adopt"]  # the chart's CRD is cluster-scoped: another test's app may hold it
 
 
 def edit(repo: GitRepo, rel: str, old: str, new: str) -> None:

@@ -20,6 +20,7 @@ from gitops_nb.localcluster import LocalCluster
 from tests.gitrepo import GitRepo
 
 from . import jobrunner as jr
+from .helpers import cli_flags
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {}\ndata:\n  k: v\n"
 SVC = (
@@ -58,8 +59,7 @@ def test_deleted_parent_warned_and_rebuilt_from_records(
     repo.remove("app/svc.yaml")
     repo.commit("drop the service")
 
-    flags = ["--repo", str(repo.path), "--path", "app", "--app", "inv", "-n", namespace]
-    flags += ["--kubeconfig", str(cluster.kubeconfig), "--cache-dir", str(tmp_path / "c2")]
+    flags = cli_flags(cluster, repo.path, namespace, tmp_path / "c2", app="inv")
     code = main(["diff", *flags, "-o", "json"])
     out, err = capsys.readouterr()
     assert code == ExitCode.DRIFT

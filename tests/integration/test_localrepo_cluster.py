@@ -14,6 +14,7 @@ from gitops_nb.records.configmaps import ConfigMapStore
 from tests.unit.test_localrepo import KINDS, make
 
 from . import jobrunner as jr
+from .helpers import cli_flags
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -26,8 +27,7 @@ def test_diff_apply_reconcile_from_any_local_clone(
     tmp_path: Path,
 ) -> None:
     repo, tip, _ = make(kind, tmp_path)
-    common = ["--repo", repo, "--path", "app", "--app", "clone", "--namespace", namespace]
-    f = [*common, "--kubeconfig", str(cluster.kubeconfig), "--cache-dir", str(tmp_path / "c")]
+    f = cli_flags(cluster, repo, namespace, tmp_path / "c", app="clone")
     assert main(["diff", *f]) == ExitCode.DRIFT
     assert main(["apply", *f]) == ExitCode.OK
     assert main(["diff", *f]) == ExitCode.OK

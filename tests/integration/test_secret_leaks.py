@@ -25,6 +25,7 @@ from gitops_nb.model import Manifest
 from tests.gitrepo import GitRepo
 
 from . import jobrunner as jr
+from .helpers import cli_flags
 
 VALUE = "S3CR3T-n3sted-77"
 FORMS = (VALUE, base64.b64encode(VALUE.encode()).decode())
@@ -54,8 +55,7 @@ def test_nested_secret_value_refused_before_sending_cli(
     r = GitRepo(tmp_path / "repo")
     r.write("app/secret.yaml", secret_yaml(NESTED[shape]))
     r.commit("nested secret")
-    flags = ["--repo", str(r.path), "--path", "app", "--app", "leaky", "-n", namespace]
-    flags += ["--kubeconfig", str(cluster.kubeconfig), "--cache-dir", str(tmp_path / "c")]
+    flags = cli_flags(cluster, r.path, namespace, tmp_path / "c", app="leaky")
     for verb in ("diff", "apply"):
         code = main([verb, *flags])
         out, err = capsys.readouterr()

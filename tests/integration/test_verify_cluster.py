@@ -16,6 +16,7 @@ from tests.gitrepo import GitRepo
 from tests.signing import gpg_key, ssh_key, tamper, use_key
 
 from . import jobrunner as jr
+from .helpers import cli_flags
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: signed-cm\ndata:\n  k: '{}'\n"
 
@@ -26,20 +27,8 @@ def _configmaps(kube: Kube, namespace: str) -> set[str]:
 
 
 def _flags(cluster: LocalCluster, repo: GitRepo, namespace: str, tmp_path: Path) -> list[str]:
-    return [
-        "--repo",
-        str(repo.path),
-        "--path",
-        "app",
-        "--app",
-        "signed",
-        "--namespace",
-        namespace,
-        "--kubeconfig",
-        str(cluster.kubeconfig),
-        "--cache-dir",
-        str(tmp_path / "cache"),
-    ]
+    f = cli_flags(cluster, repo.path, namespace, tmp_path / "cache", path="app", app="signed")
+    return [*f]
 
 
 def test_diff_and_apply_refuse_unsigned_and_apply_signed(
