@@ -55,6 +55,7 @@ from gitops_nb.model import (
     RunHealth,
     SyncRun,
 )
+from gitops_nb.records.configmaps import ConfigMapStore
 from gitops_nb.records.store import RecordStore, open_store
 from gitops_nb.source import SourceSpec, default_cache_dir, fetch, redact_url, render
 from gitops_nb.source.credentials import Credentials
@@ -186,7 +187,7 @@ class Reconciler:
             return RunResult(None, ExitCode.LOCKED)
         except GitOpsError as e:
             self._ev("lease-failed", logging.ERROR, error=str(e))
-            return RunResult(None, e.exit_code)
+            return RunResult(self._record_unstarted(started, t0, e), e.exit_code)
         lease.start_renewing()
         self._ev(
             "run-started",
@@ -248,6 +249,36 @@ class Reconciler:
             health=str(run.health) if run.health else None,
         )
         return RunResult(run, code)
+
+    def _record_unstarted(
+        self, started: dt.datetime, t0: float, error: GitOpsError
+    ) -> SyncRun | None:
+        """A run that could not take its Lease (the API server down, Forbidden) still gets
+        a ``failed`` record when the store does not live in the cluster (a directory,
+        PostgreSQL): nothing was fetched, rendered or written. With ConfigMap records an
+        outage leaves only the log (the write would fail the same way)."""
+        store = self._store()
+        if isinstance(store, ConfigMapStore) and error.transient:
+            return None
+        run = SyncRun(
+            run_id=self.run_id,
+            app=self.cfg.app,
+            started=_iso(started),
+            finished=_iso(self.clock()),
+            duration_s=round(time.monotonic() - t0, 3),
+            trigger=self.trigger,
+            mode=self.cfg.mode,
+            revision=None,
+            outcome=Outcome.FAILED,
+            counts=count(()),
+            error=f"could not start: {error}",
+            ignore=IgnoreRules.of(self.cfg.ignore, defaults=self.cfg.ignore_defaults).texts,
+        )
+        try:
+            self._persist(run)
+        except Exception as e:  # as in _wrap_up: say so in JSON, never raise
+            self._ev("record-failed", logging.ERROR, error=f"{type(e).__name__}: {e}")
+        return run
 
     def _on_object(self, ref: ObjectRef, action: Action, err: str | None) -> None:
         if action is not Action.UNCHANGED:

@@ -319,3 +319,41 @@ def test_a_dropped_connection_is_transient_and_the_retry_reconnects(
     assert info.value.exit_code == ExitCode.TRANSIENT and PASSWORD not in str(info.value)
     store.write(run(1, in_sync(), commit="c2"))  # the reconciler's retry
     assert [r.started for r in store.read()] == [at(0), at(1)]
+
+
+def dead_kubeconfig(tmp_path: Path) -> Path:
+    """A kubeconfig whose API server refuses every connection."""
+    path = tmp_path / "dead-kubeconfig"
+    path.write_text(
+        f"apiVersion: v1\nkind: Config\nclusters: [{{name: c, cluster: {{server: "
+        f"'https://127.0.0.1:{free_port()}'}}}}]\nusers: [{{name: u, user: {{token: t}}}}]\n"
+        "contexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n"
+    )
+    return path
+
+
+@pytest.mark.parametrize("where", ["postgres", "directory"])
+def test_a_run_gets_its_record_when_the_api_server_is_down(
+    where: str, dsn_file: Path, tmp_path: Path
+) -> None:
+    """Issue 16: the records do not live in the cluster, so an outage is recorded."""
+    store = (
+        {"records_store": "postgres", "records_dsn_file": str(dsn_file)}
+        if where == "postgres"
+        else {"history_dir": str(tmp_path / "history")}
+    )
+    cfg = load(
+        None,
+        {},
+        {"app": "down", "repo": str(tmp_path), "kubeconfig": str(dead_kubeconfig(tmp_path))}
+        | store,
+    )
+    result = reconcile_app(cfg, json_logger("test.down", open(tmp_path / "log", "w")))  # noqa: SIM115
+    assert result.exit_code == ExitCode.TRANSIENT
+    source = (
+        {"dsn_file": dsn_file} if where == "postgres" else {"history_dir": tmp_path / "history"}
+    )
+    [rec] = load_runs(app="down", **source)  # type: ignore[arg-type]
+    assert rec.outcome is Outcome.FAILED and rec.revision is None and rec.objects == ()
+    assert rec.error is not None and rec.error.startswith("could not start:")
+    assert result.run is not None and result.run.run_id == rec.run_id
