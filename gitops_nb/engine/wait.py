@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from gitops_nb.engine.health import WORKLOADS, assess, run_health, with_pods
 from gitops_nb.errors import KubeError
@@ -22,6 +24,21 @@ from gitops_nb.model import Health, HealthStatus, ObjectRef, RunHealth, format_t
 
 POLL_INTERVAL_S = 1.0
 DEFAULT_TIMEOUT_S = 300.0
+LIST_FROM = 5
+"""From this many objects of one kind in one namespace, one LIST reads them all."""
+STATUSLESS = frozenset(
+    {
+        ("", "ConfigMap"),
+        ("", "Secret"),
+        ("", "ServiceAccount"),
+        ("rbac.authorization.k8s.io", "Role"),
+        ("rbac.authorization.k8s.io", "RoleBinding"),
+        ("rbac.authorization.k8s.io", "ClusterRole"),
+        ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+    }
+)
+"""(group, kind) of objects that have no status: kstatus calls them Current once they exist
+(a Terminating one is the exception it would see, and a run does not wait for it)."""
 
 
 @dataclass(frozen=True)
@@ -84,27 +101,77 @@ class HealthReader:
     def _now(self) -> str:
         return format_time(self.now())
 
-    def read_all(self, refs: Sequence[ObjectRef]) -> dict[ObjectRef, Health]:
-        """Each object's health, read in parallel (one GET each)."""
-        if len(refs) <= 1:
-            return {r: self.read(r) for r in refs}
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(refs))) as pool:
-            return dict(zip(refs, pool.map(self.read, refs), strict=True))
+    def read_all(
+        self, refs: Sequence[ObjectRef], present: Collection[ObjectRef] = ()
+    ) -> dict[ObjectRef, Health]:
+        """Each object's health, in as few requests as the objects allow.
+
+        - An object of a kind without a status (:data:`STATUSLESS`) known to exist
+          (``present``: the run just saw or wrote it) is Current without a read: kstatus
+          has nothing to judge on it.
+        - :data:`LIST_FROM` or more objects of one kind in one namespace are read with one
+          LIST (full objects; all of that kind there, so only from that many on);
+        - any other object with one GET. A LIST the app may not make falls back to GETs.
+        """
+        out: dict[ObjectRef, Health] = {}
+        groups: dict[tuple[str, str, str], list[ObjectRef]] = defaultdict(list)
+        for r in refs:
+            if r in present and (r.group, r.kind) in STATUSLESS:
+                out[r] = Health(HealthStatus.CURRENT, "", "Resource is current")
+            else:
+                groups[(r.api_version, r.kind, r.namespace)].append(r)
+        singles = [r for g in groups.values() if len(g) < LIST_FROM for r in g]
+        lists = [g for g in groups.values() if len(g) >= LIST_FROM]
+        jobs: list[Callable[[], dict[ObjectRef, Health]]] = [
+            *(lambda r=r: {r: self.read(r)} for r in singles),
+            *(lambda g=g: self._read_listed(g) for g in lists),
+        ]
+        if len(jobs) <= 1:
+            for job in jobs:
+                out.update(job())
+            return out
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(jobs))) as pool:
+            for got in pool.map(lambda job: job(), jobs):
+                out.update(got)
+        return out
+
+    def _read_listed(self, refs: Sequence[ObjectRef]) -> dict[ObjectRef, Health]:
+        """Objects of one kind in one namespace from one LIST (GETs if the LIST fails)."""
+        first = refs[0]
+        try:
+            r = self.discovery.resource_for_ref(first)
+            items = self.kube.list(
+                r.collection_path(first.namespace if r.namespaced else ""), what=str(first)
+            )
+        except KubeError:
+            return {ref: self.read(ref) for ref in refs}
+        by_name = {
+            (o.get("metadata") or {}).get("name"): {
+                **o,
+                "apiVersion": first.api_version,
+                "kind": first.kind,
+            }
+            for o in items
+        }
+        return {ref: self._judge(ref, by_name.get(ref.name)) for ref in refs}
 
     def read(self, ref: ObjectRef) -> Health:
         """The object's health; a workload that is not Current also says why its Pods are not."""
         try:
             path = self.discovery.object_path(ref)
             obj = self.kube.get_or_none(path, what=str(ref))
-            health = assess(obj)
-            if obj is None or health.status.is_healthy or ref.kind not in WORKLOADS:
-                return health
-            labels = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
-            if not labels:
-                return health
-            selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
         except KubeError as e:
             return Health(HealthStatus.UNKNOWN, "ReadFailed", str(e)[:300])
+        return self._judge(ref, obj)
+
+    def _judge(self, ref: ObjectRef, obj: dict[str, Any] | None) -> Health:
+        health = assess(obj)
+        if obj is None or health.status.is_healthy or ref.kind not in WORKLOADS:
+            return health
+        labels = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+        if not labels:
+            return health
+        selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
         try:  # the why is a bonus: an install that may not list Pods still gets the status
             pods = self.kube.list(PODS.collection_path(ref.namespace), label_selector=selector)
         except KubeError:
@@ -112,9 +179,9 @@ class HealthReader:
         # list items carry no kind: give them theirs, or no Pod rule would apply
         return with_pods(health, [{**p, "apiVersion": "v1", "kind": "Pod"} for p in pods])
 
-    def look(self, refs: Sequence[ObjectRef]) -> HealthReport:
+    def look(self, refs: Sequence[ObjectRef], present: Collection[ObjectRef] = ()) -> HealthReport:
         """One look at every object; ``healthy_at`` is now if all are Current."""
-        objects = self.read_all(watched(refs))
+        objects = self.read_all(watched(refs), present)
         healthy = all(h.status.is_healthy for h in objects.values())
         return HealthReport(objects, healthy_at=self._now() if healthy else None)
 
@@ -126,6 +193,7 @@ class HealthReader:
         poll_s: float = POLL_INTERVAL_S,
         stop: threading.Event | None = None,
         clock: Callable[[], float] = time.monotonic,
+        present: Collection[ObjectRef] = (),
     ) -> HealthReport:
         """Poll until every object is Current, one is Failed, ``timeout_s`` passes, or
         ``stop`` is set.
@@ -140,7 +208,7 @@ class HealthReader:
         pending = watched(refs)
         seen: dict[ObjectRef, Health] = {}
         while True:
-            seen.update(self.read_all(pending))
+            seen.update(self.read_all(pending, present))
             pending = [r for r in pending if not seen[r].status.is_healthy]
             elapsed = clock() - start
             if not pending:

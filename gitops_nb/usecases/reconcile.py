@@ -94,6 +94,10 @@ class RunResult:
     exit_code: int
 
 
+_WROTE = (Action.CREATED, Action.CONFIGURED, Action.UNCHANGED)
+"""Actions after which the object exists."""
+
+
 @dataclass(frozen=True)
 class Shared:
     """What a fleet run shares across its apps (see :mod:`gitops_nb.usecases.fleet`)."""
@@ -364,14 +368,18 @@ class Reconciler:
             for i in report.items
             if i.status not in (DiffStatus.EXTRANEOUS, DiffStatus.ERROR) and i.ref not in gone
         ]
+        # objects the plan saw live, or the apply wrote: no read needed to know they exist
+        live = (DiffStatus.IN_SYNC, DiffStatus.DRIFTED)
+        present = {i.ref for i in report.items if i.status in live}
+        present |= {e.ref for e in changes.entries if e.action in _WROTE}
         reader = HealthReader(
             engine.app_kube(opts), engine.discovery, self.cfg.workers, now=self.clock
         )
         if self.cfg.wait and self.cfg.mode is Mode.CORRECT:
             timeout = parse_duration(self.cfg.wait_timeout)
-            health = reader.wait_current(refs, timeout, stop=self.stop)
+            health = reader.wait_current(refs, timeout, stop=self.stop, present=present)
         else:
-            health = reader.look(refs)
+            health = reader.look(refs, present)
         for ref, h in health.unhealthy:
             self._ev("unhealthy", object=str(ref), health=str(h.status), reason=h.reason)
         return health

@@ -142,7 +142,8 @@ def apply_app(
         health = None
         if wait_s is not None and not opts.dry_run and not changes.failed:
             reader = HealthReader(engine.app_kube(opts), engine.discovery)
-            health = reader.wait_current(applied_refs(changes), wait_s)
+            applied = applied_refs(changes)
+            health = reader.wait_current(applied, wait_s, present=set(applied))
     return ApplyResult(opts.app, rendered.revision, changes, tuple(engine.warnings), health)
 
 

@@ -291,3 +291,39 @@ def test_job_completes_and_unbound_pvc_times_out(
     assert ref.kind == "PersistentVolumeClaim"
     assert (h.status, h.reason) == (HealthStatus.IN_PROGRESS, "NotBound")
     assert result.health.health is RunHealth.DEGRADED
+
+
+def test_many_objects_are_judged_with_a_list_per_kind_and_no_read_of_statusless_ones(
+    node_cluster: LocalCluster,
+    node_kube: Kube,
+    node_namespace: str,
+    app_repo: GitRepo,
+    tmp_path: Path,
+) -> None:
+    """A no-op must not cost a GET per object: 6 Deployments are one LIST, ConfigMaps the
+    run saw are Current without a read, and only what is not known to exist is read."""
+    cms = [
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"cm-{i}"}} for i in range(6)
+    ]
+    deps = [deployment(f"web-{i}", replicas=1) for i in range(6)]
+    write_app(app_repo, *deps, *cms)
+    result = _apply(node_cluster, app_repo, node_namespace, tmp_path, wait_s=60)
+    assert result.exit_code == 0, result.health
+    dep_refs = [_ref(node_namespace, "Deployment", f"web-{i}") for i in range(6)]
+    cm_refs = [_ref(node_namespace, "ConfigMap", f"cm-{i}", "v1") for i in range(6)]
+    node_kube.delete(f"/api/v1/namespaces/{node_namespace}/configmaps/cm-0")  # by hand
+
+    kube = Kube.from_kubeconfig(node_cluster.kubeconfig)
+    try:
+        disco = Discovery(kube)
+        disco.resource_for("apps/v1", "Deployment")  # discovery is not what is counted
+        reader = HealthReader(kube, disco)
+        before = kube.requests
+        # cm-1..5 were seen by the run; cm-0 was not (it is read, and found gone)
+        got = reader.read_all([*dep_refs, *cm_refs], present=set(cm_refs[1:]))
+        assert kube.requests - before == 2  # one LIST of Deployments, one GET of cm-0
+    finally:
+        kube.close()
+    assert all(got[r].status is HealthStatus.CURRENT for r in dep_refs), got
+    assert all(got[r].status is HealthStatus.CURRENT for r in cm_refs[1:])
+    assert got[cm_refs[0]].status is HealthStatus.NOT_FOUND
