@@ -91,13 +91,14 @@ def diff_app(
     ):
         report = engine.diff(rendered.manifests, opts)
         reader = HealthReader(engine.app_kube(opts), engine.discovery, opts.workers)
-        health = _diff_health(report, reader)
+        health = diff_health(report, reader)
     return DiffResult(opts.app, opts.namespace, rendered.revision, report, health)
 
 
-def _diff_health(report: DiffReport, reader: HealthReader) -> dict[ObjectRef, Health]:
+def diff_health(report: DiffReport, reader: HealthReader) -> dict[ObjectRef, Health]:
     """Health from the live objects the diff read; objects judged by fingerprint alone
-    (no live copy in hand) are read once more."""
+    (no live copy in hand, but seen to exist) are read once more, a LIST per kind and
+    namespace, and not at all when they have no status (:meth:`HealthReader.read_all`)."""
     out: dict[ObjectRef, Health] = {}
     unread = []
     for item in report.items:
@@ -109,7 +110,7 @@ def _diff_health(report: DiffReport, reader: HealthReader) -> dict[ObjectRef, He
             out[item.ref] = assess(item.live)
         else:
             unread.append(item.ref)
-    out.update(reader.read_all(unread))
+    out.update(reader.read_all(unread, present=set(unread)))
     return out
 
 

@@ -13,9 +13,12 @@ from typing import Any
 import pytest
 
 from gitops_nb.engine import DiffReport, Engine, SyncOptions, fingerprint
+from gitops_nb.engine.wait import HealthReader
 from gitops_nb.kube.client import Kube
+from gitops_nb.kube.discovery import Discovery
 from gitops_nb.localcluster import LocalCluster
-from gitops_nb.model import Action, DiffStatus, Manifest
+from gitops_nb.model import Action, DiffStatus, HealthStatus, Manifest
+from gitops_nb.usecases.sync import diff_health
 
 from .helpers import kubectl
 
@@ -85,6 +88,29 @@ def test_noop_needs_no_per_object_request(kube: Kube, namespace: str) -> None:
     precise = Engine(kube).diff(manifests(), SyncOptions(app="fp", namespace=namespace, fast=False))
     assert not any(e.fast for e in precise.items)
     assert {e.status for e in precise.items} == {DiffStatus.IN_SYNC}
+
+
+def test_health_of_a_fingerprint_noop_reads_only_objects_with_a_status(
+    kube: Kube, namespace: str
+) -> None:
+    """``diff`` shows health; objects judged by fingerprint alone have no live copy in hand,
+    but ConfigMaps have no status to read: only the Deployment costs requests."""
+    opts = SyncOptions(app="fp", namespace=namespace, record_fingerprints=True)
+    settle(kube, opts)
+    report = Engine(kube).diff(manifests(), opts)
+    assert all(e.fast and e.live is None for e in report.items)
+    disco = Discovery(kube)
+    disco.resource_for("apps/v1", "Deployment")  # discovery is not what is counted
+    before = kube.requests
+    health = diff_health(report, HealthReader(kube, disco))
+    # the Deployment's GET, and (no nodes on this cluster: it never becomes Available) the
+    # LIST of its Pods that says why
+    assert kube.requests - before == 2, kube.requests - before
+    assert set(health) == {e.ref for e in report.items}
+    [dep] = [h for r, h in health.items() if r.kind == "Deployment"]
+    assert dep.status is HealthStatus.IN_PROGRESS
+    configmaps = [h for r, h in health.items() if r.kind == "ConfigMap"]
+    assert len(configmaps) == 6 and all(h.status is HealthStatus.CURRENT for h in configmaps)
 
 
 def test_every_kind_of_foreign_write_takes_the_precise_path(
