@@ -39,6 +39,8 @@ from gitops_nb.usecases.reconcile import reconcile_app
 APP = "shop"
 NAMESPACE = "prod"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+RUN_COLUMNS = ["started", "mode", "outcome", "health", "commit", "drifted", "configured", "created"]
+"""What the demo prints per run."""
 STORY_MINUTES = 555  # the last run's offset from the first commit (9 h 15 min)
 
 
@@ -323,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
 
         table = runs_frame(result.runs)
         print(
-            table[["started", "mode", "outcome", "commit", "drifted", "configured", "created"]]
+            table[RUN_COLUMNS]
             .assign(
                 started=table["started"].dt.strftime("%Y-%m-%d %H:%M"),
                 commit=table["commit"].str[:12],
@@ -365,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
             .to_string(index=False)
         )
         rest = restores(result.runs)
-        print(f"\n{len(rest)} bad rollout(s) and their time to restore:")
+        print(f"\n{len(rest)} degraded period(s) (a run Degraded until the next Healthy one):")
         print(rest[["degraded_at", "restored_at", "time_to_restore"]].to_string(index=False))
         from gitops_nb.cli import main as cli
 
