@@ -99,6 +99,15 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX runs_outcome ON runs (app, outcome);
         """,
     ),
+    (
+        3,
+        # per-object health (kstatus): {"status", "reason", "message"}, null when not assessed
+        """
+        ALTER TABLE objects ADD COLUMN health jsonb;
+        CREATE INDEX objects_unhealthy ON objects ((health->>'status'))
+            WHERE health->>'status' <> 'Current';
+        """,
+    ),
 )
 LATEST = MIGRATIONS[-1][0]
 
@@ -315,6 +324,7 @@ class PostgresStore:
                 str(o.status),
                 str(o.cause) if o.cause is not None else None,
                 o.error,
+                Jsonb(o.health.to_dict()) if o.health is not None else None,
             )
             for i, o in enumerate(run.objects)
         ]
@@ -339,8 +349,8 @@ class PostgresStore:
             if objects:
                 cur.executemany(
                     "INSERT INTO objects (run_id, seq, api_version, kind, namespace, name,"
-                    " action, status, cause, error)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    " action, status, cause, error, health)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     objects,
                 )
             if changes:
@@ -389,7 +399,7 @@ class PostgresStore:
         if ids:
             for row in self.conn.execute(
                 "SELECT run_id, seq, api_version, kind, namespace, name, action, status, cause,"
-                " error FROM objects WHERE run_id = ANY(%s) ORDER BY run_id, seq",
+                " error, health FROM objects WHERE run_id = ANY(%s) ORDER BY run_id, seq",
                 (ids,),
             ):
                 o = {
@@ -402,6 +412,7 @@ class PostgresStore:
                     "cause": row[8],
                     "error": row[9],
                     "changes": [],
+                    **({"health": row[10]} if row[10] is not None else {}),
                 }
                 objects[row[0]].append(o)
                 by_seq[(row[0], int(row[1]))] = o

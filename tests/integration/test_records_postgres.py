@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +21,17 @@ from gitops_nb.errors import ExitCode, GitOpsError, RecordStoreError, RecordStor
 from gitops_nb.history.timeline import drift_intervals
 from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster import LocalCluster
-from gitops_nb.model import Action, DiffStatus, FieldChange, ObjectResult, Outcome, SyncRun
+from gitops_nb.model import (
+    Action,
+    DiffStatus,
+    FieldChange,
+    Health,
+    HealthStatus,
+    ObjectResult,
+    Outcome,
+    RunHealth,
+    SyncRun,
+)
 from gitops_nb.records.coalesce import coalesce
 from gitops_nb.records.configmaps import KIND_LABEL
 from gitops_nb.records.load import load_runs
@@ -61,6 +72,12 @@ def test_a_record_round_trips_with_objects_and_changes(store: PostgresStore) -> 
         drifted(change(), odd),
         ObjectResult(CM, Action.FAILED, DiffStatus.ERROR, error="timeout"),
         in_sync(DEP.__class__("v1", "Service", "web", "api")),
+    )
+    sick = Health(HealthStatus.FAILED, "ProgressDeadlineExceeded", "Progress deadline exceeded")
+    r = replace(
+        r,
+        objects=(replace(r.objects[0], health=sick), *r.objects[1:]),
+        health=RunHealth.DEGRADED,
     )
     assert store.write(r) == f"runs/{r.run_id}"
     [back] = store.read("web")
