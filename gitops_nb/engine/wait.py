@@ -74,6 +74,15 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _match_labels(workload: dict[str, Any]) -> dict[str, str]:
+    return dict(((workload.get("spec") or {}).get("selector") or {}).get("matchLabels") or {})
+
+
+def _selects(labels: dict[str, str], pod: dict[str, Any]) -> bool:
+    have = (pod.get("metadata") or {}).get("labels") or {}
+    return all(have.get(k) == v for k, v in labels.items())
+
+
 def watched(refs: Iterable[ObjectRef]) -> list[ObjectRef]:
     """Distinct refs in a stable order."""
     return sorted(set(refs), key=str)
@@ -153,7 +162,20 @@ class HealthReader:
             }
             for o in items
         }
-        return {ref: self._judge(ref, by_name.get(ref.name)) for ref in refs}
+        judged = {ref: assess(by_name.get(ref.name)) for ref in refs}
+        sick = [
+            ref
+            for ref, h in judged.items()
+            if not h.status.is_healthy and ref.kind in WORKLOADS and ref.name in by_name
+        ]
+        if sick:  # why they are not Current: one LIST of the namespace's Pods for all of them
+            pods = self._pods(first.namespace, "")
+            for ref in sick:
+                labels = _match_labels(by_name[ref.name])
+                if labels and pods is not None:
+                    mine = [p for p in pods if _selects(labels, p)]
+                    judged[ref] = with_pods(judged[ref], mine)
+        return judged
 
     def read(self, ref: ObjectRef) -> Health:
         """The object's health; a workload that is not Current also says why its Pods are not."""
@@ -168,16 +190,21 @@ class HealthReader:
         health = assess(obj)
         if obj is None or health.status.is_healthy or ref.kind not in WORKLOADS:
             return health
-        labels = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+        labels = _match_labels(obj)
         if not labels:
             return health
-        selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
-        try:  # the why is a bonus: an install that may not list Pods still gets the status
-            pods = self.kube.list(PODS.collection_path(ref.namespace), label_selector=selector)
+        pods = self._pods(ref.namespace, ",".join(f"{k}={v}" for k, v in sorted(labels.items())))
+        return health if pods is None else with_pods(health, pods)
+
+    def _pods(self, namespace: str, selector: str) -> list[dict[str, Any]] | None:
+        """Pods of ``namespace`` (matching ``selector``), None if the app may not list them:
+        the why is a bonus, an install that may not list Pods still gets the status."""
+        try:
+            pods = self.kube.list(PODS.collection_path(namespace), label_selector=selector)
         except KubeError:
-            return health
+            return None
         # list items carry no kind: give them theirs, or no Pod rule would apply
-        return with_pods(health, [{**p, "apiVersion": "v1", "kind": "Pod"} for p in pods])
+        return [{**p, "apiVersion": "v1", "kind": "Pod"} for p in pods]
 
     def look(self, refs: Sequence[ObjectRef], present: Collection[ObjectRef] = ()) -> HealthReport:
         """One look at every object; ``healthy_at`` is now if all are Current."""

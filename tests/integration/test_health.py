@@ -327,3 +327,39 @@ def test_many_objects_are_judged_with_a_list_per_kind_and_no_read_of_statusless_
     assert all(got[r].status is HealthStatus.CURRENT for r in dep_refs), got
     assert all(got[r].status is HealthStatus.CURRENT for r in cm_refs[1:])
     assert got[cm_refs[0]].status is HealthStatus.NOT_FOUND
+
+
+def test_listed_workloads_that_are_not_current_ask_one_pod_list_why(
+    node_cluster: LocalCluster,
+    node_kube: Kube,
+    node_namespace: str,
+    app_repo: GitRepo,
+    tmp_path: Path,
+) -> None:
+    """Five Deployments whose Pods never get Ready: one LIST of them, one LIST of the
+    namespace's Pods, and each Deployment names its own Pod's reason."""
+    write_app(
+        app_repo, *(deployment(f"slow-{i}", replicas=1, simulate="not-ready") for i in range(5))
+    )
+    assert _apply(node_cluster, app_repo, node_namespace, tmp_path, wait_s=None).exit_code == 0
+    refs = [_ref(node_namespace, "Deployment", f"slow-{i}") for i in range(5)]
+    kube = Kube.from_kubeconfig(node_cluster.kubeconfig)
+    try:
+        disco = Discovery(kube)
+        disco.resource_for("apps/v1", "Deployment")
+        reader = HealthReader(kube, disco)
+        deadline = time.monotonic() + 60
+        while True:  # until every Deployment has a Pod that kwok runs (not Ready)
+            before = kube.requests
+            got = reader.read_all(refs, present=set(refs))
+            sent = kube.requests - before
+            if all("PodRunningNotReady" in got[r].message for r in refs):
+                break
+            assert time.monotonic() < deadline, got
+            time.sleep(0.5)
+    finally:
+        kube.close()
+    assert sent == 2, sent  # the Deployments, then the Pods
+    for i, r in enumerate(refs):
+        assert got[r].status is HealthStatus.IN_PROGRESS
+        assert f"Pod slow-{i}-" in got[r].message  # its own Pod, not a neighbour's
