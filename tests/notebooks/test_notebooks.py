@@ -138,6 +138,8 @@ def test_drift_timeline(demo: DemoResult, run_notebook: RunNotebook) -> None:
     assert "superseded by commit" in html and "nginx:1.27.3-hotfix" in html
     assert "changed in git by commit" in html
     assert "1 still open; 8 deployments" in stdout(nb)  # 6 + the bad rollout and its revert
+    # health next to drift: the bad rollout's Deployment, Failed on its progress deadline
+    assert "ProgressDeadlineExceeded" in html and ">time_to_restore<" in html
     # deployments come after the drift, and our own manager is never responsible
     assert html.index("nginx:1.27.3-hotfix") < html.index("web: debug logging")
     assert FIELD_MANAGER not in responsible(html)
@@ -167,6 +169,8 @@ def test_git_history(demo: DemoResult, run_notebook: RunNotebook) -> None:
     assert "8 commits" in stdout(nb)
     assert "8 of 8 commits unsigned or unverified" in stdout(nb)  # the demo signs nothing
     assert "signature_type" in html
+    # delivery to a running change: time to healthy per commit, and the DORA table
+    assert ">time_to_healthy<" in html and ">change_failure_rate<" in html
     assert "Revert" in html and "FEATURE_CHECKOUT" in html  # open drift, then deployments
     assert html.index("FEATURE_CHECKOUT") < html.index(">in_sync_at<")  # the deployments table
 
