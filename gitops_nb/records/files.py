@@ -12,6 +12,7 @@ import json
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -75,20 +76,42 @@ def newest(directory: Path, app: str) -> tuple[Path, SyncRun] | None:
     """The newest record of ``app`` and its file; None when it has none."""
     if not directory.is_dir():
         return None
-    mine = [(p, r) for p, r in _scan(directory) if r.app == app]
+    mine = _scan(directory, app)
     return max(mine, key=lambda pr: pr[1].order) if mine else None
 
 
-def _scan(directory: Path) -> list[tuple[Path, SyncRun]]:
+# Which app each record file belongs to, learnt when it was first read. A file's name is its
+# first run's start and id, and folding rewrites it with the same app, so a name never changes
+# app: reading one app's records then parses only that app's files, not every app's. Without
+# it a fleet of N apps sharing one historyDir parsed N files three times per app (N² reads).
+_APP_OF: dict[tuple[str, str], str] = {}
+_APP_OF_LOCK = threading.Lock()
+
+
+def _scan(directory: Path, app: str | None = None) -> list[tuple[Path, SyncRun]]:
+    """The records in ``directory`` (of ``app`` only, when given), in file-name order."""
+    where = str(directory)
     out = []
-    for path in sorted(directory.glob("*.json")):
-        if path.name.startswith("."):
-            continue  # an in-flight temporary file of another writer
+    for name in sorted(os.listdir(directory)):
+        if not name.endswith(".json") or name.startswith("."):
+            continue  # not a record, or an in-flight temporary file of another writer
+        if app is not None:
+            with _APP_OF_LOCK:
+                known = _APP_OF.get((where, name))
+            if known is not None and known != app:
+                continue
+        path = directory / name
         try:
             text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            continue  # trimmed by another writer since the listing
         except (OSError, UnicodeDecodeError) as e:
             raise GitOpsError(f"{path}: cannot read sync-run record: {e}") from e
-        out.append((path, _record(_parse_json(text, str(path)), str(path))))
+        run = _record(_parse_json(text, str(path)), str(path))
+        with _APP_OF_LOCK:
+            _APP_OF[(where, name)] = run.app
+        if app is None or run.app == app:
+            out.append((path, run))
     return out
 
 
@@ -100,7 +123,7 @@ def read_dir(directory: Path, app: str | None = None) -> list[SyncRun]:
     """
     if not directory.is_dir():
         return []
-    return sort_runs(r for _, r in _scan(directory) if app is None or r.app == app)
+    return sort_runs(r for _, r in _scan(directory, app))
 
 
 def prune_dir(directory: Path, app: str, keep: int) -> int:
@@ -109,8 +132,7 @@ def prune_dir(directory: Path, app: str, keep: int) -> int:
         raise GitOpsError(f"prune_dir: keep must be >= 0, got {keep}")
     if not directory.is_dir():
         return 0
-    mine = [(p, r) for p, r in _scan(directory) if r.app == app]
-    mine.sort(key=lambda pr: pr[1].order)
+    mine = sorted(_scan(directory, app), key=lambda pr: pr[1].order)
     doomed = mine[: max(len(mine) - keep, 0)]
     for path, _ in doomed:
         path.unlink(missing_ok=True)
@@ -122,9 +144,7 @@ def prune_dir_before(directory: Path, app: str, before: dt.datetime) -> int:
     if not directory.is_dir():
         return 0
     doomed = [
-        p
-        for p, r in _scan(directory)
-        if r.app == app and (parse_time(r.last_started) or before) < before
+        p for p, r in _scan(directory, app) if (parse_time(r.last_started) or before) < before
     ]
     for path in doomed:
         path.unlink(missing_ok=True)
