@@ -16,6 +16,7 @@ from typing import Any
 from gitops_nb.engine import diff as diffmod
 from gitops_nb.engine import foreign
 from gitops_nb.engine.applyset import (
+    PART_OF,
     ApplySet,
     group_kind,
     parse_group_kind,
@@ -34,6 +35,7 @@ from gitops_nb.kube.client import Kube
 from gitops_nb.kube.discovery import Discovery
 from gitops_nb.kube.fields import FieldPath, format_path
 from gitops_nb.kube.resources import Resource
+from gitops_nb.kube.sharedlists import SharedLists
 from gitops_nb.masking import scrub_error, scrub_text, secret_values
 from gitops_nb.model import DiffStatus, Manifest, ObjectRef, ResourceDiff
 
@@ -162,8 +164,11 @@ class LiveReader:
         field_manager: str = FIELD_MANAGER,
         ignore: IgnoreRules = DEFAULT,
         books: Kube | None = None,
+        lists: SharedLists | None = None,
     ) -> None:
         self.kube = kube
+        self.lists = lists
+        """A fleet run's shared LISTs (:meth:`members`); None: one LIST per app and kind."""
         """Reads and dry-runs the app's objects (as the app's ServiceAccount, if any)."""
         self.books = books or kube
         """Our own identity: the ApplySet parent and the fingerprint key."""
@@ -300,7 +305,9 @@ class LiveReader:
         """Metadata of the live objects labelled as members of our ApplySet.
 
         One metadata-only LIST per kind (and namespace) covers the kinds the parent records
-        plus ``group_kinds``; keyed by ``ObjectRef.key``.
+        plus ``group_kinds``; keyed by ``ObjectRef.key``. With :attr:`lists` (a fleet run)
+        that LIST selects every ApplySet member and is shared by the apps of the run; each
+        app keeps the items labelled with its own ApplySet id.
         """
         recorded = {applyset.namespace, *recorded_namespaces(parent)}
         namespaces = recorded | set(extra_namespaces)
@@ -320,12 +327,7 @@ class LiveReader:
         def one(q: tuple[Resource, str]) -> list[tuple[dict[str, Any], Resource]]:
             resource, ns = q
             try:
-                items = self.kube.list(
-                    resource.collection_path(ns),
-                    label_selector=applyset.selector,
-                    accept=METADATA_LIST,
-                    what=f"{resource.kind} in {ns or 'cluster'}",
-                )
+                items = self._list_members(applyset, resource.collection_path(ns), resource, ns)
             except NotFoundError:
                 return []
             except ForbiddenError:
@@ -337,16 +339,32 @@ class LiveReader:
                 if ns in recorded and (gk in recorded_kinds or gk not in wanted):
                     raise
                 return []
-            for item in items:  # PartialObjectMetadata: name the real kind
-                item["apiVersion"] = resource.api_version
-                item["kind"] = resource.kind
-            return [(i, resource) for i in items]
+            # PartialObjectMetadata: name the real kind (a copy: the items may be shared)
+            kind = {"apiVersion": resource.api_version, "kind": resource.kind}
+            return [({**i, **kind}, resource) for i in items]
 
         out: dict[tuple[str, str, str, str], tuple[dict[str, Any], Resource]] = {}
         for chunk in self.map(one, queries):
             for item, resource in chunk:
                 out[ObjectRef.of(item).key] = (item, resource)
         return out
+
+    def _list_members(
+        self, applyset: ApplySet, path: str, resource: Resource, ns: str
+    ) -> list[dict[str, Any]]:
+        what = f"{resource.kind} in {ns or 'cluster'}"
+        if self.lists is None:
+            return self.kube.list(
+                path, label_selector=applyset.selector, accept=METADATA_LIST, what=what
+            )
+        every = self.lists.list(
+            self.kube, path, label_selector=PART_OF, accept=METADATA_LIST, what=what
+        )
+        return [
+            i
+            for i in every
+            if ((i.get("metadata") or {}).get("labels") or {}).get(PART_OF) == applyset.id
+        ]
 
     def get_full(self, meta: dict[str, Any], resource: Resource) -> dict[str, Any] | None:
         ref = ObjectRef.of(meta)

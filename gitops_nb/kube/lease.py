@@ -70,9 +70,17 @@ class Lease:
             self._thread.join(timeout=5)
         if self.lost:
             return
+        try:  # the Lease as we last wrote it: its resourceVersion proves nobody took it since
+            self._hand_back(self.obj)
+            return
+        except (ConflictError, NotFoundError):
+            pass  # changed since our last write: read it and check it is still ours
         cur = self.kube.get_or_none(self.path, what=self.what)
         if cur is None or cur["spec"].get("holderIdentity") != self.holder:
             return
+        self._hand_back(cur)
+
+    def _hand_back(self, cur: dict[str, Any]) -> None:
         spec = {k: v for k, v in cur["spec"].items() if k not in ("holderIdentity", "renewTime")}
         self.kube.replace(self.path, {**cur, "spec": spec}, what=self.what)
 
