@@ -12,12 +12,15 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
+from gitops_nb.engine.applyset import PART_OF
 from gitops_nb.engine.health import WORKLOADS, assess, run_health, with_pods
 from gitops_nb.errors import KubeError
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.discovery import Discovery
 from gitops_nb.kube.resources import PODS
+from gitops_nb.kube.sharedlists import SharedLists
 from gitops_nb.model import Health, HealthStatus, ObjectRef, RunHealth, format_time
 
 POLL_INTERVAL_S = 1.0
@@ -75,11 +78,16 @@ class HealthReader:
         discovery: Discovery,
         workers: int = 8,
         now: Callable[[], dt.datetime] = _utcnow,
+        snapshot: SharedLists | None = None,
     ) -> None:
         self.kube = kube
         self.discovery = discovery
         self.workers = workers
         self.now = now
+        self.snapshot = snapshot
+        """A fleet run's shared LISTs of ApplySet members: a run that wrote nothing reads its
+        objects from one LIST per kind and namespace instead of one GET each. An object
+        missing from it (created since) is read with a GET."""
 
     def _now(self) -> str:
         return format_time(self.now())
@@ -94,8 +102,7 @@ class HealthReader:
     def read(self, ref: ObjectRef) -> Health:
         """The object's health; a workload that is not Current also says why its Pods are not."""
         try:
-            path = self.discovery.object_path(ref)
-            obj = self.kube.get_or_none(path, what=str(ref))
+            obj = self._object(ref)
             health = assess(obj)
             if obj is None or health.status.is_healthy or ref.kind not in WORKLOADS:
                 return health
@@ -111,6 +118,24 @@ class HealthReader:
             return health
         # list items carry no kind: give them theirs, or no Pod rule would apply
         return with_pods(health, [{**p, "apiVersion": "v1", "kind": "Pod"} for p in pods])
+
+    def _object(self, ref: ObjectRef) -> dict[str, Any] | None:
+        resource = self.discovery.resource_for_ref(ref)
+        ns = ref.namespace if resource.namespaced else ""
+        if self.snapshot is not None:
+            try:
+                items = self.snapshot.by_name(
+                    self.kube,
+                    resource.collection_path(ns),
+                    label_selector=PART_OF,
+                    what=f"{resource.kind} in {ns or 'cluster'}",
+                )
+            except KubeError:  # e.g. may get but not list: read it alone
+                items = {}
+            item = items.get(ref.name)
+            if item is not None:  # list items carry no kind
+                return {**item, "apiVersion": resource.api_version, "kind": resource.kind}
+        return self.kube.get_or_none(resource.object_path(ns, ref.name), what=str(ref))  # type: ignore[no-any-return]
 
     def look(self, refs: Sequence[ObjectRef]) -> HealthReport:
         """One look at every object; ``healthy_at`` is now if all are Current."""

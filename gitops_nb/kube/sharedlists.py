@@ -26,6 +26,7 @@ class _Entry:
         self.done = False
         self.items: list[dict[str, Any]] = []
         self.error: GitOpsError | None = None
+        self.names: dict[str, dict[str, Any]] | None = None
 
 
 class SharedLists:
@@ -51,6 +52,27 @@ class SharedLists:
         what: str = "",
     ) -> list[dict[str, Any]]:
         """The collection's items (the list is shared: copy an item before changing it)."""
+        return self._fetched(kube, path, label_selector, accept, what).items
+
+    def by_name(
+        self,
+        kube: Kube,
+        path: str,
+        *,
+        label_selector: str = "",
+        accept: str = "application/json",
+        what: str = "",
+    ) -> dict[str, dict[str, Any]]:
+        """The collection's items by ``metadata.name`` (one namespace's collection)."""
+        entry = self._fetched(kube, path, label_selector, accept, what)
+        with entry.lock:
+            if entry.names is None:
+                entry.names = {(i.get("metadata") or {}).get("name", ""): i for i in entry.items}
+            return entry.names
+
+    def _fetched(
+        self, kube: Kube, path: str, label_selector: str, accept: str, what: str
+    ) -> _Entry:
         key = (kube.configuration.host, kube.impersonate, path, label_selector, accept)
         with self._lock:
             entry = self._entries.setdefault(key, _Entry())
@@ -68,4 +90,4 @@ class SharedLists:
                 entry.done = True
         if entry.error is not None:
             raise entry.error
-        return entry.items
+        return entry

@@ -337,8 +337,14 @@ class Reconciler:
             for i in report.items
             if i.status not in (DiffStatus.EXTRANEOUS, DiffStatus.ERROR) and i.ref not in gone
         ]
+        # Nothing written: the fleet's shared snapshot is as good as a GET per object.
+        wrote = any(e.action is not Action.UNCHANGED for e in changes.entries)
         reader = HealthReader(
-            engine.app_kube(opts), engine.discovery, self.cfg.workers, now=self.clock
+            engine.app_kube(opts),
+            engine.discovery,
+            self.cfg.workers,
+            now=self.clock,
+            snapshot=None if wrote or self.cfg.wait else self.shared.lists,
         )
         if self.cfg.wait and self.cfg.mode is Mode.CORRECT:
             timeout = parse_duration(self.cfg.wait_timeout)

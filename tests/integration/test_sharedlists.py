@@ -81,6 +81,10 @@ def test_fleet_no_op_shares_lists_and_finds_the_one_hand_change(
         f"/api/v1/namespaces/{namespace}/configmaps",
         f"/api/v1/namespaces/{namespace}/serviceaccounts",
     ]
+    # The apps that wrote nothing judged their objects' health from one shared LIST per kind
+    # as well: no GET of any single object of theirs.
+    singles = [p for m, p, _ in counting.seen if m == "GET" and ("/sa-" in p or "/cm-" in p)]
+    assert singles and all(p.endswith("-app-2") for p in singles), singles
     # Each app saw its own two objects and only them; only app-2 saw (and undid) the change.
     by_app = {r.app.config.app: r.result.run for r in result.apps}
     assert set(by_app) == set(names)
