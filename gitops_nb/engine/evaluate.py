@@ -16,6 +16,7 @@ from typing import Any
 from gitops_nb.engine import diff as diffmod
 from gitops_nb.engine import foreign
 from gitops_nb.engine.applyset import (
+    ID_LABEL,
     PART_OF,
     ApplySet,
     group_kind,
@@ -34,7 +35,7 @@ from gitops_nb.ignore import DEFAULT, IgnoreRules
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.discovery import Discovery
 from gitops_nb.kube.fields import FieldPath, format_path
-from gitops_nb.kube.resources import Resource
+from gitops_nb.kube.resources import CONFIGMAPS, Resource
 from gitops_nb.kube.sharedlists import SharedLists
 from gitops_nb.masking import scrub_error, scrub_text, secret_values
 from gitops_nb.model import DiffStatus, Manifest, ObjectRef, ResourceDiff
@@ -293,6 +294,21 @@ class LiveReader:
     # -- inventory -------------------------------------------------------------------------
 
     def parent(self, applyset: ApplySet) -> dict[str, Any] | None:
+        """The ApplySet parent; in a fleet run, from one LIST of the namespace's parents
+        (a parent not in it is read alone: it may be new since)."""
+        if self.lists is not None:
+            try:
+                parents = self.lists.by_name(
+                    self.books,
+                    CONFIGMAPS.collection_path(applyset.namespace),
+                    label_selector=ID_LABEL,
+                    what=f"ApplySet parents in {applyset.namespace}",
+                )
+            except GitOpsError:
+                parents = {}  # may not list them: read ours alone
+            found = parents.get(applyset.name)
+            if found is not None:
+                return {**found, "apiVersion": "v1", "kind": "ConfigMap"}
         return self.books.get_or_none(applyset.path, what=str(applyset.ref))  # type: ignore[no-any-return]
 
     def members(

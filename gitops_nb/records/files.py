@@ -64,6 +64,8 @@ def write_run(directory: Path, run: SyncRun) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / _file_name(run)
     _atomic_write(path, json.dumps(run.to_dict(), indent=2, sort_keys=True) + "\n")
+    with _APP_OF_LOCK:
+        _APP_OF[(str(directory), path.name)] = run.app
     return path
 
 

@@ -183,6 +183,7 @@ class Reconciler:
                 ApplySet(cfg.app, cfg.namespace).name,
                 self.holder,
                 cfg.lease_duration_s,
+                snapshot=self.shared.lists,
             )
         except LeaseHeldError as e:
             self._ev("lease-held", logging.WARNING, error=str(e))
