@@ -168,9 +168,9 @@ class LiveReader:
         lists: SharedLists | None = None,
     ) -> None:
         self.kube = kube
-        self.lists = lists
-        """A fleet run's shared LISTs (:meth:`members`); None: one LIST per app and kind."""
         """Reads and dry-runs the app's objects (as the app's ServiceAccount, if any)."""
+        self.lists = lists
+        """A fleet run's shared LISTs (:meth:`members`, :meth:`parent`); None: the app's own."""
         self.books = books or kube
         """Our own identity: the ApplySet parent and the fingerprint key."""
         self.discovery = discovery
@@ -360,7 +360,9 @@ class LiveReader:
             return [({**i, **kind}, resource) for i in items]
 
         out: dict[tuple[str, str, str, str], tuple[dict[str, Any], Resource]] = {}
-        for chunk in self.map(one, queries):
+        # Shared LISTs are answered from memory after the first app: threads would only cost.
+        chunks = [one(q) for q in queries] if self.lists is not None else self.map(one, queries)
+        for chunk in chunks:
             for item, resource in chunk:
                 out[ObjectRef.of(item).key] = (item, resource)
         return out
@@ -373,14 +375,10 @@ class LiveReader:
             return self.kube.list(
                 path, label_selector=applyset.selector, accept=METADATA_LIST, what=what
             )
-        every = self.lists.list(
-            self.kube, path, label_selector=PART_OF, accept=METADATA_LIST, what=what
+        members = self.lists.by_label(
+            self.kube, path, PART_OF, label_selector=PART_OF, accept=METADATA_LIST, what=what
         )
-        return [
-            i
-            for i in every
-            if ((i.get("metadata") or {}).get("labels") or {}).get(PART_OF) == applyset.id
-        ]
+        return members.get(applyset.id, [])
 
     def get_full(self, meta: dict[str, Any], resource: Resource) -> dict[str, Any] | None:
         ref = ObjectRef.of(meta)

@@ -64,8 +64,7 @@ def write_run(directory: Path, run: SyncRun) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / _file_name(run)
     _atomic_write(path, json.dumps(run.to_dict(), indent=2, sort_keys=True) + "\n")
-    with _APP_OF_LOCK:
-        _APP_OF[(str(directory), path.name)] = run.app
+    _learn(directory, path.name, run.app)
     return path
 
 
@@ -82,26 +81,34 @@ def newest(directory: Path, app: str) -> tuple[Path, SyncRun] | None:
     return max(mine, key=lambda pr: pr[1].order) if mine else None
 
 
-# Which app each record file belongs to, learnt when it was first read. A file's name is its
-# first run's start and id, and folding rewrites it with the same app, so a name never changes
-# app: reading one app's records then parses only that app's files, not every app's. Without
-# it a fleet of N apps sharing one historyDir parsed N files three times per app (N² reads).
-_APP_OF: dict[tuple[str, str], str] = {}
+# Which app each record file belongs to (per directory: file name → app), learnt when it was
+# written or first read. A file's name is its first run's start and id, and folding rewrites
+# it with the same app, so a name never changes app: reading one app's records then parses
+# only that app's files, not every app's. Without it a fleet of N apps sharing one
+# historyDir parsed N files three times per app (N² reads). Read without the lock (a dict
+# lookup is atomic); written under it.
+_APP_OF: dict[str, dict[str, str]] = {}
 _APP_OF_LOCK = threading.Lock()
+
+
+def _learn(directory: Path, name: str, app: str) -> None:
+    with _APP_OF_LOCK:
+        _APP_OF.setdefault(str(directory), {})[name] = app
 
 
 def _scan(directory: Path, app: str | None = None) -> list[tuple[Path, SyncRun]]:
     """The records in ``directory`` (of ``app`` only, when given), in file-name order."""
-    where = str(directory)
+    known = _APP_OF.get(str(directory), {})
+    names = sorted(
+        n
+        for n in os.listdir(directory)
+        # not a record, an in-flight temporary file of another writer, or another app's
+        if n.endswith(".json")
+        and not n.startswith(".")
+        and (app is None or known.get(n, app) == app)
+    )
     out = []
-    for name in sorted(os.listdir(directory)):
-        if not name.endswith(".json") or name.startswith("."):
-            continue  # not a record, or an in-flight temporary file of another writer
-        if app is not None:
-            with _APP_OF_LOCK:
-                known = _APP_OF.get((where, name))
-            if known is not None and known != app:
-                continue
+    for name in names:
         path = directory / name
         try:
             text = path.read_text(encoding="utf-8")
@@ -110,8 +117,7 @@ def _scan(directory: Path, app: str | None = None) -> list[tuple[Path, SyncRun]]
         except (OSError, UnicodeDecodeError) as e:
             raise GitOpsError(f"{path}: cannot read sync-run record: {e}") from e
         run = _record(_parse_json(text, str(path)), str(path))
-        with _APP_OF_LOCK:
-            _APP_OF[(where, name)] = run.app
+        _learn(directory, name, run.app)
         if app is None or run.app == app:
             out.append((path, run))
     return out
