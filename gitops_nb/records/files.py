@@ -64,13 +64,14 @@ def write_run(directory: Path, run: SyncRun) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / _file_name(run)
     _atomic_write(path, json.dumps(run.to_dict(), indent=2, sort_keys=True) + "\n")
-    _learn(directory, path.name, run.app)
+    _learn(directory, path.name, run, path.stat())
     return path
 
 
 def rewrite_run(path: Path, run: SyncRun) -> None:
     """Replace the record in ``path`` (a coalesced record growing) atomically."""
     _atomic_write(path, json.dumps(run.to_dict(), indent=2, sort_keys=True) + "\n")
+    _learn(path.parent, path.name, run, path.stat())
 
 
 def newest(directory: Path, app: str) -> tuple[Path, SyncRun] | None:
@@ -81,43 +82,67 @@ def newest(directory: Path, app: str) -> tuple[Path, SyncRun] | None:
     return max(mine, key=lambda pr: pr[1].order) if mine else None
 
 
-# Which app each record file belongs to (per directory: file name → app), learnt when it was
-# written or first read. A file's name is its first run's start and id, and folding rewrites
-# it with the same app, so a name never changes app: reading one app's records then parses
-# only that app's files, not every app's. Without it a fleet of N apps sharing one
-# historyDir parsed N files three times per app (N² reads). Read without the lock (a dict
-# lookup is atomic); written under it.
-_APP_OF: dict[str, dict[str, str]] = {}
-_APP_OF_LOCK = threading.Lock()
+# Which app each record file belongs to, learnt when it was written or first read. A file's
+# name is its first run's start and id, and folding rewrites it with the same app, so a name
+# never changes app: reading one app's records then parses only that app's files, not every
+# app's. Without it a fleet of N apps sharing one historyDir parsed N files three times per
+# app (N² reads). And each parsed record, kept while its file is unchanged (same inode,
+# size and mtime: writers replace files, never edit them), so the three reads of one run
+# (fold, trim, prior health) parse the app's record once.
+class _Known:
+    def __init__(self) -> None:
+        self.app_of: dict[str, str] = {}
+        self.names_of: dict[str, set[str]] = {}
+        self.parsed: dict[str, tuple[tuple[int, int, int], SyncRun]] = {}
 
 
-def _learn(directory: Path, name: str, app: str) -> None:
-    with _APP_OF_LOCK:
-        _APP_OF.setdefault(str(directory), {})[name] = app
+_KNOWN: dict[str, _Known] = {}
+_KNOWN_LOCK = threading.Lock()
+
+
+def _known(directory: Path) -> _Known:
+    with _KNOWN_LOCK:
+        return _KNOWN.setdefault(str(directory), _Known())
+
+
+def _stamp(st: os.stat_result) -> tuple[int, int, int]:
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _learn(directory: Path, name: str, run: SyncRun, st: os.stat_result | None = None) -> None:
+    k = _known(directory)
+    with _KNOWN_LOCK:
+        k.app_of[name] = run.app
+        k.names_of.setdefault(run.app, set()).add(name)
+        if st is not None:
+            k.parsed[name] = (_stamp(st), run)
 
 
 def _scan(directory: Path, app: str | None = None) -> list[tuple[Path, SyncRun]]:
     """The records in ``directory`` (of ``app`` only, when given), in file-name order."""
-    known = _APP_OF.get(str(directory), {})
-    names = sorted(
-        n
-        for n in os.listdir(directory)
-        # not a record, an in-flight temporary file of another writer, or another app's
-        if n.endswith(".json")
-        and not n.startswith(".")
-        and (app is None or known.get(n, app) == app)
-    )
+    k = _known(directory)
+    present = {n for n in os.listdir(directory) if n.endswith(".json") and not n.startswith(".")}
+    if app is None:
+        names = present
+    else:  # the app's own files and the ones nobody has read yet (in-flight temporaries: ".")
+        with _KNOWN_LOCK:
+            names = (present - k.app_of.keys()) | (present & k.names_of.get(app, set()))
     out = []
-    for name in names:
+    for name in sorted(names):
         path = directory / name
         try:
-            text = path.read_text(encoding="utf-8")
+            st = path.stat()
+            cached = k.parsed.get(name)
+            if cached is not None and cached[0] == _stamp(st):
+                run = cached[1]
+            else:
+                text = path.read_text(encoding="utf-8")
+                run = _record(_parse_json(text, str(path)), str(path))
+                _learn(directory, name, run, st)
         except FileNotFoundError:
             continue  # trimmed by another writer since the listing
         except (OSError, UnicodeDecodeError) as e:
             raise GitOpsError(f"{path}: cannot read sync-run record: {e}") from e
-        run = _record(_parse_json(text, str(path)), str(path))
-        _learn(directory, name, run.app)
         if app is None or run.app == app:
             out.append((path, run))
     return out
