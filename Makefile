@@ -4,6 +4,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+# Fleet sizes `make bench` runs after the kubectl comparison (benchmarks/fleet.py): 100 adds
+# ≈ 4 min on 2 cores; FLEET_SIZES="100 500 1000" gives the full table (≈ 45 min, mostly the
+# kubectl loop); FLEET_SIZES= skips the fleet benchmark.
+FLEET_SIZES ?= 100
 
 .PHONY: test demo lint controlplane browser postgres notebooks bench
 
@@ -57,3 +61,4 @@ notebooks: $(STAMP)
 
 bench: $(STAMP) controlplane
 	$(PY) benchmarks/run.py
+	$(if $(strip $(FLEET_SIZES)),$(PY) benchmarks/fleet.py --sizes $(FLEET_SIZES))

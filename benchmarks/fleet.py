@@ -1,15 +1,18 @@
 """Fleet benchmark: N apps in the flux-benchmark shape, one gitops-nb fleet process against a
 loop of one ``kubectl apply --server-side`` per app directory, on one fresh local cluster.
 
-    .venv/bin/python benchmarks/fleet.py --sizes 100 [500 1000]
+    .venv/bin/python benchmarks/fleet.py --sizes 100 [500 1000] [--kubectl-sizes 100 500]
 
 Each app (fluxcd/flux-benchmark shape) is a Deployment scaled to 0, a ServiceAccount, a
 Service and an Ingress, in ``apps/app-NNNN/``. gitops-nb reconciles them into namespace
 ``bench-fleet`` (one fleet config, a directory generator); kubectl applies the same
 directories into ``bench-kubectl``. Steps: first full sync, steady-state no-op, 1 % of the
 apps drifted by ``kubectl scale`` (both tools must put them back). Wall time and peak RSS
-come from ``os.wait4`` on each tool's process (for the loop: the shell and its kubectls).
-Results: ``benchmarks/results/fleet-latest.{md,json}``. Not part of ``make test``.
+come from ``os.wait4`` on each tool's process (for the loop: the shell and its kubectls);
+gitops-nb's API requests from ``GITOPS_NB_REQUEST_LOG``; each row notes the machine's
+1-minute load average. ``--kubectl-sizes`` limits the (slow) loop to some sizes.
+Results: ``benchmarks/results/fleet-latest.{md,json}``, rewritten after each size.
+``make bench`` runs it at ``FLEET_SIZES`` (default 100). Not part of ``make test``.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ FLUX = "Flux v2.9.0 (published): 1,000 Kustomizations in 4 min 13 s, 223 MiB, 16
 # The local cluster's Services get ClusterIPs from 127.200.0.0/24 (loopback only): 254
 # addresses. Beyond that, Services are headless so that N = 500 and 1,000 can run.
 MAX_CLUSTER_IPS = 250
+STEPS = ("first-sync", "no-op", "drift-1%")
 
 
 def app_objects(name: str, headless: bool = False) -> dict[str, str]:
@@ -100,8 +104,9 @@ def git(repo: Path, *args: str) -> None:
 
 
 class Fleet:
-    def __init__(self, n: int, work: Path) -> None:
+    def __init__(self, n: int, work: Path, kubectl: bool = True) -> None:
         self.n = n
+        self.with_kubectl = kubectl
         self.work = work
         self.names = [f"app-{i:04d}" for i in range(n)]
         self.repo = work / "repo"
@@ -140,7 +145,13 @@ class Fleet:
 
     def _env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GITOPS_NB_", "KUBE"))}
-        return {**env, "KUBECONFIG": self.kubeconfig, "K": self.kubectl, "KC": self.kubeconfig}
+        return {
+            **env,
+            "KUBECONFIG": self.kubeconfig,
+            "K": self.kubectl,
+            "KC": self.kubeconfig,
+            "GITOPS_NB_REQUEST_LOG": "1",
+        }
 
     def gitops(self, step: str, expect: int = 0) -> Completed:
         argv = [sys.executable, "-m", "gitops_nb.cli", "reconcile", "--config"]
@@ -154,27 +165,33 @@ class Fleet:
             raise BenchError(
                 f"{step}: gitops-nb exit {done.returncode}: {errors[:5]} {done.stderr[-2000:]}"
             )
-        self._row(step, "gitops-nb fleet", done)
+        self._row(step, "gitops-nb fleet", done, _requests(done.stderr))
         return done
 
-    def loop(self, step: str) -> Completed:
+    def loop(self, step: str) -> Completed | None:
+        if not self.with_kubectl:
+            return None
         done = run_measured(["bash", str(self.work / "loop.sh")], env=self._env(), timeout=3600)
         if done.returncode != 0:
             raise BenchError(f"{step}: kubectl loop exit {done.returncode}: {done.stderr[-2000:]}")
         self._row(step, "kubectl apply loop", done)
         return done
 
-    def _row(self, step: str, tool: str, done: Completed) -> None:
+    def _row(self, step: str, tool: str, done: Completed, requests: int | None = None) -> None:
+        load = round(os.getloadavg()[0], 2)
         row = {
             "n": self.n,
             "step": step,
             "tool": tool,
             "wall_s": round(done.wall_s, 2),
             "peak_mb": round(done.peak_mb, 1),
+            "requests": requests,
+            "loadavg": load,
         }
         self.rows.append(row)
         print(
-            f"  N={self.n} {step:<12} {tool:<20} {done.wall_s:8.2f} s {done.peak_mb:7.1f} MB",
+            f"  N={self.n} {step:<12} {tool:<20} {done.wall_s:8.2f} s {done.peak_mb:7.1f} MB "
+            f"{requests if requests is not None else '-':>6} req  load {load}",
             flush=True,
         )
 
@@ -204,7 +221,7 @@ class Fleet:
             self.loop("no-op")
             drifted = self.names[::100][: max(1, self.n // 100)]
             for name in drifted:
-                for ns in ("bench-fleet", "bench-kubectl"):
+                for ns in ("bench-fleet", "bench-kubectl")[: 2 if self.with_kubectl else 1]:
                     self.k("-n", ns, "scale", "deployment", name, "--replicas=1")
             done = self.gitops("drift-1%")
             seen = sorted({ln["app"] for ln in json_lines(done.stdout) if ln["event"] == "drift"})
@@ -216,6 +233,11 @@ class Fleet:
         return self.rows
 
 
+def _requests(stderr: str) -> int | None:
+    counts = [json.loads(ln)["count"] for ln in stderr.splitlines() if '"requests"' in ln]
+    return counts[-1] if counts else None
+
+
 def _finished(done: Completed) -> dict[str, Any]:
     return next(ln for ln in json_lines(done.stdout) if ln["event"] == "fleet-finished")
 
@@ -225,21 +247,28 @@ def markdown(rows: Sequence[dict[str, Any]]) -> str:
         f"# Fleet benchmark ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
         f"{os.cpu_count()} cores)",
         "",
-        "| N apps | step | gitops-nb fleet s | kubectl loop s | ratio | gitops-nb peak MB | "
-        "kubectl peak MB |",
-        "|---|---|---|---|---|---|---|",
+        "| N apps | step | gitops-nb fleet s | requests | kubectl loop s | ratio | "
+        "gitops-nb peak MB | kubectl peak MB | load (1 min) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     by = {(r["n"], r["step"], r["tool"]): r for r in rows}
     for n, step in dict.fromkeys((r["n"], r["step"]) for r in rows):
         g = by.get((n, step, "gitops-nb fleet"))
         k = by.get((n, step, "kubectl apply loop"))
-        if not g or not k:
+        if not g:
             continue
-        ratio = k["wall_s"] / g["wall_s"] if g["wall_s"] else 0
-        out.append(
-            f"| {n} | {step} | {g['wall_s']} | {k['wall_s']} | kubectl/gitops-nb = {ratio:.1f}× | "
-            f"{g['peak_mb']} | {k['peak_mb']} |"
+        ratio = (
+            f"kubectl/gitops-nb = {k['wall_s'] / g['wall_s']:.1f}×" if k and g["wall_s"] else "—"
         )
+        loads = " / ".join(str(r["loadavg"]) for r in (g, k) if r and "loadavg" in r)
+        out.append(
+            f"| {n} | {step} | {g['wall_s']} | {g.get('requests') or '—'} | "
+            f"{k['wall_s'] if k else 'not run'} | {ratio} | {g['peak_mb']} | "
+            f"{k['peak_mb'] if k else '—'} | {loads} |"
+        )
+    reused = sorted({r["reused_from"] for r in rows if r.get("reused_from")})
+    if reused:
+        out += ["", f"kubectl loop rows reused from an earlier run ({', '.join(reused)})."]
     out += ["", FLUX, ""]
     return "\n".join(out)
 
@@ -247,20 +276,36 @@ def markdown(rows: Sequence[dict[str, Any]]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[100])
+    p.add_argument("--kubectl-sizes", type=int, nargs="*", default=None, help="default: every size")
+    p.add_argument(
+        "--kubectl-from",
+        type=Path,
+        help="take the kubectl loop's rows from this earlier results JSON (same sizes) "
+        "instead of running the loop again (it takes ~25 min at 1,000 apps on 2 cores)",
+    )
     p.add_argument("--out", type=Path, default=HERE / "results")
     args = p.parse_args(argv)
+    kubectl_sizes = set(args.sizes if args.kubectl_sizes is None else args.kubectl_sizes)
     rows: list[dict[str, Any]] = []
+    if args.kubectl_from:
+        earlier = json.loads(args.kubectl_from.read_text())
+        reused = [r for r in earlier if r["tool"] == "kubectl apply loop" and r["n"] in args.sizes]
+        rows += [{**r, "reused_from": str(args.kubectl_from.name)} for r in reused]
+        kubectl_sizes -= {r["n"] for r in reused}
     code = 0
+    args.out.mkdir(parents=True, exist_ok=True)
     for n in args.sizes:
         with tempfile.TemporaryDirectory(prefix=f"fleet-{n}-") as tmp:
+            fleet = Fleet(n, Path(tmp), kubectl=n in kubectl_sizes)
             try:
-                rows.extend(Fleet(n, Path(tmp)).run())
+                fleet.run()
             except BenchError as e:
                 print(f"N={n}: FAILED: {e}", file=sys.stderr)
                 code = 1
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "fleet-latest.json").write_text(json.dumps(rows, indent=2) + "\n")
-    (args.out / "fleet-latest.md").write_text(markdown(rows))
+            rows.extend(fleet.rows)
+        rows.sort(key=lambda r: (r["n"], STEPS.index(r["step"]), r["tool"] != "gitops-nb fleet"))
+        (args.out / "fleet-latest.json").write_text(json.dumps(rows, indent=2) + "\n")
+        (args.out / "fleet-latest.md").write_text(markdown(rows))
     print(markdown(rows))
     return code
 

@@ -23,6 +23,7 @@ from gitops_nb.engine.options import SyncOptions
 from gitops_nb.engine.report import DiffReport, ObjectCallback
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.discovery import Discovery
+from gitops_nb.kube.sharedlists import SharedLists
 from gitops_nb.model import ChangeSet, Manifest
 
 
@@ -37,8 +38,11 @@ class Engine:
         on_object: ObjectCallback | None = None,
         stop: threading.Event | None = None,
         recorded: RecordedRefs | None = None,
+        lists: SharedLists | None = None,
     ) -> None:
         self.kube = kube
+        self.lists = lists
+        """LISTs shared with the other apps of a fleet run (None: this app's own)."""
         self.discovery = discovery or Discovery(kube)
         self.on_object = on_object
         self.recorded = recorded
@@ -73,6 +77,7 @@ class Engine:
             field_manager=opts.field_manager,
             ignore=opts.ignore,
             books=self.kube,
+            lists=self.lists,
         )
 
     def _seen(self, report: DiffReport) -> DiffReport:

@@ -16,6 +16,8 @@ from typing import Any
 from gitops_nb.engine import diff as diffmod
 from gitops_nb.engine import foreign
 from gitops_nb.engine.applyset import (
+    ID_LABEL,
+    PART_OF,
     ApplySet,
     group_kind,
     parse_group_kind,
@@ -33,7 +35,8 @@ from gitops_nb.ignore import DEFAULT, IgnoreRules
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.discovery import Discovery
 from gitops_nb.kube.fields import FieldPath, format_path
-from gitops_nb.kube.resources import Resource
+from gitops_nb.kube.resources import CONFIGMAPS, Resource
+from gitops_nb.kube.sharedlists import SharedLists
 from gitops_nb.masking import scrub_error, scrub_text, secret_values
 from gitops_nb.model import DiffStatus, Manifest, ObjectRef, ResourceDiff
 
@@ -162,9 +165,12 @@ class LiveReader:
         field_manager: str = FIELD_MANAGER,
         ignore: IgnoreRules = DEFAULT,
         books: Kube | None = None,
+        lists: SharedLists | None = None,
     ) -> None:
         self.kube = kube
         """Reads and dry-runs the app's objects (as the app's ServiceAccount, if any)."""
+        self.lists = lists
+        """A fleet run's shared LISTs (:meth:`members`, :meth:`parent`); None: the app's own."""
         self.books = books or kube
         """Our own identity: the ApplySet parent and the fingerprint key."""
         self.discovery = discovery
@@ -288,6 +294,21 @@ class LiveReader:
     # -- inventory -------------------------------------------------------------------------
 
     def parent(self, applyset: ApplySet) -> dict[str, Any] | None:
+        """The ApplySet parent; in a fleet run, from one LIST of the namespace's parents
+        (a parent not in it is read alone: it may be new since)."""
+        if self.lists is not None:
+            try:
+                parents = self.lists.by_name(
+                    self.books,
+                    CONFIGMAPS.collection_path(applyset.namespace),
+                    label_selector=ID_LABEL,
+                    what=f"ApplySet parents in {applyset.namespace}",
+                )
+            except GitOpsError:
+                parents = {}  # may not list them: read ours alone
+            found = parents.get(applyset.name)
+            if found is not None:
+                return {**found, "apiVersion": "v1", "kind": "ConfigMap"}
         return self.books.get_or_none(applyset.path, what=str(applyset.ref))  # type: ignore[no-any-return]
 
     def members(
@@ -300,7 +321,9 @@ class LiveReader:
         """Metadata of the live objects labelled as members of our ApplySet.
 
         One metadata-only LIST per kind (and namespace) covers the kinds the parent records
-        plus ``group_kinds``; keyed by ``ObjectRef.key``.
+        plus ``group_kinds``; keyed by ``ObjectRef.key``. With :attr:`lists` (a fleet run)
+        that LIST selects every ApplySet member and is shared by the apps of the run; each
+        app keeps the items labelled with its own ApplySet id.
         """
         recorded = {applyset.namespace, *recorded_namespaces(parent)}
         namespaces = recorded | set(extra_namespaces)
@@ -320,12 +343,7 @@ class LiveReader:
         def one(q: tuple[Resource, str]) -> list[tuple[dict[str, Any], Resource]]:
             resource, ns = q
             try:
-                items = self.kube.list(
-                    resource.collection_path(ns),
-                    label_selector=applyset.selector,
-                    accept=METADATA_LIST,
-                    what=f"{resource.kind} in {ns or 'cluster'}",
-                )
+                items = self._list_members(applyset, resource.collection_path(ns), resource, ns)
             except NotFoundError:
                 return []
             except ForbiddenError:
@@ -337,16 +355,30 @@ class LiveReader:
                 if ns in recorded and (gk in recorded_kinds or gk not in wanted):
                     raise
                 return []
-            for item in items:  # PartialObjectMetadata: name the real kind
-                item["apiVersion"] = resource.api_version
-                item["kind"] = resource.kind
-            return [(i, resource) for i in items]
+            # PartialObjectMetadata: name the real kind (a copy: the items may be shared)
+            kind = {"apiVersion": resource.api_version, "kind": resource.kind}
+            return [({**i, **kind}, resource) for i in items]
 
         out: dict[tuple[str, str, str, str], tuple[dict[str, Any], Resource]] = {}
-        for chunk in self.map(one, queries):
+        # Shared LISTs are answered from memory after the first app: threads would only cost.
+        chunks = [one(q) for q in queries] if self.lists is not None else self.map(one, queries)
+        for chunk in chunks:
             for item, resource in chunk:
                 out[ObjectRef.of(item).key] = (item, resource)
         return out
+
+    def _list_members(
+        self, applyset: ApplySet, path: str, resource: Resource, ns: str
+    ) -> list[dict[str, Any]]:
+        what = f"{resource.kind} in {ns or 'cluster'}"
+        if self.lists is None:
+            return self.kube.list(
+                path, label_selector=applyset.selector, accept=METADATA_LIST, what=what
+            )
+        members = self.lists.by_label(
+            self.kube, path, PART_OF, label_selector=PART_OF, accept=METADATA_LIST, what=what
+        )
+        return members.get(applyset.id, [])
 
     def get_full(self, meta: dict[str, Any], resource: Resource) -> dict[str, Any] | None:
         ref = ObjectRef.of(meta)

@@ -15,11 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from gitops_nb.engine.applyset import PART_OF
 from gitops_nb.engine.health import WORKLOADS, assess, run_health, with_pods
 from gitops_nb.errors import KubeError
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.discovery import Discovery
 from gitops_nb.kube.resources import PODS
+from gitops_nb.kube.sharedlists import SharedLists
 from gitops_nb.model import Health, HealthStatus, ObjectRef, RunHealth, format_time
 
 POLL_INTERVAL_S = 1.0
@@ -101,11 +103,16 @@ class HealthReader:
         discovery: Discovery,
         workers: int = 8,
         now: Callable[[], dt.datetime] = _utcnow,
+        snapshot: SharedLists | None = None,
     ) -> None:
         self.kube = kube
         self.discovery = discovery
         self.workers = workers
         self.now = now
+        self.snapshot = snapshot
+        """A fleet run's shared LISTs of ApplySet members: a run that wrote nothing reads its
+        objects from one LIST per kind and namespace instead of one GET each. An object
+        missing from it (created since) is read with a GET."""
 
     def _now(self) -> str:
         return format_time(self.now())
@@ -121,12 +128,17 @@ class HealthReader:
         - :data:`LIST_FROM` or more objects of one kind in one namespace are read with one
           LIST (full objects; all of that kind there, so only from that many on);
         - any other object with one GET. A LIST the app may not make falls back to GETs.
+
+        With a fleet's ``snapshot`` every object comes from its shared LISTs (a GET if it
+        is not there).
         """
         out: dict[ObjectRef, Health] = {}
         groups: dict[tuple[str, str, str], list[ObjectRef]] = defaultdict(list)
         for r in refs:
             if r in present and (r.group, r.kind) in STATUSLESS:
                 out[r] = Health(HealthStatus.CURRENT, "", "Resource is current")
+            elif self.snapshot is not None:  # a fleet's shared LISTs: from memory
+                out[r] = self.read(r)
             else:
                 groups[(r.api_version, r.kind, r.namespace)].append(r)
         singles = [r for g in groups.values() if len(g) < LIST_FROM for r in g]
@@ -180,8 +192,7 @@ class HealthReader:
     def read(self, ref: ObjectRef) -> Health:
         """The object's health; a workload that is not Current also says why its Pods are not."""
         try:
-            path = self.discovery.object_path(ref)
-            obj = self.kube.get_or_none(path, what=str(ref))
+            obj = self._object(ref)
         except KubeError as e:
             return Health(HealthStatus.UNKNOWN, "ReadFailed", str(e)[:300])
         return self._judge(ref, obj)
@@ -205,6 +216,24 @@ class HealthReader:
             return None
         # list items carry no kind: give them theirs, or no Pod rule would apply
         return [{**p, "apiVersion": "v1", "kind": "Pod"} for p in pods]
+
+    def _object(self, ref: ObjectRef) -> dict[str, Any] | None:
+        resource = self.discovery.resource_for_ref(ref)
+        ns = ref.namespace if resource.namespaced else ""
+        if self.snapshot is not None:
+            try:
+                items = self.snapshot.by_name(
+                    self.kube,
+                    resource.collection_path(ns),
+                    label_selector=PART_OF,
+                    what=f"{resource.kind} in {ns or 'cluster'}",
+                )
+            except KubeError:  # e.g. may get but not list: read it alone
+                items = {}
+            item = items.get(ref.name)
+            if item is not None:  # list items carry no kind
+                return {**item, "apiVersion": resource.api_version, "kind": resource.kind}
+        return self.kube.get_or_none(resource.object_path(ns, ref.name), what=str(ref))  # type: ignore[no-any-return]
 
     def look(self, refs: Sequence[ObjectRef], present: Collection[ObjectRef] = ()) -> HealthReport:
         """One look at every object; ``healthy_at`` is now if all are Current."""

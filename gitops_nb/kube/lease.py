@@ -7,9 +7,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitops_nb.errors import ConflictError, LeaseHeldError, NotFoundError
+from gitops_nb.errors import ConflictError, GitOpsError, LeaseHeldError, NotFoundError
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.resources import LEASES
+from gitops_nb.kube.sharedlists import SharedLists
 from gitops_nb.model import parse_time
 
 
@@ -70,9 +71,17 @@ class Lease:
             self._thread.join(timeout=5)
         if self.lost:
             return
+        try:  # the Lease as we last wrote it: its resourceVersion proves nobody took it since
+            self._hand_back(self.obj)
+            return
+        except (ConflictError, NotFoundError):
+            pass  # changed since our last write: read it and check it is still ours
         cur = self.kube.get_or_none(self.path, what=self.what)
         if cur is None or cur["spec"].get("holderIdentity") != self.holder:
             return
+        self._hand_back(cur)
+
+    def _hand_back(self, cur: dict[str, Any]) -> None:
         spec = {k: v for k, v in cur["spec"].items() if k not in ("holderIdentity", "renewTime")}
         self.kube.replace(self.path, {**cur, "spec": spec}, what=self.what)
 
@@ -83,12 +92,61 @@ class Lease:
         self.release()
 
 
-def acquire(kube: Kube, namespace: str, name: str, holder: str, duration_s: int) -> Lease:
+def acquire(
+    kube: Kube,
+    namespace: str,
+    name: str,
+    holder: str,
+    duration_s: int,
+    *,
+    snapshot: SharedLists | None = None,
+) -> Lease:
     """Take the Lease, or raise LeaseHeldError if another holder renewed it recently.
 
     A Lease whose holder has not renewed within its duration is stale and taken over. The
     update carries the resourceVersion we read, so two takers cannot both win.
+
+    ``snapshot`` (a fleet run's shared LISTs) saves the read: the Lease as one LIST of the
+    namespace's Leases saw it. Only a take that succeeds is decided from it (the write is
+    guarded by its resourceVersion); a Lease held, or changed since, is read again.
     """
+    what = f"Lease/{namespace}/{name}"
+    if snapshot is not None:
+        try:
+            seen = snapshot.by_name(
+                kube, LEASES.collection_path(namespace), what=f"Leases in {namespace}"
+            )
+        except GitOpsError:
+            seen = None  # may not list Leases: read ours alone
+        if seen is not None:
+            cur = seen.get(name)
+            try:
+                return _take(
+                    kube,
+                    namespace,
+                    name,
+                    holder,
+                    duration_s,
+                    None if cur is None else {**cur, **_LEASE_KIND},
+                )
+            except LeaseHeldError:
+                pass  # perhaps only in the snapshot: decide on a fresh read
+    cur = kube.get_or_none(LEASES.object_path(namespace, name), what=what)
+    return _take(kube, namespace, name, holder, duration_s, cur)
+
+
+_LEASE_KIND = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease"}
+
+
+def _take(
+    kube: Kube,
+    namespace: str,
+    name: str,
+    holder: str,
+    duration_s: int,
+    cur: dict[str, Any] | None,
+) -> Lease:
+    """Create the Lease or take ``cur`` over (the Lease as last read)."""
     path = LEASES.object_path(namespace, name)
     now = _fmt(_now())
     spec = {
@@ -98,11 +156,9 @@ def acquire(kube: Kube, namespace: str, name: str, holder: str, duration_s: int)
         "renewTime": now,
     }
     what = f"Lease/{namespace}/{name}"
-    cur = kube.get_or_none(path, what=what)
     if cur is None:
         body = {
-            "apiVersion": "coordination.k8s.io/v1",
-            "kind": "Lease",
+            **_LEASE_KIND,
             "metadata": {"name": name, "namespace": namespace},
             "spec": spec,
         }

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -63,32 +64,87 @@ def write_run(directory: Path, run: SyncRun) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / _file_name(run)
     _atomic_write(path, json.dumps(run.to_dict(), indent=2, sort_keys=True) + "\n")
+    _learn(directory, path.name, run, path.stat())
     return path
 
 
 def rewrite_run(path: Path, run: SyncRun) -> None:
     """Replace the record in ``path`` (a coalesced record growing) atomically."""
     _atomic_write(path, json.dumps(run.to_dict(), indent=2, sort_keys=True) + "\n")
+    _learn(path.parent, path.name, run, path.stat())
 
 
 def newest(directory: Path, app: str) -> tuple[Path, SyncRun] | None:
     """The newest record of ``app`` and its file; None when it has none."""
     if not directory.is_dir():
         return None
-    mine = [(p, r) for p, r in _scan(directory) if r.app == app]
+    mine = _scan(directory, app)
     return max(mine, key=lambda pr: pr[1].order) if mine else None
 
 
-def _scan(directory: Path) -> list[tuple[Path, SyncRun]]:
+# Which app each record file belongs to, learnt when it was written or first read. A file's
+# name is its first run's start and id, and folding rewrites it with the same app, so a name
+# never changes app: reading one app's records then parses only that app's files, not every
+# app's. Without it a fleet of N apps sharing one historyDir parsed N files three times per
+# app (N² reads). And each parsed record, kept while its file is unchanged (same inode,
+# size and mtime: writers replace files, never edit them), so the three reads of one run
+# (fold, trim, prior health) parse the app's record once.
+class _Known:
+    def __init__(self) -> None:
+        self.app_of: dict[str, str] = {}
+        self.names_of: dict[str, set[str]] = {}
+        self.parsed: dict[str, tuple[tuple[int, int, int], SyncRun]] = {}
+
+
+_KNOWN: dict[str, _Known] = {}
+_KNOWN_LOCK = threading.Lock()
+
+
+def _known(directory: Path) -> _Known:
+    with _KNOWN_LOCK:
+        return _KNOWN.setdefault(str(directory), _Known())
+
+
+def _stamp(st: os.stat_result) -> tuple[int, int, int]:
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _learn(directory: Path, name: str, run: SyncRun, st: os.stat_result | None = None) -> None:
+    k = _known(directory)
+    with _KNOWN_LOCK:
+        k.app_of[name] = run.app
+        k.names_of.setdefault(run.app, set()).add(name)
+        if st is not None:
+            k.parsed[name] = (_stamp(st), run)
+
+
+def _scan(directory: Path, app: str | None = None) -> list[tuple[Path, SyncRun]]:
+    """The records in ``directory`` (of ``app`` only, when given), in file-name order."""
+    k = _known(directory)
+    present = {n for n in os.listdir(directory) if n.endswith(".json") and not n.startswith(".")}
+    if app is None:
+        names = present
+    else:  # the app's own files and the ones nobody has read yet (in-flight temporaries: ".")
+        with _KNOWN_LOCK:
+            names = (present - k.app_of.keys()) | (present & k.names_of.get(app, set()))
     out = []
-    for path in sorted(directory.glob("*.json")):
-        if path.name.startswith("."):
-            continue  # an in-flight temporary file of another writer
+    for name in sorted(names):
+        path = directory / name
         try:
-            text = path.read_text(encoding="utf-8")
+            st = path.stat()
+            cached = k.parsed.get(name)
+            if cached is not None and cached[0] == _stamp(st):
+                run = cached[1]
+            else:
+                text = path.read_text(encoding="utf-8")
+                run = _record(_parse_json(text, str(path)), str(path))
+                _learn(directory, name, run, st)
+        except FileNotFoundError:
+            continue  # trimmed by another writer since the listing
         except (OSError, UnicodeDecodeError) as e:
             raise GitOpsError(f"{path}: cannot read sync-run record: {e}") from e
-        out.append((path, _record(_parse_json(text, str(path)), str(path))))
+        if app is None or run.app == app:
+            out.append((path, run))
     return out
 
 
@@ -100,7 +156,7 @@ def read_dir(directory: Path, app: str | None = None) -> list[SyncRun]:
     """
     if not directory.is_dir():
         return []
-    return sort_runs(r for _, r in _scan(directory) if app is None or r.app == app)
+    return sort_runs(r for _, r in _scan(directory, app))
 
 
 def prune_dir(directory: Path, app: str, keep: int) -> int:
@@ -109,8 +165,7 @@ def prune_dir(directory: Path, app: str, keep: int) -> int:
         raise GitOpsError(f"prune_dir: keep must be >= 0, got {keep}")
     if not directory.is_dir():
         return 0
-    mine = [(p, r) for p, r in _scan(directory) if r.app == app]
-    mine.sort(key=lambda pr: pr[1].order)
+    mine = sorted(_scan(directory, app), key=lambda pr: pr[1].order)
     doomed = mine[: max(len(mine) - keep, 0)]
     for path, _ in doomed:
         path.unlink(missing_ok=True)
@@ -122,9 +177,7 @@ def prune_dir_before(directory: Path, app: str, before: dt.datetime) -> int:
     if not directory.is_dir():
         return 0
     doomed = [
-        p
-        for p, r in _scan(directory)
-        if r.app == app and (parse_time(r.last_started) or before) < before
+        p for p, r in _scan(directory, app) if (parse_time(r.last_started) or before) < before
     ]
     for path in doomed:
         path.unlink(missing_ok=True)

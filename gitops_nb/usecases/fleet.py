@@ -33,6 +33,7 @@ from gitops_nb.fleet.shards import shard_of
 from gitops_nb.kube.client import ClientSettings, Kube, load_configuration
 from gitops_nb.kube.discovery import Discovery
 from gitops_nb.kube.resources import CONFIGMAPS
+from gitops_nb.kube.sharedlists import SharedLists
 from gitops_nb.model import Mode
 from gitops_nb.source import SourceSpec, default_cache_dir, fetch, redact_url
 from gitops_nb.source.credentials import Credentials
@@ -247,13 +248,14 @@ def reconcile_fleet(
     stop = stop or threading.Event()
     kube = kube or fleet_kube(fleet, apps)
     discovery = Discovery(kube)
+    lists = SharedLists()  # this run's only: the next run lists afresh
     mine = select_shard(apps, shard)
     event(log, "fleet-started", fleet=fleet.name, apps=len(apps), shard=shard, selected=len(mine))
 
     def one(app: FleetApp) -> AppResult:
         if stop.is_set():
             return AppResult(app, RunResult(None, ExitCode.INTERRUPTED))
-        shared = Shared(checkout=app.checkout, discovery=discovery)
+        shared = Shared(checkout=app.checkout, discovery=discovery, lists=lists)
         try:
             result = reconcile_app(
                 app.config,

@@ -44,6 +44,7 @@ from gitops_nb.kube import events
 from gitops_nb.kube.client import ClientSettings, Kube, load_configuration
 from gitops_nb.kube.discovery import Discovery
 from gitops_nb.kube.lease import Lease, acquire
+from gitops_nb.kube.sharedlists import SharedLists
 from gitops_nb.model import (
     Action,
     ChangeSet,
@@ -106,6 +107,8 @@ class Shared:
     """The app's commit, already fetched and checked out (one fetch per repo and commit)."""
     discovery: Discovery | None = None
     """One discovery cache for every app."""
+    lists: SharedLists | None = None
+    """The fleet run's metadata LISTs per kind and namespace, shared by its apps."""
 
 
 @dataclass
@@ -185,6 +188,7 @@ class Reconciler:
                 ApplySet(cfg.app, cfg.namespace).name,
                 self.holder,
                 cfg.lease_duration_s,
+                snapshot=self.shared.lists,
             )
         except LeaseHeldError as e:
             self._ev("lease-held", logging.WARNING, error=str(e))
@@ -319,6 +323,7 @@ class Reconciler:
             stop=self.stop,
             recorded=lambda: refs_in_records(store.read(cfg.app)),
             discovery=self.shared.discovery,
+            lists=self.shared.lists,
         )
         opts = SyncOptions.from_config(cfg, revision.commit)
         quick = engine.quick_check(opts)
@@ -372,8 +377,14 @@ class Reconciler:
         live = (DiffStatus.IN_SYNC, DiffStatus.DRIFTED)
         present = {i.ref for i in report.items if i.status in live}
         present |= {e.ref for e in changes.entries if e.action in _WROTE}
+        # Nothing written: the fleet's shared snapshot is as good as a GET per object.
+        wrote = any(e.action is not Action.UNCHANGED for e in changes.entries)
         reader = HealthReader(
-            engine.app_kube(opts), engine.discovery, self.cfg.workers, now=self.clock
+            engine.app_kube(opts),
+            engine.discovery,
+            self.cfg.workers,
+            now=self.clock,
+            snapshot=None if wrote or self.cfg.wait else self.shared.lists,
         )
         if self.cfg.wait and self.cfg.mode is Mode.CORRECT:
             timeout = parse_duration(self.cfg.wait_timeout)
@@ -454,6 +465,9 @@ class Reconciler:
 
     def _events(self, run: SyncRun) -> None:
         cfg = self.cfg
+        wanted = self._event_list(run)
+        if not wanted:
+            return  # a quiet run (the steady state) reads nothing and writes nothing here
         aset = ApplySet(cfg.app, cfg.namespace)
         parent = (
             self.kube.get_or_none(aset.path, what=str(aset.ref))
@@ -465,73 +479,65 @@ class Reconciler:
             "kind": "ConfigMap",
             "metadata": {"name": aset.name, "namespace": cfg.namespace},
         }
+        for reason, message, warning in wanted:
+            events.emit(self.kube, about, reason, message, warning=warning, instance=self.holder)
+
+    def _event_list(self, run: SyncRun) -> list[tuple[str, str, bool]]:
+        """The Events this run tells: (reason, message, warning)."""
+        cfg = self.cfg
+        out: list[tuple[str, str, bool]] = []
         drifted = [o for o in run.objects if o.status.is_drift]
         short = ", ".join(str(o.ref) for o in drifted[:5]) + (" …" if len(drifted) > 5 else "")
         if drifted:
-            events.emit(
-                self.kube,
-                about,
-                "DriftDetected",
-                f"{len(drifted)} object(s) differ from Git at "
-                f"{(run.revision.commit[:12] if run.revision else '?')}: {short}",
-                warning=cfg.mode is Mode.DETECT,
-                instance=self.holder,
+            out.append(
+                (
+                    "DriftDetected",
+                    f"{len(drifted)} object(s) differ from Git at "
+                    f"{(run.revision.commit[:12] if run.revision else '?')}: {short}",
+                    cfg.mode is Mode.DETECT,
+                )
             )
         corrected = [o for o in drifted if o.action in (Action.CREATED, Action.CONFIGURED)]
         if corrected:
-            events.emit(
-                self.kube,
-                about,
-                "DriftCorrected",
-                f"{len(corrected)} object(s) applied from Git",
-                instance=self.holder,
-            )
+            out.append(("DriftCorrected", f"{len(corrected)} object(s) applied from Git", False))
         pruned = [o for o in run.objects if o.action is Action.PRUNED]
         if pruned:
-            events.emit(
-                self.kube,
-                about,
-                "Pruned",
-                f"{len(pruned)} object(s) removed from Git were deleted: "
-                + ", ".join(str(o.ref) for o in pruned[:5]),
-                instance=self.holder,
+            out.append(
+                (
+                    "Pruned",
+                    f"{len(pruned)} object(s) removed from Git were deleted: "
+                    + ", ".join(str(o.ref) for o in pruned[:5]),
+                    False,
+                )
             )
         if run.outcome is Outcome.REFUSED:
-            events.emit(
-                self.kube,
-                about,
-                "VerificationFailed",
-                (run.error or "commit verification failed")[:1000],
-                warning=True,
-                instance=self.holder,
+            out.append(
+                ("VerificationFailed", (run.error or "commit verification failed")[:1000], True)
             )
-        prior = self._prior_health(run)
+        prior = self._prior_health(run) if run.health is not None else None
         if run.health is RunHealth.DEGRADED and prior is not RunHealth.DEGRADED:
             bad = [o for o in run.objects if o.health and not o.health.status.is_healthy]
-            events.emit(
-                self.kube,
-                about,
-                "HealthDegraded",
-                f"{len(bad)} object(s) not healthy: "
-                + ", ".join(
-                    f"{o.ref} {o.health.status} {o.health.reason}" for o in bad[:5] if o.health
-                ),
-                warning=True,
-                instance=self.holder,
+            out.append(
+                (
+                    "HealthDegraded",
+                    f"{len(bad)} object(s) not healthy: "
+                    + ", ".join(
+                        f"{o.ref} {o.health.status} {o.health.reason}" for o in bad[:5] if o.health
+                    ),
+                    True,
+                )
             )
         elif run.health is RunHealth.HEALTHY and prior is RunHealth.DEGRADED:
-            events.emit(
-                self.kube, about, "HealthRestored", "every object is Current", instance=self.holder
-            )
+            out.append(("HealthRestored", "every object is Current", False))
         if run.outcome in (Outcome.FAILED, Outcome.INTERRUPTED):
-            events.emit(
-                self.kube,
-                about,
-                "SyncFailed" if run.outcome is Outcome.FAILED else "SyncInterrupted",
-                (run.error or "object failures")[:1000],
-                warning=True,
-                instance=self.holder,
+            out.append(
+                (
+                    "SyncFailed" if run.outcome is Outcome.FAILED else "SyncInterrupted",
+                    (run.error or "object failures")[:1000],
+                    True,
+                )
             )
+        return out
 
     def _prior_health(self, run: SyncRun) -> RunHealth | None:
         """The health of the newest earlier run that assessed it (None if none did)."""
