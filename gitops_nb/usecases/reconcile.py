@@ -72,6 +72,7 @@ RELEASE_TIMEOUT_S = 30.0  # keep trying to hand the Lease back
 # write, events and Lease release share this budget, counted from the signal.
 STOP_RECORD_S = 10.0
 STOP_RELEASE_S = 18.0
+STOP_POLL_S = 0.2  # how soon a run notices the stop signal
 _MAX_BACKOFF_S = 8.0  # the client's longest retry sleep
 
 
@@ -155,10 +156,15 @@ class Reconciler:
         """The record write gave up on an outage: later requests are tried once."""
         self._records: RecordStore | None = None
 
-    def _watch_stop(self) -> None:
+    def _watch_stop(self, done: threading.Event) -> None:
+        """Note when the stop signal comes, until the run is ``done`` (a fleet's apps share
+        one stop event: a watcher per app must not outlive its run)."""
+
         def watch() -> None:
-            self.stop.wait()
-            self._stopped_at = time.monotonic()
+            while not done.is_set():
+                if self.stop.wait(STOP_POLL_S):
+                    self._stopped_at = time.monotonic()
+                    return
 
         threading.Thread(target=watch, name="stop-watch", daemon=True).start()
 
@@ -171,10 +177,17 @@ class Reconciler:
         event(self.log, name, level, app=self.cfg.app, run_id=self.run_id, **fields)
 
     def run(self) -> RunResult:
+        done = threading.Event()
+        self._watch_stop(done)
+        try:
+            return self._run()
+        finally:
+            done.set()
+
+    def _run(self) -> RunResult:
         cfg = self.cfg
         started = self.clock()
         t0 = time.monotonic()
-        self._watch_stop()
         self.kube.before_retry = self._before_retry
         try:  # no record store, no run: a database outage must not leave runs unrecorded
             self._store()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +97,8 @@ def test_fleet_no_op_shares_lists_and_finds_the_one_hand_change(
     [fixed] = [o for o in by_app["app-2"].objects if o.ref.name == "cm-app-2"]
     assert fixed.action is Action.CONFIGURED
     assert configmap(kube, namespace, "cm-app-2")["data"] == {"k": "v1"}
+    # The apps share one stop event: no app's stop watcher outlives its run (18 runs here).
+    deadline = time.monotonic() + 5
+    while any(t.name == "stop-watch" for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "stop watchers left behind"
+        time.sleep(0.1)
