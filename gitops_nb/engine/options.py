@@ -35,7 +35,7 @@ class SyncOptions:
     """Largest share of the inventory one prune may delete without ``allow_mass_prune``."""
     workers: int = 16
     """Parallel requests for dry-runs and applies. A write waits mostly on etcd's commit,
-    not on CPU: 16 in flight created objects about twice as fast as 8 on 2 cores."""
+    not on CPU: 5,000 creates took 32 s with 16 in flight, 43 s with 8 (2 loaded cores)."""
     field_manager: str = FIELD_MANAGER
     fast: bool = True
     """Skip the dry-run of objects whose fingerprint shows nobody touched them."""
