@@ -96,7 +96,7 @@ class AppConfig:
     """Schedule hint, for humans and reports (the CronJob schedule decides)."""
     lease_duration_s: int = 60
     """A Lease not renewed for this long is stale and may be taken over."""
-    workers: int = 8
+    workers: int = 16
     """Parallel dry-runs / applies."""
     cache_dir: str = ""
     """Git mirror cache (an emptyDir in the pod); default ~/.cache/gitops-nb/git."""

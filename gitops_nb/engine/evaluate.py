@@ -185,7 +185,30 @@ class LiveReader:
             return list(pool.map(fn, items))
 
     def evaluate(self, desired: Sequence[Desired], namespaces_in_set: set[str]) -> list[Evaluated]:
-        return self.map(lambda d: self.evaluate_one(d, namespaces_in_set), desired)
+        """Every object, in the order given; the set's Namespaces first.
+
+        An object in a Namespace the set creates and the cluster lacks cannot exist, and
+        its dry-run could only answer NotFound, after the API server's NamespaceLifecycle
+        admission has waited 50 ms for the namespace to appear: on a first apply that wait
+        was most of the time. Such objects are Missing without a request, as that NotFound
+        made them before.
+        """
+        first = [d for d in desired if _is_namespace(d.ref)]
+        judged = {d.ref: e for d, e in zip(first, self.map(self.evaluate_one, first), strict=True)}
+        absent = {
+            ref.name
+            for ref, e in judged.items()
+            if ref.name in namespaces_in_set and e.status is DiffStatus.MISSING
+        }
+
+        def one(d: Desired) -> Evaluated:
+            if d.ref.namespace and d.ref.namespace in absent:
+                return Evaluated(d.ref, _missing(d.ref, d.obj), d, None, None, d.resource)
+            return self.evaluate_one(d, namespaces_in_set)
+
+        rest = [d for d in desired if d.ref not in judged]
+        judged.update(zip((d.ref for d in rest), self.map(one, rest), strict=True))
+        return [judged[d.ref] for d in desired]
 
     def evaluate_one(self, d: Desired, namespaces_in_set: set[str] | None = None) -> Evaluated:
         ref = d.ref
@@ -392,6 +415,10 @@ class LiveReader:
 
 METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
 _CONSISTENT_READ_ATTEMPTS = 4
+
+
+def _is_namespace(ref: ObjectRef) -> bool:
+    return ref.kind == "Namespace" and ref.api_version == "v1"
 
 
 def _rv(obj: dict[str, Any] | None) -> str:

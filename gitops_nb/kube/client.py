@@ -53,7 +53,7 @@ class ClientSettings:
     """Sustained client-side rate limit, requests/second (0 = unlimited: APF decides)."""
     burst: int = int(os.environ.get("GITOPS_NB_BURST", "600"))
     """Requests allowed at once above the sustained rate."""
-    pool_size: int = 16
+    pool_size: int = 20
     """Connections kept to the API server (>= parallel workers)."""
 
 
