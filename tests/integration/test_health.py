@@ -6,8 +6,10 @@ Workloads run on the ``node_cluster`` (2 simulated nodes); kwok's Stages make Po
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +77,19 @@ def _apply(
         cache_dir=tmp_path / "cache",
         wait_s=wait_s,
     )
+
+
+@contextlib.contextmanager
+def counted_reader(cluster: LocalCluster) -> Iterator[tuple[Kube, HealthReader]]:
+    """A fresh client (its request counter starts at this test) and a reader whose
+    discovery is already loaded, so only health reads are counted."""
+    kube = Kube.from_kubeconfig(cluster.kubeconfig)
+    try:
+        disco = Discovery(kube)
+        disco.resource_for("apps/v1", "Deployment")
+        yield kube, HealthReader(kube, disco)
+    finally:
+        kube.close()
 
 
 def _ref(ns: str, kind: str, name: str, api_version: str = "apps/v1") -> ObjectRef:
@@ -313,17 +328,11 @@ def test_many_objects_are_judged_with_a_list_per_kind_and_no_read_of_statusless_
     cm_refs = [_ref(node_namespace, "ConfigMap", f"cm-{i}", "v1") for i in range(6)]
     node_kube.delete(f"/api/v1/namespaces/{node_namespace}/configmaps/cm-0")  # by hand
 
-    kube = Kube.from_kubeconfig(node_cluster.kubeconfig)
-    try:
-        disco = Discovery(kube)
-        disco.resource_for("apps/v1", "Deployment")  # discovery is not what is counted
-        reader = HealthReader(kube, disco)
+    with counted_reader(node_cluster) as (kube, reader):
         before = kube.requests
         # cm-1..5 were seen by the run; cm-0 was not (it is read, and found gone)
         got = reader.read_all([*dep_refs, *cm_refs], present=set(cm_refs[1:]))
         assert kube.requests - before == 2  # one LIST of Deployments, one GET of cm-0
-    finally:
-        kube.close()
     assert all(got[r].status is HealthStatus.CURRENT for r in dep_refs), got
     assert all(got[r].status is HealthStatus.CURRENT for r in cm_refs[1:])
     assert got[cm_refs[0]].status is HealthStatus.NOT_FOUND
@@ -343,11 +352,7 @@ def test_listed_workloads_that_are_not_current_ask_one_pod_list_why(
     )
     assert _apply(node_cluster, app_repo, node_namespace, tmp_path, wait_s=None).exit_code == 0
     refs = [_ref(node_namespace, "Deployment", f"slow-{i}") for i in range(5)]
-    kube = Kube.from_kubeconfig(node_cluster.kubeconfig)
-    try:
-        disco = Discovery(kube)
-        disco.resource_for("apps/v1", "Deployment")
-        reader = HealthReader(kube, disco)
+    with counted_reader(node_cluster) as (kube, reader):
         deadline = time.monotonic() + 60
         while True:  # until every Deployment has a Pod that kwok runs (not Ready)
             before = kube.requests
@@ -357,8 +362,6 @@ def test_listed_workloads_that_are_not_current_ask_one_pod_list_why(
                 break
             assert time.monotonic() < deadline, got
             time.sleep(0.5)
-    finally:
-        kube.close()
     assert sent == 2, sent  # the Deployments, then the Pods
     for i, r in enumerate(refs):
         assert got[r].status is HealthStatus.IN_PROGRESS
