@@ -25,6 +25,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from typing import Any
 from gitops_nb.binaries import BINARIES, find_binary, find_kwok
 from gitops_nb.errors import ControlPlaneError
 from gitops_nb.kube.client import Kube
-from gitops_nb.kube.resources import NODES, SERVICEACCOUNTS
+from gitops_nb.kube.resources import NAMESPACES, NODES, SERVICEACCOUNTS
 from gitops_nb.localcluster import nodes as simulated
 from gitops_nb.localcluster import pki
 from gitops_nb.localcluster.loopback import SERVICE_CIDR, SERVICE_IP, free_port
@@ -148,8 +149,30 @@ class LocalCluster:
         self._procs["kube-apiserver"].stop()
 
     def start_apiserver(self) -> None:
+        """Start it again and wait until the controllers work: after an outage the
+        controller-manager's watches were refused (RBAC not yet loaded) and back off, so a
+        namespace made right away could wait half a minute for its ``default``
+        ServiceAccount."""
         self._procs["kube-apiserver"].start(detach=self.detach)
         self.wait_ready()
+        self._wait_controllers()
+
+    def _wait_controllers(self) -> None:
+        """A fresh namespace gets its ``default`` ServiceAccount: the manager watches again."""
+        name = f"gitops-nb-probe-{uuid.uuid4().hex[:8]}"
+        kube = Kube.from_kubeconfig(self.kubeconfig)
+        try:
+            kube.create(
+                NAMESPACES.collection_path(),
+                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
+            )
+            self._wait_for(
+                SERVICEACCOUNTS.object_path(name, "default"),
+                f"kube-controller-manager did not create {name}/default after the restart",
+            )
+            kube.delete(NAMESPACES.object_path("", name))
+        finally:
+            kube.close()
 
     # -- observations ----------------------------------------------------------------------
 

@@ -340,7 +340,7 @@ def _as_service_account(kube: Kube, namespace: str) -> Kube:
     return Kube(cfg)
 
 
-def _wait_default_service_account(kube: Kube, ns: str, timeout: float = 30.0) -> None:
+def _wait_default_service_account(kube: Kube, ns: str, timeout: float = 90.0) -> None:
     """The ServiceAccount controller creates ``default`` shortly after the namespace."""
     deadline = time.monotonic() + timeout
     while kube.get_or_none(f"/api/v1/namespaces/{ns}/serviceaccounts/default") is None:
