@@ -51,6 +51,7 @@ from gitops_nb.model import (
     DiffStatus,
     Mode,
     ObjectRef,
+    ObjectResult,
     Outcome,
     Revision,
     RunHealth,
@@ -240,7 +241,43 @@ class Reconciler:
             objects = with_health(objects, health.objects)
             if cfg.wait and health.not_healthy and code == ExitCode.OK:
                 code = ExitCode.NOT_HEALTHY
-        run = SyncRun(
+        run = self._record_of(
+            started,
+            t0,
+            outcome,
+            error,
+            revision=revision,
+            objects=objects,
+            health=health,
+        )
+        self._wrap_up(run, lease)
+        self._ev(
+            "run-finished",
+            logging.INFO if code in (0, 1) else logging.ERROR,
+            outcome=str(outcome),
+            exit_code=code,
+            counts=run.counts,
+            duration_s=run.duration_s,
+            commit=revision.commit if revision else None,
+            error=error,
+            health=str(run.health) if run.health else None,
+        )
+        return RunResult(run, code)
+
+    def _record_of(
+        self,
+        started: dt.datetime,
+        t0: float,
+        outcome: Outcome,
+        error: str | None,
+        *,
+        revision: Revision | None = None,
+        objects: tuple[ObjectResult, ...] = (),
+        health: HealthReport | None = None,
+    ) -> SyncRun:
+        """This run's record, finished now."""
+        cfg = self.cfg
+        return SyncRun(
             run_id=self.run_id,
             app=cfg.app,
             started=_iso(started),
@@ -257,19 +294,6 @@ class Reconciler:
             health=health.health if health is not None else None,
             healthy_at=health.healthy_at if health is not None else None,
         )
-        self._wrap_up(run, lease)
-        self._ev(
-            "run-finished",
-            logging.INFO if code in (0, 1) else logging.ERROR,
-            outcome=str(outcome),
-            exit_code=code,
-            counts=run.counts,
-            duration_s=run.duration_s,
-            commit=revision.commit if revision else None,
-            error=error,
-            health=str(run.health) if run.health else None,
-        )
-        return RunResult(run, code)
 
     def _record_unstarted(
         self, started: dt.datetime, t0: float, error: GitOpsError
@@ -281,20 +305,7 @@ class Reconciler:
         store = self._store()
         if isinstance(store, ConfigMapStore) and error.transient:
             return None
-        run = SyncRun(
-            run_id=self.run_id,
-            app=self.cfg.app,
-            started=_iso(started),
-            finished=_iso(self.clock()),
-            duration_s=round(time.monotonic() - t0, 3),
-            trigger=self.trigger,
-            mode=self.cfg.mode,
-            revision=None,
-            outcome=Outcome.FAILED,
-            counts=count(()),
-            error=f"could not start: {error}",
-            ignore=IgnoreRules.of(self.cfg.ignore, defaults=self.cfg.ignore_defaults).texts,
-        )
+        run = self._record_of(started, t0, Outcome.FAILED, f"could not start: {error}")
         try:
             self._persist(run)
         except Exception as e:  # as in _wrap_up: say so in JSON, never raise
