@@ -97,7 +97,9 @@ def cmd_apply(args: argparse.Namespace) -> int:
     )
     _warn(result.warnings)
     for e in result.changes.failed:
-        err_console().print(f"failed: {e.ref}: {e.error}", markup=False, highlight=False)
+        # Errors usually name the object already; do not print it twice.
+        text = e.error if e.error.startswith(f"{e.ref}:") else f"{e.ref}: {e.error}"
+        err_console().print(f"failed: {text}", markup=False, highlight=False)
     if result.health is not None and result.health.not_healthy:
         why = "timed out" if result.health.timed_out else "an object Failed"
         err_console().print(

@@ -41,6 +41,7 @@ NARROW: dict[str, tuple[str, ...]] = {
         "path",
         "live",
         "manager",
+        "changed_at",
         "first_seen",
         "resolved_at",
         "duration",

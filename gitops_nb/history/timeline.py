@@ -32,6 +32,10 @@ that saw the same thing, so the first run that saw a drift starts a record (``fi
 its ``started``), ``last_seen`` is its last run's start, ``runs_seen`` counts its repeats, and
 the first run that saw the drift gone starts the next record (``resolved_at``).
 
+``changed_at`` is when the cluster moved, as the API server recorded it: the ``managedFields``
+time of the manager's write (``NaT`` when the server keeps none, e.g. a deleted object or a
+``scale`` subresource write). ``first_seen`` is when a run first saw it.
+
 Each episode names the commit in force while it lasted (``commit``; every one in
 ``commits``), so a reviewer sees what the cluster should have been.
 """
@@ -76,6 +80,7 @@ INTERVAL_COLUMNS: dict[str, str] = {
     "live": "object",
     "manager": "object",
     "operation": "object",
+    "changed_at": TIME_DTYPE,
     "first_seen": TIME_DTYPE,
     "last_seen": TIME_DTYPE,
     "resolved_at": TIME_DTYPE,
@@ -106,6 +111,8 @@ class _Sighting:
     manager: str | None
     operation: str | None
     cause: Cause
+    #: when the manager wrote the value (its ``managedFields`` time), if the server says
+    time: str | None = None
 
 
 @dataclass
@@ -171,6 +178,7 @@ class _Episode:
             "live": first.live,
             "manager": first.manager,
             "operation": first.operation,
+            "changed_at": to_utc(first.time),
             "first_seen": self.first_seen,
             "last_seen": self.last_seen,
             "resolved_at": self.resolved_at,
@@ -208,7 +216,8 @@ def sightings(result: ObjectResult) -> list[tuple[str, _Sighting]]:
         cause = c.cause or result.cause or Cause.UNKNOWN
         if _is_drift(cause):
             live, desired = to_json(c.live), to_json(c.desired)
-            out.append((c.path, _Sighting(result, live, desired, c.manager, c.operation, cause)))
+            sighting = _Sighting(result, live, desired, c.manager, c.operation, cause, c.time)
+            out.append((c.path, sighting))
     return out
 
 

@@ -42,6 +42,17 @@ def test_drift_opens_continues_and_is_reverted_by_hand() -> None:
     assert str(df["first_seen"].dtype) == "datetime64[us, UTC]"
 
 
+def test_episode_says_when_the_cluster_moved_not_only_when_it_was_seen() -> None:
+    # the hand change at 10:00 (managedFields time) is first seen by the run at T0 + 2 h
+    hand = change(time=at(-0.5))
+    scaled = change(manager="kubectl", time=None)  # a scale subresource write keeps no time
+    df = drift_intervals([run(2, drifted(hand)), run(3, drifted(scaled)), run(4, in_sync())])
+    first, second = df.iloc[0], df.iloc[1]
+    assert (first["changed_at"], first["first_seen"]) == (ts(-0.5), ts(2))
+    assert pd.isna(second["changed_at"]) and second["first_seen"] == ts(3)
+    assert str(df["changed_at"].dtype) == "datetime64[us, UTC]"
+
+
 def test_open_episode_has_no_end() -> None:
     ep = one(drift_intervals([run(0, drifted(change())), run(1, drifted(change()))]))
     assert ep["open"]
