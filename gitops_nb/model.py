@@ -281,7 +281,11 @@ class FieldChange:
     def changed_by(self) -> str:
         """The "changed by" cell of every table: ``added by kubectl-label`` for an addition."""
         who = self.manager or "(unknown)"
-        return f"added by {who}" if self.op == OP_ADDED else who
+        if self.op == OP_ADDED:
+            return f"added by {who}"
+        if self.op == OP_REMOVED and not self.manager and self.cause in (Cause.CLUSTER, Cause.BOTH):
+            return "removed by hand (manager unknown)"  # a removal leaves no managedFields
+        return who
 
     @property
     def time_text(self) -> str:

@@ -98,7 +98,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
     _warn(result.warnings)
     for e in result.changes.failed:
         # Errors usually name the object already; do not print it twice.
-        text = e.error if e.error.startswith(f"{e.ref}:") else f"{e.ref}: {e.error}"
+        error = e.error or ""
+        text = error if error.startswith(f"{e.ref}:") else f"{e.ref}: {error}"
         err_console().print(f"failed: {text}", markup=False, highlight=False)
     if result.health is not None and result.health.not_healthy:
         why = "timed out" if result.health.timed_out else "an object Failed"

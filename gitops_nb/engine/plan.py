@@ -9,7 +9,7 @@ dry-runs the rest.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -148,6 +148,26 @@ def quick_check(reader: LiveReader, opts: SyncOptions) -> DiffReport | None:
     )
 
 
+def _unmoved(
+    evaluated: Sequence[Evaluated],
+    stored: Mapping[str, fingerprint.Fingerprint],
+    opts: SyncOptions,
+    hmac_key: bytes | None,
+) -> Iterator[ownership.Key]:
+    """Drifted objects lacking a field Git sets whose manifest still hashes to the fingerprint
+    we recorded when we last verified them in sync: Git did not move them, the cluster did."""
+    for e in evaluated:
+        if e.status is not DiffStatus.DRIFTED or e.desired is None:
+            continue
+        if not any(c.manager is None and c.live is None for c in e.diff.changes):
+            continue
+        fp = stored.get(fingerprint.key(e.ref))
+        if fp is not None and fp[0] == fingerprint.desired_hash(
+            e.desired.obj, opts.ignore.digest, hmac_key
+        ):
+            yield e.ref.key
+
+
 def evaluate(
     reader: LiveReader,
     desired: Sequence[Desired],
@@ -221,7 +241,10 @@ def evaluate(
                 blocked = ownership.not_ours_message(ref)
                 diff = replace(diff, error=blocked)
         items.append(Evaluated(ref, diff, None, live, None, resource, blocked=blocked))
-    known = (prior or cause.Prior()).with_applied(fingerprint.ref_key(k) for k in fingerprinted)
+    known = (prior or cause.Prior()).with_applied(
+        (fingerprint.ref_key(k) for k in fingerprinted),
+        _unmoved(evaluated, fingerprinted, opts, hmac_key),
+    )
     items = [replace(e, diff=cause.classify(e.diff, opts.field_manager, known)) for e in items]
     return DiffReport(
         opts.app,

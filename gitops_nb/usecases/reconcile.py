@@ -359,7 +359,9 @@ class Reconciler:
         chart = chart_context(spec, cfg.app, cfg.namespace, kube=self.kube)
         manifests = render(checkout.root, spec.path, chart=chart)
         self._ev("rendered", commit=revision.commit, objects=len(manifests))
-        desired, report = engine.plan(manifests, opts, Prior.of(self._last_record()))
+        desired, report = engine.plan(
+            manifests, opts, Prior.of(self._last_record(), commit=revision.commit)
+        )
         reached.report = report
         for warning in report.warnings:
             self._ev("inventory-missing", logging.WARNING, warning=warning)

@@ -14,6 +14,7 @@ import pytest
 
 from gitops_nb.config import AppConfig
 from gitops_nb.engine import Engine, SyncOptions
+from gitops_nb.history import drift_intervals, load_runs
 from gitops_nb.ignore import IgnoreRules
 from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster import LocalCluster
@@ -425,3 +426,77 @@ def test_object_created_by_kubectl_then_adopted_shows_no_default_as_added(
     assert [c.op for c in item.diff.changes] == ["removed"]
     correct(kube, manifests, opts)
     assert drift(kube, manifests, opts) == []
+
+
+def test_a_field_removed_by_hand_is_drift_in_detect_mode_and_corrected(
+    cluster: LocalCluster, kube: Kube, namespace: str, tmp_path: Path
+) -> None:
+    """Nobody owns a removed field, so managedFields cannot name a manager: the cause comes
+    from knowing that Git did not move the object since a run saw it whole."""
+    repo = GitRepo(tmp_path / "repo")
+    repo.add_fixture("soak", "soak")
+    repo.commit("soak app")
+    log = json_logger("test.removed", open(tmp_path / "log.jsonl", "w"))  # noqa: SIM115
+
+    def run(mode: Mode) -> Any:
+        cfg = AppConfig(
+            app="soak",
+            repo=str(repo.path),
+            path="soak",
+            namespace=namespace,
+            mode=mode,
+            history_dir=str(tmp_path / "history"),
+            cache_dir=str(tmp_path / "cache"),
+        ).validate()
+        result = reconcile_app(cfg, log, kube=kube)
+        assert result.run is not None
+        return result
+
+    def causes(result: Any) -> set[tuple[str, str, str, str]]:
+        return {
+            (o.ref.kind, c.path, c.op, str(c.cause)) for o in result.run.objects for c in o.changes
+        }
+
+    run(Mode.CORRECT)
+    assert run(Mode.DETECT).exit_code == 0  # seen whole at this commit
+    remove = '[{"op":"remove","path":"/spec/template/spec/containers/0/ports"}]'
+    kubectl(cluster, "-n", namespace, "patch", "deployment/web", "--type=json", "-p", remove)
+    remove_key = '[{"op":"remove","path":"/data/mode"}]'
+    kubectl(
+        cluster, "-n", namespace, "patch", "configmap/web-config", "--type=json", "-p", remove_key
+    )
+    ports = "spec.template.spec.containers[name=web].ports"
+    removed = {
+        ("Deployment", ports, "removed", "cluster"),
+        ("ConfigMap", "data", "removed", "cluster"),
+    }
+    assert causes(run(Mode.DETECT)) == removed
+    assert causes(run(Mode.DETECT)) == removed  # and it stays the cluster's run after run
+
+    # Git adds a label nobody applied yet (detect mode): a deployment, never drift
+    text = (repo.path / "soak" / "app.yaml").read_text()
+    repo.write(
+        "soak/app.yaml",
+        text.replace(
+            "labels: {app: web}\nspec:\n  replicas",
+            "labels: {app: web, tier: front}\nspec:\n  replicas",
+            1,
+        ),
+    )
+    repo.commit("label the web tier")
+    assert causes(run(Mode.DETECT)) == removed | {
+        ("Deployment", "metadata.labels.tier", "removed", "git")
+    }
+    assert run(Mode.CORRECT).exit_code == 0
+    assert run(Mode.DETECT).exit_code == 0
+    dep = kube.get(f"/apis/apps/v1/namespaces/{namespace}/deployments/web")
+    assert dep["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"] == 80
+    assert kube.get(f"/api/v1/namespaces/{namespace}/configmaps/web-config")["data"] == {
+        "mode": "production"
+    }
+    episodes = drift_intervals(load_runs(history_dir=tmp_path / "history"))
+    assert sorted(zip(episodes["object"], episodes["path"], episodes["cause"], strict=True)) == [
+        (f"ConfigMap/{namespace}/web-config", "data", "cluster"),
+        (f"Deployment/{namespace}/web", ports, "cluster"),
+    ]
+    assert set(episodes["resolution"]) == {"corrected by reconciler"}

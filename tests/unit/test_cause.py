@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from gitops_nb.engine.cause import Prior, classify
@@ -15,6 +16,7 @@ from gitops_nb.model import (
     ObjectResult,
     Outcome,
     ResourceDiff,
+    Revision,
     SyncRun,
 )
 
@@ -26,10 +28,11 @@ def _drift(*changes: FieldChange) -> ResourceDiff:
     return ResourceDiff(WEB, DiffStatus.DRIFTED, changes=changes)
 
 
-def _run(*objects: ObjectResult) -> SyncRun:
+def _run(*objects: ObjectResult, commit: str | None = None) -> SyncRun:
+    rev = Revision(commit, "2026-11-28T09:00:00Z", "dev", "msg") if commit else None
     return SyncRun(
         "r1", "shop", "2026-11-28T10:00:00Z", "2026-11-28T10:00:01Z", 1.0, "schedule",
-        Mode.DETECT, None, Outcome.SUCCEEDED, {}, objects,
+        Mode.DETECT, rev, Outcome.SUCCEEDED, {}, objects,
     )  # fmt: skip
 
 
@@ -148,3 +151,64 @@ def test_unknown_cause_values_load_as_unknown() -> None:
     d = _run(ObjectResult(WEB, Action.UNCHANGED, DiffStatus.DRIFTED, cause=Cause.GIT)).to_dict()
     d["objects"][0]["cause"] = "martians"
     assert SyncRun.from_dict(d).objects[0].cause is Cause.UNKNOWN
+
+
+ENV = "spec.template.spec.containers[name=web].env"
+#: a field Git sets that nobody holds live: Git added it, or someone removed it
+REMOVED = FieldChange(ENV, None, [{"name": "MODE", "value": "prod"}], op="removed")
+
+
+def test_a_field_removed_from_an_object_git_did_not_move_is_the_cluster() -> None:
+    # the manifest still hashes to the fingerprint we recorded when it was in sync
+    d = classify(_drift(REMOVED), "gitops-nb", Prior(unmoved=frozenset({WEB.key})))
+    assert d.changes[0].cause is Cause.CLUSTER and d.cause is Cause.CLUSTER
+
+
+def test_a_field_missing_since_the_last_run_at_the_same_commit_was_removed_by_hand() -> None:
+    whole = ObjectResult(WEB, Action.UNCHANGED, DiffStatus.IN_SYNC)
+    same = Prior.of(_run(whole, commit="c1"), commit="c1")
+    assert classify(_drift(REMOVED), "gitops-nb", same).cause is Cause.CLUSTER
+    # a new commit may have added the field: Git moved
+    moved = Prior.of(_run(whole, commit="c1"), commit="c2")
+    assert classify(_drift(REMOVED), "gitops-nb", moved).cause is Cause.GIT
+    # the last run could not evaluate the object: it says nothing
+    error = ObjectResult(WEB, Action.SKIPPED, DiffStatus.ERROR, error="boom")
+    assert (
+        classify(
+            _drift(REMOVED), "gitops-nb", Prior.of(_run(error, commit="c1"), commit="c1")
+        ).cause
+        is Cause.GIT
+    )
+
+
+def test_a_removal_keeps_the_cause_the_last_record_gave_it() -> None:
+    # detect mode at one commit: Git added the field and nobody applied it — Git, run after run
+    git_then = ObjectResult(
+        WEB,
+        Action.SKIPPED,
+        DiffStatus.DRIFTED,
+        (replace(REMOVED, cause=Cause.GIT),),
+        cause=Cause.GIT,
+    )
+    assert (
+        classify(
+            _drift(REMOVED), "gitops-nb", Prior.of(_run(git_then, commit="c1"), commit="c1")
+        ).cause
+        is Cause.GIT
+    )
+    # removed by hand, still removed after a commit that left the field alone
+    hand_then = ObjectResult(
+        WEB, Action.SKIPPED, DiffStatus.DRIFTED, (replace(REMOVED, cause=Cause.CLUSTER),),
+        cause=Cause.CLUSTER,
+    )  # fmt: skip
+    assert (
+        classify(
+            _drift(REMOVED), "gitops-nb", Prior.of(_run(hand_then, commit="c1"), commit="c2")
+        ).cause
+        is Cause.CLUSTER
+    )
+
+
+def test_tables_say_a_removal_was_by_hand_when_the_cluster_caused_it() -> None:
+    assert replace(REMOVED, cause=Cause.CLUSTER).changed_by == "removed by hand (manager unknown)"
+    assert replace(REMOVED, cause=Cause.GIT).changed_by == "(unknown)"
