@@ -204,8 +204,23 @@ class HealthReader:
         labels = _match_labels(obj)
         if not labels:
             return health
-        pods = self._pods(ref.namespace, ",".join(f"{k}={v}" for k, v in sorted(labels.items())))
+        if self.snapshot is not None:  # a fleet: the namespace's Pods from one shared LIST
+            pods = self._shared_pods(ref.namespace, labels)
+        else:
+            selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+            pods = self._pods(ref.namespace, selector)
         return health if pods is None else with_pods(health, pods)
+
+    def _shared_pods(self, namespace: str, labels: dict[str, str]) -> list[dict[str, Any]] | None:
+        """The namespace's Pods that ``labels`` select, from the fleet's shared LIST."""
+        assert self.snapshot is not None
+        try:
+            pods = self.snapshot.items(
+                self.kube, PODS.collection_path(namespace), what=f"Pods in {namespace}"
+            )
+        except KubeError:
+            return None
+        return [{**p, "apiVersion": "v1", "kind": "Pod"} for p in pods if _selects(labels, p)]
 
     def _pods(self, namespace: str, selector: str) -> list[dict[str, Any]] | None:
         """Pods of ``namespace`` (matching ``selector``), None if the app may not list them:

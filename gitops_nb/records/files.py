@@ -12,13 +12,13 @@ import json
 import os
 import re
 import tempfile
-import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from gitops_nb.errors import GitOpsError
 from gitops_nb.model import SyncRun, parse_time, sort_runs
+from gitops_nb.records import dirindex
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -59,19 +59,38 @@ def _atomic_write(path: Path, text: str) -> None:
         raise
 
 
+def _write_record(path: Path, run: SyncRun) -> None:
+    """Write ``run`` to ``path`` atomically, telling the directory's index what changed."""
+    idx = dirindex.index(path.parent)
+    text = json.dumps(run.to_dict(), indent=2, sort_keys=True) + "\n"
+    with idx.mutating():
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        with idx.mutating():
+            os.replace(tmp, path)
+            idx.added(path.name)
+    except BaseException:
+        with idx.mutating():
+            Path(tmp).unlink(missing_ok=True)
+        raise
+    idx.learn(path.name, run, path.stat())
+
+
 def write_run(directory: Path, run: SyncRun) -> Path:
     """Write one run as ``<started-compact>_<run_id>.json``; returns the file written."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / _file_name(run)
-    _atomic_write(path, json.dumps(run.to_dict(), indent=2, sort_keys=True) + "\n")
-    _learn(directory, path.name, run, path.stat())
+    _write_record(path, run)
     return path
 
 
 def rewrite_run(path: Path, run: SyncRun) -> None:
     """Replace the record in ``path`` (a coalesced record growing) atomically."""
-    _atomic_write(path, json.dumps(run.to_dict(), indent=2, sort_keys=True) + "\n")
-    _learn(path.parent, path.name, run, path.stat())
+    _write_record(path, run)
 
 
 def newest(directory: Path, app: str) -> tuple[Path, SyncRun] | None:
@@ -82,70 +101,41 @@ def newest(directory: Path, app: str) -> tuple[Path, SyncRun] | None:
     return max(mine, key=lambda pr: pr[1].order) if mine else None
 
 
-# Which app each record file belongs to, learnt when it was written or first read. A file's
-# name is its first run's start and id, and folding rewrites it with the same app, so a name
-# never changes app: reading one app's records then parses only that app's files, not every
-# app's. Without it a fleet of N apps sharing one historyDir parsed N files three times per
-# app (N² reads). And each parsed record, kept while its file is unchanged (same inode,
-# size and mtime: writers replace files, never edit them), so the three reads of one run
-# (fold, trim, prior health) parse the app's record once.
-class _Known:
-    def __init__(self) -> None:
-        self.app_of: dict[str, str] = {}
-        self.names_of: dict[str, set[str]] = {}
-        self.parsed: dict[str, tuple[tuple[int, int, int], SyncRun]] = {}
-
-
-_KNOWN: dict[str, _Known] = {}
-_KNOWN_LOCK = threading.Lock()
-
-
-def _known(directory: Path) -> _Known:
-    with _KNOWN_LOCK:
-        return _KNOWN.setdefault(str(directory), _Known())
-
-
-def _stamp(st: os.stat_result) -> tuple[int, int, int]:
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def _learn(directory: Path, name: str, run: SyncRun, st: os.stat_result | None = None) -> None:
-    k = _known(directory)
-    with _KNOWN_LOCK:
-        k.app_of[name] = run.app
-        k.names_of.setdefault(run.app, set()).add(name)
-        if st is not None:
-            k.parsed[name] = (_stamp(st), run)
-
-
 def _scan(directory: Path, app: str | None = None) -> list[tuple[Path, SyncRun]]:
-    """The records in ``directory`` (of ``app`` only, when given), in file-name order."""
-    k = _known(directory)
-    present = {n for n in os.listdir(directory) if n.endswith(".json") and not n.startswith(".")}
-    if app is None:
-        names = present
-    else:  # the app's own files and the ones nobody has read yet (in-flight temporaries: ".")
-        with _KNOWN_LOCK:
-            names = (present - k.app_of.keys()) | (present & k.names_of.get(app, set()))
+    """The records in ``directory`` (of ``app`` only, when given), in file-name order.
+
+    Reading one app's records parses only that app's files (and any nobody has read yet),
+    from a listing kept in memory (:mod:`.dirindex`)."""
+    idx = dirindex.index(directory)
     out = []
-    for name in sorted(names):
+    for name in idx.names(app):
         path = directory / name
         try:
             st = path.stat()
-            cached = k.parsed.get(name)
-            if cached is not None and cached[0] == _stamp(st):
-                run = cached[1]
-            else:
+            run = idx.cached(name, st)
+            if run is None:
                 text = path.read_text(encoding="utf-8")
                 run = _record(_parse_json(text, str(path)), str(path))
-                _learn(directory, name, run, st)
+                idx.learn(name, run, st)
         except FileNotFoundError:
+            idx.removed(name)
             continue  # trimmed by another writer since the listing
         except (OSError, UnicodeDecodeError) as e:
             raise GitOpsError(f"{path}: cannot read sync-run record: {e}") from e
         if app is None or run.app == app:
             out.append((path, run))
     return out
+
+
+def _delete(paths: Iterable[Path]) -> int:
+    n = 0
+    for path in paths:
+        idx = dirindex.index(path.parent)
+        with idx.mutating():
+            path.unlink(missing_ok=True)
+            idx.removed(path.name)
+        n += 1
+    return n
 
 
 def read_dir(directory: Path, app: str | None = None) -> list[SyncRun]:
@@ -167,21 +157,16 @@ def prune_dir(directory: Path, app: str, keep: int) -> int:
         return 0
     mine = sorted(_scan(directory, app), key=lambda pr: pr[1].order)
     doomed = mine[: max(len(mine) - keep, 0)]
-    for path, _ in doomed:
-        path.unlink(missing_ok=True)
-    return len(doomed)
+    return _delete(path for path, _ in doomed)
 
 
 def prune_dir_before(directory: Path, app: str, before: dt.datetime) -> int:
     """Delete the runs of ``app`` whose last run started before ``before``; how many went."""
     if not directory.is_dir():
         return 0
-    doomed = [
+    return _delete(
         p for p, r in _scan(directory, app) if (parse_time(r.last_started) or before) < before
-    ]
-    for path in doomed:
-        path.unlink(missing_ok=True)
-    return len(doomed)
+    )
 
 
 def export_jsonl(runs: Iterable[SyncRun], path: Path) -> None:

@@ -22,6 +22,7 @@ from gitops_nb.engine.wait import HealthReader
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.discovery import Discovery
 from gitops_nb.kube.resources import NODES, PODS
+from gitops_nb.kube.sharedlists import SharedLists
 from gitops_nb.localcluster import LocalCluster, is_loopback, non_loopback
 from gitops_nb.localcluster.nodes import SIMULATE_LABEL
 from gitops_nb.model import HealthStatus, ObjectRef, RunHealth
@@ -366,3 +367,15 @@ def test_listed_workloads_that_are_not_current_ask_one_pod_list_why(
     for i, r in enumerate(refs):
         assert got[r].status is HealthStatus.IN_PROGRESS
         assert f"Pod slow-{i}-" in got[r].message  # its own Pod, not a neighbour's
+
+    # A fleet's apps read from shared LISTs: still two requests for all of them, however
+    # many apps ask, and each Deployment still names its own Pod
+    with counted_reader(node_cluster) as (kube, reader):
+        shared = SharedLists()
+        before = kube.requests
+        for r in refs:  # one app per Deployment
+            fleet_app = HealthReader(kube, reader.discovery, snapshot=shared)
+            health = fleet_app.read_all([r], present={r})
+            assert health[r].status is HealthStatus.IN_PROGRESS
+            assert f"Pod {r.name}-" in health[r].message, health
+        assert kube.requests - before == 2  # the Deployments, then the Pods, once

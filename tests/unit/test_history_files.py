@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,41 @@ def test_parquet_round_trip_with_key_columns(tmp_path: Path) -> None:
     assert {"run_id", "app", "started", "outcome", "commit", "record"} <= set(table.column_names)
     assert table.column("app").to_pylist() == ["web", "other"]
     assert load_file(path) == [runs[1], runs[0]]
+
+
+def test_reads_list_the_directory_again_only_after_another_process_changed_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fleet shares one directory: its own writes, rewrites and trims must not cost a new
+    listing per read (O(N²) per fleet run), but another writer's files must be seen."""
+    listings: list[str] = []
+    real = os.listdir
+
+    def listdir(d: str | Path) -> list[str]:
+        listings.append(str(d))
+        return real(d)
+
+    monkeypatch.setattr(os, "listdir", listdir)
+    h = tmp_path / "h"
+    for i in range(6):
+        write_run(h, record(f"w{i}", 1 + i))
+        write_run(h, record(f"o{i}", 1 + i, app="other"))
+    assert [r.run_id for r in read_dir(h, app="web")] == [f"w{i}" for i in range(6)]
+    assert len(listings) == 1
+    write_run(h, record("w9", 20))  # our own writes and trims keep the listing
+    assert prune_dir(h, "web", keep=2) == 5
+    assert [r.run_id for r in read_dir(h, app="web")] == ["w5", "w9"]
+    assert len(listings) == 1
+
+    # another process adds a record (and a later clock tick moves the directory's mtime)
+    foreign = record("f1", 21)
+    (h / "20261128T210000Z_f1.json").write_text(json.dumps(foreign.to_dict()))
+    st = h.stat()
+    os.utime(h, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    assert [r.run_id for r in read_dir(h, app="web")] == ["w5", "w9", "f1"]
+    assert len(listings) == 2
+    # and removes one: gone from the next read
+    (h / "20261128T210000Z_f1.json").unlink()
+    os.utime(h, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
+    assert [r.run_id for r in read_dir(h, app="web")] == ["w5", "w9"]
+    assert [r.run_id for r in read_dir(h, app="other")] == [f"o{i}" for i in range(6)]
