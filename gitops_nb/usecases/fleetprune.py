@@ -11,15 +11,21 @@ objects are deleted (argo-cd#18780, #16838, #15393):
 The numbers are the fleet's, not the shard's: every shard sees the same remembered list and
 the same generator output, so they all decide alike; each deletes only its own orphans.
 An orphan is pruned under its own Lease: its ApplySet members in reverse order, each with a
-uid precondition, then its ApplySet parent.
+uid precondition, then its ApplySet parent. Each pruned app gets a last run record in the
+fleet's record store (trigger ``app-removed``): every object it deleted (Extraneous, cause
+git, action pruned or failed), so the audit trail says when the app's objects went and the
+drift timeline ends their episodes as "removed from git".
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import socket
 import threading
+import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -34,8 +40,21 @@ from gitops_nb.fleet.shards import shard_of
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.discovery import Discovery
 from gitops_nb.kube.lease import acquire
-from gitops_nb.model import Action, ObjectRef
+from gitops_nb.model import (
+    Action,
+    Cause,
+    DiffStatus,
+    Mode,
+    ObjectRef,
+    ObjectResult,
+    Outcome,
+    SyncRun,
+)
+from gitops_nb.records.store import open_store
 from gitops_nb.usecases.jsonlog import event
+from gitops_nb.usecases.runrecord import count
+
+TRIGGER = "app-removed"
 
 
 @dataclass(frozen=True)
@@ -92,10 +111,14 @@ def prune_removed(
             event(log, "app-prune-skipped", logging.WARNING, app=o.name, error=str(e))
             code = max(code, int(ExitCode.LOCKED))
             continue
+        started, t0 = dt.datetime.now(dt.UTC), time.monotonic()
+        results: list[ObjectResult] = []
+        error: str | None = None
         try:
-            failed = _prune_one(kube, discovery, fleet, o, log, stop)
+            failed = _prune_one(kube, discovery, fleet, o, log, stop, results)
             if failed:
                 code = int(ExitCode.ERROR)
+                error = f"{failed} object(s) of the removed app could not be pruned"
             else:
                 kube.delete(aset.path, what=str(aset.ref))
                 done.append(o)
@@ -103,12 +126,68 @@ def prune_removed(
         except GitOpsError as e:
             event(log, "app-prune-failed", logging.ERROR, app=o.name, error=str(e))
             code = int(e.exit_code)
+            error = str(e)
         finally:
+            _record(kube, fleet, o, results, error, started, t0, log)
             try:
                 lease.release()
             except GitOpsError as e:
                 event(log, "lease-release-failed", logging.WARNING, app=o.name, error=str(e))
     return done, code
+
+
+def _config(fleet: FleetConfig, o: Orphan) -> AppConfig:
+    """The fleet's defaults (the app's own keys are gone with it): the same ServiceAccount
+    to impersonate, the same policy and record store as the fleet's other apps."""
+    return replace(AppConfig(), **{**fleet.defaults, "app": o.name, "namespace": o.namespace})
+
+
+def _record(
+    kube: Kube,
+    fleet: FleetConfig,
+    o: Orphan,
+    results: Sequence[ObjectResult],
+    error: str | None,
+    started: dt.datetime,
+    t0: float,
+    log: logging.Logger,
+) -> None:
+    """The removed app's last record; a failure to write it is logged, never raised."""
+    objects = tuple(results)
+    run = SyncRun(
+        run_id=uuid.uuid4().hex,
+        app=o.name,
+        started=_iso(started),
+        finished=_iso(dt.datetime.now(dt.UTC)),
+        duration_s=round(time.monotonic() - t0, 3),
+        trigger=TRIGGER,
+        mode=Mode.CORRECT,
+        revision=None,
+        outcome=Outcome.FAILED if error else Outcome.SUCCEEDED,
+        counts=count(objects),
+        objects=objects,
+        error=error,
+    )
+    cfg = _config(fleet, o)
+    try:
+        store = open_store(
+            history_dir=cfg.history_dir,
+            kube=kube,
+            namespace=o.namespace,
+            store=cfg.records_store,
+            dsn_file=cfg.records_dsn_file or None,
+        )
+        try:
+            where = store.write(run)
+        finally:
+            store.close()
+        event(log, "recorded", app=o.name, run_id=run.run_id, where=where)
+    except Exception as e:  # the prune happened: say so in the log whatever the store did
+        event(log, "record-failed", logging.ERROR, app=o.name, error=f"{type(e).__name__}: {e}")
+
+
+def _iso(t: dt.datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _prune_one(
@@ -118,16 +197,15 @@ def _prune_one(
     o: Orphan,
     log: logging.Logger,
     stop: threading.Event,
+    results: list[ObjectResult],
 ) -> int:
-    """Delete every member of the orphan's ApplySet; the number that failed."""
-    # The fleet's defaults (the app's own keys are gone with it): the same ServiceAccount
-    # to impersonate and the same policy as the fleet's other apps.
-    cfg = replace(AppConfig(), **{**fleet.defaults, "app": o.name, "namespace": o.namespace})
-    opts = replace(SyncOptions.from_config(cfg, ""), prune=True)
+    """Delete every member of the orphan's ApplySet (each noted in ``results``); the number
+    that failed."""
+    opts = replace(SyncOptions.from_config(_config(fleet, o), ""), prune=True)
     engine = Engine(kube, stop=stop, discovery=discovery)
     try:
         _, report = engine.plan([], opts)
-        failed = _delete(engine.app_kube(opts), candidates(report), opts, o, log, stop)
+        failed = _delete(engine.app_kube(opts), candidates(report), opts, o, log, stop, results)
     finally:
         engine.close()
     return failed
@@ -140,12 +218,14 @@ def _delete(
     o: Orphan,
     log: logging.Logger,
     stop: threading.Event,
+    results: list[ObjectResult],
 ) -> int:
     failed = 0
 
     def record(ref: ObjectRef, action: Action, err: str | None) -> None:
         nonlocal failed
         failed += action is Action.FAILED
+        results.append(ObjectResult(ref, action, DiffStatus.EXTRANEOUS, error=err, cause=Cause.GIT))
         event(
             log,
             "object",

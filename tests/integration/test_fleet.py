@@ -16,7 +16,7 @@ from gitops_nb.fleet import apps as fleet_apps
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.discovery import Discovery
 from gitops_nb.localcluster import LocalCluster
-from gitops_nb.model import Outcome, SyncRun
+from gitops_nb.model import Action, Cause, Outcome, SyncRun
 from gitops_nb.records.files import read_dir
 from gitops_nb.source.render import render
 from tests.gitrepo import GitRepo
@@ -270,6 +270,16 @@ def test_prune_removed_apps_is_guarded_across_the_fleet(
     assert configmap(kube, namespace, "cm-a") is None
     assert configmap(kube, namespace, "gitops-nb.a") is None
     assert configmap(kube, namespace, "cm-b") is not None  # same namespace, other app
+    # the removal is on the record: the app's last run lists what it deleted
+    last = runs(tmp_path, "a")[-1]
+    assert (last.trigger, last.outcome, last.counts["pruned"]) == (
+        "app-removed",
+        Outcome.SUCCEEDED,
+        1,
+    )
+    assert {(o.ref.kind, o.ref.name, o.action, o.cause) for o in last.objects} == {
+        ("ConfigMap", "cm-a", Action.PRUNED, Cause.GIT)
+    }
 
     for name in ("b", "c", "d"):  # three of four: a mass removal, refused fleet-wide
         repo.remove(f"apps/{name}")
