@@ -86,6 +86,14 @@ def render_diff(
                 console.print(d.diff_text, markup=False, highlight=False, end="")
 
 
+_DELETED = "deleted by hand (manager unknown)"
+
+
+def _deleted_by_hand(d: ResourceDiff) -> bool:
+    """A Missing object this app applied before: a deletion leaves no manager to name."""
+    return d.status is DiffStatus.MISSING and d.cause in (Cause.CLUSTER, Cause.BOTH)
+
+
 def diff_rows(
     diffs: Sequence[ResourceDiff], *, with_time: bool
 ) -> Iterator[tuple[ResourceDiff, tuple[str, ...]]]:
@@ -93,7 +101,8 @@ def diff_rows(
     field, live, git, changed by (with the time of the change when ``with_time``)."""
     for d in diffs:
         if not d.changes:
-            yield d, (str(d.status), _cause(d.cause), str(d.ref), "", "", "", d.error or "")
+            who = d.error or (_DELETED if _deleted_by_hand(d) else "")
+            yield d, (str(d.status), _cause(d.cause), str(d.ref), "", "", "", who)
         for c in d.changes:
             when = f", {c.time_text}" if with_time else ""
             who = f"{c.changed_by} ({c.operation}{when})" if c.manager else c.changed_by

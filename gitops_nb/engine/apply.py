@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from gitops_nb.engine import correct, foreign, ordering
+from gitops_nb.engine import correct, foreign, ordering, ownership
 from gitops_nb.engine import prune as pruning
 from gitops_nb.engine.evaluate import Desired, Evaluated, LiveReader, resolve_pending
 from gitops_nb.engine.options import SyncOptions
@@ -73,6 +73,7 @@ class Applier:
         foundation = [e for e in applied if ordering.stage(e.ref) == ordering.STAGE_FOUNDATION]
         rest = [e for e in applied if ordering.stage(e.ref) != ordering.STAGE_FOUNDATION]
 
+        listed = ownership.decode_inventory(report.parent)
         self._apply_batch(foundation)
         crds = [e for e in foundation if e.ref.kind == "CustomResourceDefinition"]
         if any(e.status is not DiffStatus.IN_SYNC for e in crds) and not opts.dry_run:
@@ -91,7 +92,16 @@ class Applier:
         if not self.changes.failed:
             pruned = {c.ref.key for c in self.changes.entries if c.action is Action.PRUNED}
             ensure_parent(self.kube, opts, desired, report, final=True, pruned=pruned)
+        elif never := self._never_created(report) - listed:
+            # The inventory names what this app applied at least once (a Missing member is
+            # then one someone deleted): forget the objects whose creation just failed.
+            ensure_parent(self.kube, opts, desired, report, final=False, pruned=never)
         return self.changes
+
+    def _never_created(self, report: DiffReport) -> set[ownership.Key]:
+        """Objects that were not live and failed: none of them was created."""
+        absent = {e.ref for e in report.items if e.live is None and e.desired is not None}
+        return {c.ref.key for c in self.changes.failed if c.ref in absent}
 
     def _resolve_pending(self, rest: list[Evaluated]) -> list[Evaluated]:
         """Evaluate objects whose kinds only now exist (their CRDs were just applied)."""

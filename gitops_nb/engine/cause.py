@@ -13,7 +13,9 @@ Decided at diff time from what the diff already holds, plus what the previous re
 - a field another manager owns: **cluster**; **both** when the previous record saw the same
   hand value against another desired value (Git moved the field since);
 - a missing object: **cluster** when we applied it before (the previous record saw it
-  live, or it carries a fingerprint we recorded), else **git** (new in Git);
+  live, or it carries a fingerprint we recorded, or — with no record to ask — the ApplySet
+  inventory lists it: it names what this app applied at least once), else **git** (new in
+  Git);
 - an extraneous member of our ApplySet: **git** (it left Git).
 """
 
@@ -38,6 +40,8 @@ class Prior:
     """Objects whose manifest is the one we verified in sync before: Git has not moved them."""
     same_commit: bool = False
     """The last record rendered the commit this run renders."""
+    inventory: frozenset[_Key] = frozenset()
+    """Objects the ApplySet parent says this app applied at least once."""
 
     @classmethod
     def of(cls, run: SyncRun | None, applied: Iterable[_Key] = (), commit: str = "") -> Prior:
@@ -45,11 +49,17 @@ class Prior:
         rendered = run.revision.commit if run is not None and run.revision else ""
         return cls(objects, frozenset(applied), same_commit=bool(commit) and rendered == commit)
 
-    def with_applied(self, applied: Iterable[_Key], unmoved: Iterable[_Key] = ()) -> Prior:
+    def with_applied(
+        self,
+        applied: Iterable[_Key],
+        unmoved: Iterable[_Key] = (),
+        inventory: Iterable[_Key] = (),
+    ) -> Prior:
         return replace(
             self,
             applied=self.applied | frozenset(applied),
             unmoved=self.unmoved | frozenset(unmoved),
+            inventory=self.inventory | frozenset(inventory),
         )
 
 
@@ -87,7 +97,7 @@ def _missing_cause(key: _Key, prior: Prior) -> Cause:
         return Cause.CLUSTER
     before = prior.objects.get(key)
     if before is None:
-        return Cause.GIT
+        return Cause.CLUSTER if key in prior.inventory else Cause.GIT
     if before.status is DiffStatus.MISSING:
         return before.cause if before.cause is Cause.CLUSTER else Cause.GIT
     return Cause.CLUSTER  # it was live at the last run: someone deleted it

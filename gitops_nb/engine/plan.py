@@ -244,6 +244,7 @@ def evaluate(
     known = (prior or cause.Prior()).with_applied(
         (fingerprint.ref_key(k) for k in fingerprinted),
         _unmoved(evaluated, fingerprinted, opts, hmac_key),
+        ownership.decode_inventory(parent),
     )
     items = [replace(e, diff=cause.classify(e.diff, opts.field_manager, known)) for e in items]
     return DiffReport(

@@ -286,3 +286,37 @@ def test_applyset_is_what_kubectl_computes(
     assert parent["metadata"]["labels"]["applyset.kubernetes.io/id"] == applyset_id(
         "kset", namespace
     )
+
+
+def _cm(name: str, namespace: str, data: dict[str, str]) -> Manifest:
+    obj = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}
+    if namespace:
+        obj["metadata"]["namespace"] = namespace  # type: ignore[index]
+    return Manifest(obj, f"{name}.yaml", 1)
+
+
+def test_a_deleted_object_is_drift_even_without_records_and_a_failed_create_is_not(
+    cluster: LocalCluster, kube: Kube, namespace: str
+) -> None:
+    """The CLI has no run records: the ApplySet inventory says which objects this app applied
+    at least once, so a Missing one was deleted by hand (cause cluster); one whose creation
+    failed is forgotten, so once fixed in Git it is new (cause git)."""
+    opts = SyncOptions(app="inv", namespace=namespace)
+    ns = f"{namespace}-new"
+    new_ns = Manifest(
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}, "ns.yaml", 1
+    )
+    kept = _cm("kept", "", {"k": "v"})
+    # a ConfigMap in a Namespace the set creates cannot be dry-run first: it fails on create
+    bad = _cm("late", ns, {"bad key!": "v"})
+    try:
+        changes = Engine(kube).apply([kept, new_ns, bad], opts)
+        assert [str(e.ref) for e in changes.failed] == [f"ConfigMap/{ns}/late"]
+        kubectl(cluster, "-n", namespace, "delete", "configmap", "kept")
+        fixed = _cm("late", ns, {"good-key": "v"})
+        report = Engine(kube).diff([kept, new_ns, fixed], opts)
+        causes = {str(e.ref): (str(e.status), str(e.diff.cause)) for e in report.items}
+        assert causes[f"ConfigMap/{namespace}/kept"] == ("Missing", "cluster")
+        assert causes[f"ConfigMap/{ns}/late"] == ("Missing", "git")
+    finally:
+        kube.delete(f"/api/v1/namespaces/{ns}")

@@ -212,3 +212,15 @@ def test_a_removal_keeps_the_cause_the_last_record_gave_it() -> None:
 def test_tables_say_a_removal_was_by_hand_when_the_cluster_caused_it() -> None:
     assert replace(REMOVED, cause=Cause.CLUSTER).changed_by == "removed by hand (manager unknown)"
     assert replace(REMOVED, cause=Cause.GIT).changed_by == "(unknown)"
+
+
+def test_a_missing_object_the_inventory_lists_was_deleted_unless_a_record_says_otherwise() -> None:
+    missing = ResourceDiff(WEB, DiffStatus.MISSING)
+    # no record to ask (the CLI): the ApplySet inventory names what this app applied
+    assert classify(missing, "gitops-nb", Prior(inventory=frozenset({WEB.key}))).cause is (
+        Cause.CLUSTER
+    )
+    # the record knows better: it was missing last time too, as Git's (never created)
+    new_then = ObjectResult(WEB, Action.FAILED, DiffStatus.MISSING, cause=Cause.GIT)
+    prior = Prior.of(_run(new_then)).with_applied((), inventory=[WEB.key])
+    assert classify(missing, "gitops-nb", prior).cause is Cause.GIT

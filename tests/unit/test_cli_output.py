@@ -13,6 +13,7 @@ from gitops_nb.cli.output import diff_markdown, render_changeset, render_diff
 from gitops_nb.escaping import markdown as report_escape
 from gitops_nb.model import (
     Action,
+    Cause,
     ChangeSet,
     DiffStatus,
     FieldChange,
@@ -96,3 +97,21 @@ def test_a_manager_without_a_time_says_time_unknown() -> None:
     assert "kubectl (Update, time unknown)" in out
     assert "None" not in out
     assert FieldChange("spec.replicas", 5, 2, None, None, None).time_text == ""
+
+
+def test_a_deletion_and_a_removal_by_hand_say_so_and_a_new_object_does_not() -> None:
+    deleted = ResourceDiff(CM, DiffStatus.MISSING, cause=Cause.CLUSTER)
+    new = ResourceDiff(
+        ObjectRef("v1", "ConfigMap", "prod", "new"), DiffStatus.MISSING, cause=Cause.GIT
+    )
+    removed = ResourceDiff(
+        ObjectRef("v1", "ConfigMap", "prod", "keys"),
+        DiffStatus.DRIFTED,
+        (FieldChange("data.k", None, "v", cause=Cause.CLUSTER, op="removed"),),
+        cause=Cause.CLUSTER,
+    )
+    out = rendered("table", [deleted, new, removed])
+    lines = {ln.split("│")[3].strip(): ln for ln in out.splitlines() if ln.count("│") > 5}
+    assert "deleted by hand (manager unknown)" in lines["ConfigMap/prod/settings"]
+    assert "by hand" not in lines["ConfigMap/prod/new"]
+    assert "removed by hand (manager unknown)" in lines["ConfigMap/prod/keys"]
