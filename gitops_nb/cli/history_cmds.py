@@ -5,16 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from gitops_nb.cli.common import add_source_flags, iso_time, source_spec
 from gitops_nb.cli.helptext import add_command
 from gitops_nb.cli.sync_cmds import sync_options
-from gitops_nb.config import VerifySettings
+from gitops_nb.config import HelmSettings, VerifySettings
 from gitops_nb.errors import ConfigError, ExitCode
 from gitops_nb.records.load import load_runs
 from gitops_nb.source import default_cache_dir
+from gitops_nb.source.helm import ChartContext
 from gitops_nb.source.localrepo import history_source
 from gitops_nb.usecases.sync import diff_app
 
@@ -33,8 +34,15 @@ def add_record_source(p: argparse.ArgumentParser) -> None:
         default=None,
         help="file holding a PostgreSQL DSN: read the records from that database",
     )
-    g.add_argument("--app", default=None, help="only this app")
-    g.add_argument("--namespace", "-n", default=None, help="cluster records: the app's namespace")
+    g.add_argument(
+        "--app", default=None, help="only this app (commits/changes: a chart's release name)"
+    )
+    g.add_argument(
+        "--namespace",
+        "-n",
+        default=None,
+        help="cluster records: the app's namespace (commits/changes: a chart's namespace)",
+    )
     g.add_argument("--kubeconfig", default=None)
     g.add_argument(
         "--since",
@@ -196,11 +204,16 @@ def _git_history(args: argparse.Namespace) -> pd.DataFrame:
 
     repo, ref = history_source(args.repo, args.ref or "HEAD", default_cache_dir())
     path = args.path or "."
+    # a chart renders with the app's release name and namespace, as the reconciler does
+    chart = None
+    if args.app or args.namespace:
+        release = args.app or PurePosixPath(path).name or "release"
+        chart = ChartContext(HelmSettings(), release, args.namespace or "default")
     if args.what == "commits":
         keys = VerifySettings(tuple(args.verify_keys)) if args.verify_keys else None
-        df = history.commits(repo, ref, path, verify=keys)
+        df = history.commits(repo, ref, path, verify=keys, chart=chart)
     else:
-        df = _filter(history.resource_changes(repo, ref, path), args)
+        df = _filter(history.resource_changes(repo, ref, path, chart=chart), args)
     if args.since is not None:
         df = df[df["time"] >= args.since]
     if args.until is not None:

@@ -23,6 +23,7 @@ from gitops_nb.history.gitlog import (
     reverted_commit,
 )
 from gitops_nb.model import Signature
+from gitops_nb.source.helm import ChartContext
 from gitops_nb.source.verify import signatures
 
 
@@ -32,6 +33,7 @@ def commits(
     path: str = ".",
     renderer: Renderer | None = None,
     verify: VerifySettings | None = None,
+    chart: ChartContext | None = None,
 ) -> pd.DataFrame:
     """One row per commit that touched what the app renders from, newest first.
 
@@ -43,10 +45,13 @@ def commits(
     ``signature_*`` say whether each commit is signed (``gpg``, ``ssh``, ``x509``, ``none``);
     with ``verify`` keys, whether one of them vouches for it, by which key and signer.
     Unsigned or unverified commits in a window are an audit finding in themselves.
+
+    ``chart`` renders a Helm chart as the reconciler does (its release name and namespace);
+    by default the release is named after the chart's directory, in namespace ``default``.
     """
     r = _open(repo)
     try:
-        effects = AppHistory(r, ref, path, renderer).effects()
+        effects = AppHistory(r, ref, path, renderer, chart).effects()
         sigs = signatures(Path(r.git_dir), [e.commit.commit for e in effects], verify)
     finally:
         r.close()
@@ -89,6 +94,7 @@ def resource_changes(
     ref: str = "HEAD",
     path: str = ".",
     renderer: Renderer | None = None,
+    chart: ChartContext | None = None,
 ) -> pd.DataFrame:
     """One row per commit × object added / modified / removed by the app's render.
 
@@ -96,11 +102,12 @@ def resource_changes(
     fails gives one row with ``change == "error"`` and the message in ``error``; its objects
     are left out of that commit's comparison, and the fixing commit is compared with the
     last state that rendered, so a breakage never shows as removals and its fix never as
-    additions. ``renderer(commit, tree_id)`` replaces Kustomize (for tests and other tools).
+    additions. ``renderer(commit, tree_id)`` replaces Kustomize (for tests and other tools);
+    ``chart`` as in :func:`commits`.
     """
     r = _open(repo)
     try:
-        effects = AppHistory(r, ref, path, renderer).effects()
+        effects = AppHistory(r, ref, path, renderer, chart).effects()
     finally:
         r.close()
     return frame([row for e in effects for row in e.rows], CHANGE_COLUMNS)

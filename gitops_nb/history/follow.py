@@ -47,6 +47,7 @@ from gitops_nb.history.gitlog import (
     _state,
 )
 from gitops_nb.model import Manifest
+from gitops_nb.source.helm import ChartContext
 from gitops_nb.source.kustomization import (
     KUSTOMIZATION_FILES,
     Closure,
@@ -105,8 +106,9 @@ class _Render:
     closure miss something Kustomize reads, the whole commit is extracted once more.
     """
 
-    def __init__(self, repo: git.Repo, path: str) -> None:
+    def __init__(self, repo: git.Repo, path: str, chart: ChartContext | None = None) -> None:
         self._repo_dir, self._path = str(repo.working_dir or repo.git_dir), path
+        self._chart = chart
 
     def __call__(self, commit: str, paths: list[str]) -> list[Manifest]:
         try:
@@ -130,7 +132,8 @@ class _Render:
             with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
                 tar.extractall(tmp, filter="data")
             _ask_for_origins(Path(tmp), self._path)
-            return [_from_origin(m, self._path) for m in render(Path(tmp), self._path or ".")]
+            rendered = render(Path(tmp), self._path or ".", chart=self._chart)
+            return [_from_origin(m, self._path) for m in rendered]
 
 
 _ORIGIN = "config.kubernetes.io/origin"
@@ -184,13 +187,18 @@ class AppHistory:
     """The commits and rendered states of one app path (plain directory or Kustomize)."""
 
     def __init__(
-        self, repo: git.Repo, ref: str, path: str, renderer: Renderer | None = None
+        self,
+        repo: git.Repo,
+        ref: str,
+        path: str,
+        renderer: Renderer | None = None,
+        chart: ChartContext | None = None,
     ) -> None:
         validate_ref(ref)  # before the first git call that takes it
         self.repo, self.ref, self.path = repo, ref, _norm(path)
         self.objects = _Objects(repo)
         self._renderer = renderer
-        self._render = _Render(repo, self.path)
+        self._render = _Render(repo, self.path, chart)
         self._closures: dict[str, Closure] = {}
         self._states: dict[tuple[tuple[str, str], ...], _State | GitOpsError] = {}
         self.renders = 0

@@ -241,6 +241,16 @@ def test_chart_history_follows_values_and_templates(
     port = ("spec.ports[port=80].targetPort",)
     assert (template, "Service", f"{APP}/templates/service.yaml", port) in rows
     assert {c for c, *_ in rows} == {first, values, template}
+    # named as the reconciler names them: the app is the release, in the app's namespace
+    code, out, err = run(
+        capsys, "history", "changes", "--repo", str(repo.path), "--path", APP,
+        "--app", "shop-web", "--namespace", "shop", "-o", "json",
+    )  # fmt: skip
+    assert code == 0, err
+    objects = {(r["kind"], r["namespace"], r["name"]) for r in json.loads(out)}
+    assert ("Service", "", "shop-web-web") in objects
+    assert ("ConfigMap", "shop", "shop-web-web") in objects  # {{ .Release.Namespace }}
+    assert not any(name.startswith("web-") for _k, _ns, name in objects)
 
 
 def test_chart_at_the_repository_root(tmp_path: Path) -> None:
