@@ -52,6 +52,7 @@ INTERVAL_DISPLAY = (
     "live",
     "desired_at_start",
     "manager",
+    "changed_at",
     "first_seen",
     "resolved_at",
     "duration",
@@ -62,7 +63,12 @@ INTERVAL_DISPLAY = (
     "open",
 )
 #: header names tables show instead of the frame's column names
-HEADERS = {"path": "field", "desired_at_start": "desired (git)", "first_seen": "first seen"}
+HEADERS = {
+    "path": "field",
+    "desired_at_start": "desired (git)",
+    "changed_at": "changed at",
+    "first_seen": "first seen",
+}
 DEPLOYMENT_DISPLAY = (
     "commit",
     "author",

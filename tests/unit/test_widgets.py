@@ -369,7 +369,15 @@ def _story() -> list[SyncRun]:
 def test_episode_tables_put_the_key_columns_first_and_never_wrap_times() -> None:
     html = w.style_intervals(drift_intervals(_story())).to_html()
     headers = [h.split(">")[-1] for h in html.split("</th>")[:-1]]
-    assert headers[:6] == ["object", "field", "live", "desired (git)", "manager", "first seen"]
+    assert headers[:7] == [
+        "object",
+        "field",
+        "live",
+        "desired (git)",
+        "manager",
+        "changed at",
+        "first seen",
+    ]
     assert "white-space: nowrap" in html
 
 
