@@ -50,6 +50,11 @@ def test_history_markdown_has_episode_table_open_first() -> None:
     ]
     assert "| open |" in rows[0]
     assert "Success rate | 80%" in text
+    # when the cluster moved (the managedFields time), before a run first saw it
+    header = next(ln for ln in table.splitlines() if ln.startswith("| Object"))
+    cells = dict(zip(header.split(" | "), rows[2].split(" | "), strict=True))
+    assert cells["Changed at"] == "2026-11-28T09:30:00Z"
+    assert cells["First seen"] == "2026-11-28T11:00:00Z"
 
 
 def test_markdown_lists_drift_then_deployments_and_never_blames_our_manager() -> None:
