@@ -34,7 +34,9 @@ the first run that saw the drift gone starts the next record (``resolved_at``).
 
 ``changed_at`` is when the cluster moved, as the API server recorded it: the ``managedFields``
 time of the manager's write (``NaT`` when the server keeps none, e.g. a deleted object or a
-``scale`` subresource write). ``first_seen`` is when a run first saw it.
+``scale`` subresource write, or when it is later than ``first_seen`` by more than
+:data:`CLOCK_SKEW`: the clocks disagree). ``first_seen`` is when a run first saw it; the
+raw time stays in the per-run rows (``history.drift``).
 
 Each episode names the commit in force while it lasted (``commit``; every one in
 ``commits``), so a reviewer sees what the cluster should have been.
@@ -178,7 +180,7 @@ class _Episode:
             "live": first.live,
             "manager": first.manager,
             "operation": first.operation,
-            "changed_at": to_utc(first.time),
+            "changed_at": _changed_at(first.time, self.first_seen),
             "first_seen": self.first_seen,
             "last_seen": self.last_seen,
             "resolved_at": self.resolved_at,
@@ -196,6 +198,17 @@ class _Episode:
             "desired_at_end": last.desired,
             "live_values": [] if first.live is None else [first.live],
         }
+
+
+#: how far a server's clock may run ahead of the reconciler's
+CLOCK_SKEW = pd.Timedelta(minutes=5)
+
+
+def _changed_at(time: str | None, first_seen: pd.Timestamp) -> pd.Timestamp:
+    """The write's time, unless it is later than the run that saw it (beyond clock skew):
+    then the clocks disagree (or a story clock, as in the demo) and it says nothing."""
+    at = to_utc(time)
+    return NAT if pd.isna(at) or at > first_seen + CLOCK_SKEW else at
 
 
 def _is_drift(cause: Cause | None) -> bool:

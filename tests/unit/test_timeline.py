@@ -257,3 +257,14 @@ def test_empty_input_has_the_columns() -> None:
     assert df.empty
     for col in ("object", "path", "first_seen", "resolved_at", "duration", "open", "managers"):
         assert col in df.columns
+
+
+def test_a_write_time_after_the_sighting_is_not_believed() -> None:
+    # the server's clock is an hour ahead of the reconciler's: the time says nothing
+    ahead = change(time=at(3))
+    ep = one(drift_intervals([run(2, drifted(ahead)), run(4, in_sync())]))
+    assert pd.isna(ep["changed_at"]) and ep["first_seen"] == ts(2)
+    # a few minutes of skew are tolerated
+    skewed = change(time=at(2 + 2 / 60))
+    ep = one(drift_intervals([run(2, drifted(skewed)), run(4, in_sync())]))
+    assert ep["changed_at"] == ts(2 + 2 / 60)
