@@ -27,6 +27,11 @@ An episode ends at the first later **succeeded** run (``R``) that does not repor
    it: Git adopted the live value (commit and author in ``resolved_by``);
 5. ``reverted by hand`` — otherwise: someone put the value back.
 
+``corrected_at`` (corrected or superseded only) is when the reconciler wrote the object back:
+the end of ``L``, the run that did it. ``resolved_at`` stays the first run that *verified*
+it gone, as a deployment's ``in_sync_at`` is verified, so it is at most one run interval
+later.
+
 Coalesced records (schema 3) keep this timing exact: a record stands for consecutive runs
 that saw the same thing, so the first run that saw a drift starts a record (``first_seen`` is
 its ``started``), ``last_seen`` is its last run's start, ``runs_seen`` counts its repeats, and
@@ -86,6 +91,7 @@ INTERVAL_COLUMNS: dict[str, str] = {
     "first_seen": TIME_DTYPE,
     "last_seen": TIME_DTYPE,
     "resolved_at": TIME_DTYPE,
+    "corrected_at": TIME_DTYPE,
     "resolution": "object",
     "resolved_by": "object",
     "resolving_commit": "object",
@@ -131,6 +137,7 @@ class _Episode:
     commits: list[str] = field(default_factory=list)
     runs_seen: int = 0
     resolved_at: pd.Timestamp = NAT
+    corrected_at: pd.Timestamp = NAT
     resolution: str | None = None
     resolved_by: str | None = None
     resolving_commit: str | None = None
@@ -184,6 +191,7 @@ class _Episode:
             "first_seen": self.first_seen,
             "last_seen": self.last_seen,
             "resolved_at": self.resolved_at,
+            "corrected_at": self.corrected_at,
             "resolution": self.resolution,
             "resolved_by": self.resolved_by,
             "resolving_commit": self.resolving_commit,
@@ -247,6 +255,7 @@ def _resolve(ep: _Episode, ending: SyncRun, result: ObjectResult | None) -> None
     last, s = ep.last_run, ep.last
     assert last is not None and s is not None
     if last.mode is Mode.CORRECT and s.result.action.is_write:
+        ep.corrected_at = to_utc(last.last_finished or last.finished)  # a write never folds
         git_moved = Cause.BOTH in ep.causes or s.desired != ep.first.desired
         if git_moved:
             ep.end(at, SUPERSEDED, last.revision)

@@ -190,7 +190,8 @@ def test_correct_mode_episode_is_resolved_by_the_reconciler_at_the_next_run() ->
     )
     ep = one(df)
     assert ep["first_seen"] == ep["last_seen"] == ts(0)
-    assert ep["resolved_at"] == ts(1)
+    assert ep["resolved_at"] == ts(1)  # verified gone by the next run
+    assert ep["corrected_at"] == ts(0.01)  # written back by the run that saw it (36 s)
     assert ep["resolution"] == CORRECTED
 
 
@@ -202,6 +203,7 @@ def test_correct_mode_that_failed_to_write_is_not_a_correction() -> None:
         ]
     )
     assert one(df)["resolution"] == REVERTED
+    assert pd.isna(one(df)["corrected_at"])
 
 
 def test_new_commit_resolving_the_drift_is_a_change_in_git() -> None:
