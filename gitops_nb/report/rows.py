@@ -151,6 +151,15 @@ def object_meta(obj: ReportObject) -> list[tuple[str, str]]:
     return [(k, v) for k, v in facts if v]
 
 
+def _episode_manager(manager: Any, path: str, live: Any) -> str:
+    """Who made the change; a deletion or a removal leaves no manager to name."""
+    if manager is not None and not (isinstance(manager, float) and pd.isna(manager)):
+        return str(manager)
+    if not path:
+        return "(unknown: deleted by hand)"
+    return "(unknown: removed by hand)" if live in (None, "null") else "(unknown)"
+
+
 def episode_rows(intervals: pd.DataFrame | None) -> list[list[str]]:
     """One row per drift episode, open ones first (as in the object list)."""
     if intervals is None or intervals.empty:
@@ -167,7 +176,7 @@ def episode_rows(intervals: pd.DataFrame | None) -> list[list[str]]:
                 str(row.path) or "(whole object)",
                 str(row.cause),
                 "" if row.live is None else str(row.live),
-                "" if row.manager is None else str(row.manager),
+                _episode_manager(row.manager, str(row.path), row.live),
                 ts_text(getattr(row, "changed_at", None)),
                 str(row.commit)[:12],
                 ts_text(row.first_seen),

@@ -6,9 +6,10 @@ import os
 from pathlib import Path
 
 from gitops_nb.escaping import markdown as escape
+from gitops_nb.model import Action
 from gitops_nb.report import to_markdown
 from gitops_nb.report.markdown import fence
-from tests.factories import RAW_B64, XSS, history_report, live_report
+from tests.factories import RAW_B64, XSS, history_report, in_sync, live_report
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "report.md"
 
@@ -66,3 +67,20 @@ def test_markdown_lists_drift_then_deployments_and_never_blames_our_manager() ->
     assert live.index("## Drifted objects") < live.index("## Git changes not yet applied")
     hist = to_markdown(history_report())
     assert hist.index("## Drift episodes") < hist.index("## Deployments (Git changes)")
+
+
+def test_episodes_without_a_manager_say_why() -> None:
+    from gitops_nb.history.timeline import drift_intervals
+    from gitops_nb.model import Cause, DiffStatus, FieldChange, ObjectResult
+    from gitops_nb.report.rows import episode_rows
+    from tests.factories import CM, DEP, run
+
+    removed = FieldChange("data.k", None, "v", cause=Cause.CLUSTER, op="removed")
+    gone = ObjectResult(DEP, Action.SKIPPED, DiffStatus.MISSING, cause=Cause.CLUSTER)
+    key = ObjectResult(CM, Action.SKIPPED, DiffStatus.DRIFTED, (removed,), cause=Cause.CLUSTER)
+    rows = episode_rows(drift_intervals([run(0, gone, key), run(1, in_sync(DEP), in_sync(CM))]))
+    managers = {r[0]: r[4] for r in rows}
+    assert managers == {
+        str(DEP): "(unknown: deleted by hand)",
+        str(CM): "(unknown: removed by hand)",
+    }
