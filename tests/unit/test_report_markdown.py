@@ -6,10 +6,21 @@ import os
 from pathlib import Path
 
 from gitops_nb.escaping import markdown as escape
-from gitops_nb.model import Action
+from gitops_nb.history.timeline import drift_intervals
+from gitops_nb.model import Action, Cause, DiffStatus, FieldChange, ObjectResult
 from gitops_nb.report import to_markdown
 from gitops_nb.report.markdown import fence
-from tests.factories import RAW_B64, XSS, history_report, in_sync, live_report
+from gitops_nb.report.rows import episode_rows
+from tests.factories import (
+    CM,
+    DEP,
+    RAW_B64,
+    XSS,
+    history_report,
+    in_sync,
+    live_report,
+    run,
+)
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "report.md"
 
@@ -70,11 +81,6 @@ def test_markdown_lists_drift_then_deployments_and_never_blames_our_manager() ->
 
 
 def test_episodes_without_a_manager_say_why() -> None:
-    from gitops_nb.history.timeline import drift_intervals
-    from gitops_nb.model import Cause, DiffStatus, FieldChange, ObjectResult
-    from gitops_nb.report.rows import episode_rows
-    from tests.factories import CM, DEP, run
-
     removed = FieldChange("data.k", None, "v", cause=Cause.CLUSTER, op="removed")
     gone = ObjectResult(DEP, Action.SKIPPED, DiffStatus.MISSING, cause=Cause.CLUSTER)
     key = ObjectResult(CM, Action.SKIPPED, DiffStatus.DRIFTED, (removed,), cause=Cause.CLUSTER)
