@@ -11,9 +11,10 @@ fleet run: at 1,000 apps it was the largest share of a no-op run's CPU. The inde
   This process's own changes (temporary file, rename, delete) are made under the index's
   lock, which notes them and the new mtime, so they never force a new listing; a change by
   another process moves the mtime and the next read lists again. A change another process
-  makes within the same clock tick as one of ours can go unnoticed until the next change:
-  harmless, since one app's records have one writer at a time (its Lease) and a new process
-  starts with an empty index.
+  makes within the same clock tick as one of ours can go unnoticed by this process's reads
+  of *one app's* records until the next change: harmless, since one app's records have one
+  writer at a time (its Lease) and a new process starts with an empty index. Reads of every
+  app's records (history, notebooks) always list the directory.
 """
 
 from __future__ import annotations
@@ -55,9 +56,9 @@ class DirIndex:
     def _mtime_now(self) -> int:
         return os.stat(self.directory).st_mtime_ns
 
-    def _fresh(self) -> set[str]:
+    def _fresh(self, force: bool = False) -> set[str]:
         mtime = self._mtime_now()
-        if self._listing is None or mtime != self._mtime:
+        if force or self._listing is None or mtime != self._mtime:
             names = {n for n in os.listdir(self.directory) if is_record_name(n)}
             # stamped with the mtime seen before listing: a change meanwhile lists again
             self._listing, self._mtime = names, mtime
@@ -65,9 +66,12 @@ class DirIndex:
         return self._listing
 
     def names(self, app: str | None = None) -> list[str]:
-        """Record file names, all or ``app``'s (plus files not read yet), in name order."""
+        """Record file names, all or ``app``'s (plus files not read yet), in name order.
+
+        Reading every app's records lists the directory each time (that read is O(N)
+        anyway), so a reader such as a notebook never misses another process's record."""
         with self.lock:
-            listing = self._fresh()
+            listing = self._fresh(force=app is None)
             if app is None:
                 return sorted(listing)
             return sorted(self._unknown | (self.names_of.get(app, set()) & listing))

@@ -141,3 +141,11 @@ def test_reads_list_the_directory_again_only_after_another_process_changed_it(
     os.utime(h, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
     assert [r.run_id for r in read_dir(h, app="web")] == ["w5", "w9"]
     assert [r.run_id for r in read_dir(h, app="other")] == [f"o{i}" for i in range(6)]
+
+    # reading every app's records (history, notebooks) lists the directory every time, so a
+    # file another process wrote in the same clock tick is never missed
+    (h / "20261128T220000Z_f2.json").write_text(json.dumps(record("f2", 22).to_dict()))
+    os.utime(h, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))  # the mtime did not move
+    before = len(listings)
+    assert "f2" in [r.run_id for r in read_dir(h)]
+    assert len(listings) == before + 1
