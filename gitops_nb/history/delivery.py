@@ -12,7 +12,12 @@ A difference whose cause is ``git`` (or ``both``) is a deployment, never drift. 
 - ``objects`` and ``fields``: what it changed (Git-caused differences the runs at that
   commit saw; ``"Kind/ns/name path"``, path ``""`` for a whole object);
 - ``is_revert`` / ``reverts`` / ``reverted_by``: a ``git revert`` and its target, so
-  change-failure figures come from this table (:func:`change_failure`).
+  change-failure figures come from this table (:func:`change_failure`);
+- ``effective``: the commit changed something for this app: its runs saw Git-caused
+  differences, or it ended a drift episode (Git adopted the live value, or superseded it).
+  In a repository shared by many apps most commits change none of a given app's objects:
+  they are listed (the app did render them) but are not deployments of that app, and the
+  delivery figures (:func:`change_failure`, lead times, DORA) count effective rows only.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import pandas as pd
 
 from gitops_nb.history.frames import NAT, NO_DURATION, TIME_DTYPE, frame, sort_runs, to_utc
 from gitops_nb.history.gitlog import reverted_commit
+from gitops_nb.history.timeline import drift_intervals
 from gitops_nb.model import Cause, DiffStatus, Mode, ObjectResult, Revision, SyncRun, infer_causes
 
 DEPLOYMENT_COLUMNS: dict[str, str] = {
@@ -42,6 +48,7 @@ DEPLOYMENT_COLUMNS: dict[str, str] = {
     "reverts": "object",
     "reverted_by": "object",
     "failed": "bool",
+    "effective": "bool",
     "n_objects": "int64",
     "objects": "object",
     "fields": "object",
@@ -88,7 +95,7 @@ class _Deployment:
         if not pending and not errors and pd.isna(self.in_sync_at):
             self.in_sync_at = to_utc(run.started)
 
-    def row(self, reverted_by: str | None) -> dict[str, Any]:
+    def row(self, reverted_by: str | None, ended_drift: bool) -> dict[str, Any]:
         rev = self.revision
         ctime = to_utc(rev.time)
         reverts = reverted_commit(rev.message)
@@ -112,6 +119,7 @@ class _Deployment:
             "reverts": reverts,
             "reverted_by": reverted_by,
             "failed": is_revert or reverted_by is not None,
+            "effective": bool(self.fields) or ended_drift,
             "n_objects": len(self.fields),
             "objects": sorted(self.fields),
             "fields": [f"{o} {p}".rstrip() for o in sorted(self.fields) for p in self.fields[o]],
@@ -121,8 +129,9 @@ class _Deployment:
 
 def deployments(records: Iterable[SyncRun]) -> pd.DataFrame:
     """One row per (app, commit) the runs rendered, oldest first; see the module doc."""
+    runs = sort_runs(records)
     found: dict[tuple[str, str], _Deployment] = {}
-    for run in sort_runs(records):
+    for run in runs:
         rev = run.revision
         if rev is None or not rev.commit:
             continue
@@ -138,12 +147,28 @@ def deployments(records: Iterable[SyncRun]) -> pd.DataFrame:
             for other_app, other in found:
                 if other_app == app and other.startswith(target):
                     reverted_by.setdefault((app, other), sha)
-    rows = [dep.row(reverted_by.get(key)) for key, dep in found.items()]
+    episodes = drift_intervals(runs)
+    ended = {
+        (app, commit)
+        for app, commit in zip(episodes["app"], episodes["resolving_commit"], strict=True)
+        if commit
+    }
+    rows = [dep.row(reverted_by.get(key), key in ended) for key, dep in found.items()]
     return frame(rows, DEPLOYMENT_COLUMNS)
 
 
+def effective(deployments_df: pd.DataFrame) -> pd.DataFrame:
+    """The rows that changed something for their app (all rows of frames without the
+    column)."""
+    if "effective" not in deployments_df.columns or deployments_df.empty:
+        return deployments_df
+    return deployments_df[deployments_df["effective"].astype(bool)]
+
+
 def change_failure(deployments_df: pd.DataFrame) -> dict[str, Any]:
-    """Change-failure figures from :func:`deployments`: reverts and reverted deployments."""
+    """Change-failure figures from :func:`deployments`: reverts and reverted deployments,
+    among the effective ones."""
+    deployments_df = effective(deployments_df)
     n = len(deployments_df)
     failed = int(deployments_df["failed"].astype(bool).sum()) if n else 0
     return {
@@ -155,4 +180,4 @@ def change_failure(deployments_df: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-__all__ = ["DEPLOYMENT_COLUMNS", "change_failure", "deployments", "git_changes"]
+__all__ = ["DEPLOYMENT_COLUMNS", "change_failure", "deployments", "effective", "git_changes"]

@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from gitops_nb.history.delivery import deployments, effective
 from gitops_nb.history.frames import NAT, NO_DURATION, OBJECT_COLUMNS, TIME_DTYPE, frame, to_utc
 from gitops_nb.history.frames import sort_runs as sort_runs
 from gitops_nb.history.gitlog import reverted_commit
@@ -211,14 +212,20 @@ def _restore_row(bad: SyncRun, good: SyncRun | None) -> dict[str, Any]:
 
 
 def dora(records: Iterable[SyncRun]) -> pd.DataFrame:
-    """One row per app: deployments, median lead time (commit → healthy), change failure
-    rate (deployed commits with a Degraded or failed run), median time to restore."""
+    """One row per app: deployments (commits that changed something for it, see
+    :func:`~gitops_nb.history.delivery.deployments`), median lead time (commit → healthy),
+    change failure rate (deployed commits with a Degraded or failed run), median time to
+    restore."""
     runs = list(records)
     tth, rest = time_to_healthy(runs), restores(runs)
+    changed = effective(deployments(runs))
+    counted = set(zip(changed["app"], changed["commit"], strict=True))
     rows = []
     for app in sorted({r.app for r in runs}):
         t = tth[tth["app"] == app]
-        deployed = t[t["applied_at"].notna()]
+        # only commits that changed something for this app are its deployments
+        mine = [(app, c) in counted for c in t["commit"]]
+        deployed = t[t["applied_at"].notna() & pd.Series(mine, index=t.index, dtype=bool)]
         r = rest[(rest["app"] == app) & rest["restored_at"].notna()]
         n = len(deployed)
         rows.append(

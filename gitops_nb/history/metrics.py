@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from gitops_nb.history.delivery import change_failure
+from gitops_nb.history.delivery import change_failure, effective
 from gitops_nb.history.frames import NAT, NO_DURATION, TIME_DTYPE, frame
 from gitops_nb.model import FIELD_MANAGER
 
@@ -33,7 +33,7 @@ METRIC_DEFINITIONS: dict[str, str] = {
     "open_episodes": "drift episodes not yet ended",
     "mean_time_to_restore_s": "mean time from a resolved drift episode's first sighting to "
     "the run that found it gone",
-    "deployments": "commits the reconciler rendered and applied",
+    "deployments": "commits the reconciler rendered and applied that changed something for the app",
     "failed_changes": "deployments that are a revert or were reverted later",
     "change_failure_rate": "failed changes / deployments: deployments that are a revert "
     "or were reverted later",
@@ -126,7 +126,7 @@ def summary(
 
     - ``sync_frequency``: runs per hour between the first and last start ((n-1) / hours);
     - ``success_rate``: succeeded / runs that were not skipped;
-    - ``mean_lead_time_s`` / ``median_lead_time_s``: over applied deployments
+    - ``mean_lead_time_s`` / ``median_lead_time_s``: over applied effective deployments
       (``deployments_df``, :func:`~gitops_nb.history.delivery.deployments`), else over
       applied commits (``lead_df``, or computed from ``commits_df`` and ``runs_df``);
     - ``mean_time_to_restore_s``: mean duration of resolved drift episodes;
@@ -147,7 +147,7 @@ def summary(
     if lead_df is None and commits_df is not None:
         lead_df = lead_times(commits_df, runs_df)
     if deployments_df is not None:
-        mean_lead, median_lead = _seconds(deployments_df["lead_time"])
+        mean_lead, median_lead = _seconds(effective(deployments_df)["lead_time"])
         failures: dict[str, Any] = change_failure(deployments_df)
     else:
         mean_lead, median_lead = (

@@ -10,8 +10,19 @@ import pandas as pd
 import pytest
 
 from gitops_nb import history
-from gitops_nb.model import Health, HealthStatus, Mode, ObjectResult, RunHealth, SyncRun
-from tests.factories import DEP, T0, at, in_sync, revision, run
+from gitops_nb.model import (
+    Action,
+    Cause,
+    Health,
+    HealthStatus,
+    Mode,
+    ObjectResult,
+    RunHealth,
+    SyncRun,
+)
+from tests.factories import DEP, T0, at, change, drifted, in_sync, revision, run
+
+IMAGE = "spec.template.spec.containers[name=web].image"
 
 CUR = Health(HealthStatus.CURRENT)
 BAD = Health(HealthStatus.FAILED, "ProgressDeadlineExceeded", "timed out progressing")
@@ -22,9 +33,24 @@ def healthy(o: ObjectResult, h: Health) -> ObjectResult:
 
 
 def hrun(
-    hour: float, h: Health, commit: str, *, health: RunHealth | None = None, message: str = "m"
+    hour: float,
+    h: Health,
+    commit: str,
+    *,
+    health: RunHealth | None = None,
+    message: str = "m",
+    applies: bool = True,
 ) -> SyncRun:
-    r = run(hour, healthy(in_sync(), h), mode=Mode.CORRECT, commit=commit)
+    """A correct-mode run at ``commit``; ``applies``: the first run at a commit that changed
+    the app finds Git's difference and writes it (as real runs record)."""
+    seen = (
+        drifted(change(IMAGE, "old", "new", "gitops-nb", "Apply"), action=Action.CONFIGURED)
+        if applies
+        else in_sync()
+    )
+    if applies:
+        seen = replace(seen, cause=Cause.GIT)
+    r = run(hour, healthy(seen, h), mode=Mode.CORRECT, commit=commit)
     rh = health or (RunHealth.HEALTHY if h.status.is_healthy else RunHealth.DEGRADED)
     return replace(
         r,
@@ -37,7 +63,7 @@ def hrun(
 STORY = [
     hrun(0, CUR, "good"),
     hrun(1, BAD, "bad"),
-    hrun(2, BAD, "bad"),
+    hrun(2, BAD, "bad", applies=False),
     hrun(3, CUR, "fix", message='Revert "bad"\n\nThis reverts commit bad0bad0bad0bad0.'),
 ]
 
@@ -82,6 +108,18 @@ def test_restores_and_dora() -> None:
     assert abs(d["change_failure_rate"] - 1 / 3) < 1e-9
     assert d["restores"] == 1 and d["time_to_restore_median"] == r.iloc[0]["time_to_restore"]
     assert T0.tzinfo is not None
+
+
+def test_a_commit_that_changed_nothing_for_the_app_is_not_its_deployment() -> None:
+    """A repository shared by many apps: most commits change none of this app's objects.
+    The app renders them (they are listed) but they are not its deployments."""
+    other = hrun(4, CUR, "other-app", applies=False)
+    deps = history.deployments([*STORY, other]).set_index("commit")
+    assert not bool(deps.loc["other-app", "effective"])
+    assert deps["effective"].sum() == 3
+    d = history.dora([*STORY, other]).iloc[0]
+    assert d["deployments"] == 3 and d["failed_changes"] == 1
+    assert history.change_failure(deps)["deployments"] == 3
 
 
 def test_cli_history_health_and_dora(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -43,5 +43,8 @@ def test_history_json_intervals_are_plain() -> None:
     assert cm["resolved_at"] is None and cm["duration"] is None
     assert data["metrics"]["success_rate"] == 0.8
     assert [d["commit"][:2] for d in data["deployments"]] == ["c0", "c1", "c2", "c3", "c4"]
-    assert data["metrics"]["deployments"] == 5
+    # the story's commits change none of its objects (every difference is a hand change):
+    # only c4, which ended the replicas episode (Git adopted the value), is a deployment
+    assert [d["effective"] for d in data["deployments"]] == [False] * 4 + [True]
+    assert data["metrics"]["deployments"] == 1
     assert data["period"] == ["2026-11-28T10:00:00Z", "2026-11-28T14:00:36Z"]
