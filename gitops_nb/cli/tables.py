@@ -33,6 +33,7 @@ NARROW: dict[str, tuple[str, ...]] = {
         "applied_at",
         "lead_time",
         "is_revert",
+        "effective",
         "n_objects",
     ),
     "drift": ("started", "object", "path", "live", "desired", "manager", "cause"),
