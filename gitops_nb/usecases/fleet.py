@@ -34,7 +34,7 @@ from gitops_nb.kube.client import ClientSettings, Kube, load_configuration
 from gitops_nb.kube.discovery import Discovery
 from gitops_nb.kube.resources import CONFIGMAPS
 from gitops_nb.kube.sharedlists import SharedLists
-from gitops_nb.model import Mode
+from gitops_nb.model import Mode, Revision
 from gitops_nb.source import SourceSpec, default_cache_dir, fetch, redact_url
 from gitops_nb.source.credentials import Credentials
 from gitops_nb.source.git import Checkout
@@ -166,6 +166,13 @@ def resolve_apps(
     return apps
 
 
+def _common_revision(apps: Sequence[FleetApp]) -> Revision | None:
+    """The commit every app was resolved at (one repository and ref), else None: the commit
+    the removed apps are gone from."""
+    by_commit = {a.checkout.revision.commit: a.checkout.revision for a in apps if a.checkout}
+    return next(iter(by_commit.values())) if len(by_commit) == 1 else None
+
+
 def select_shard(apps: Sequence[FleetApp], index: int | None) -> list[FleetApp]:
     return [a for a in apps if index is None or a.shard == index]
 
@@ -294,7 +301,14 @@ def reconcile_fleet(
                 prune_code = int(ExitCode.ERROR)
             else:
                 pruned, prune_code = prune_removed(
-                    kube, discovery, fleet, orphans, shard=shard, log=log, stop=stop
+                    kube,
+                    discovery,
+                    fleet,
+                    orphans,
+                    shard=shard,
+                    log=log,
+                    stop=stop,
+                    revision=_common_revision(apps),
                 )
                 orphans = [o for o in orphans if o not in pruned]
         for o in orphans:

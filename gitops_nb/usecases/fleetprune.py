@@ -48,6 +48,7 @@ from gitops_nb.model import (
     ObjectRef,
     ObjectResult,
     Outcome,
+    Revision,
     SyncRun,
 )
 from gitops_nb.records.store import open_store
@@ -96,8 +97,10 @@ def prune_removed(
     shard: int | None,
     log: logging.Logger,
     stop: threading.Event,
+    revision: Revision | None = None,
 ) -> tuple[list[Orphan], int]:
-    """Prune this shard's orphans; (the apps fully removed, exit code)."""
+    """Prune this shard's orphans; (the apps fully removed, exit code). ``revision``: the
+    commit the fleet resolved, which no longer makes them (recorded)."""
     done: list[Orphan] = []
     code = int(ExitCode.OK)
     holder = f"{socket.gethostname()}-{os.getpid()}-fleet-prune"
@@ -128,7 +131,7 @@ def prune_removed(
             code = int(e.exit_code)
             error = str(e)
         finally:
-            _record(kube, fleet, o, results, error, started, t0, log)
+            _record(kube, fleet, o, results, error, started, t0, log, revision)
             try:
                 lease.release()
             except GitOpsError as e:
@@ -151,6 +154,7 @@ def _record(
     started: dt.datetime,
     t0: float,
     log: logging.Logger,
+    revision: Revision | None,
 ) -> None:
     """The removed app's last record; a failure to write it is logged, never raised."""
     objects = tuple(results)
@@ -162,7 +166,7 @@ def _record(
         duration_s=round(time.monotonic() - t0, 3),
         trigger=TRIGGER,
         mode=Mode.CORRECT,
-        revision=None,
+        revision=revision,
         outcome=Outcome.FAILED if error else Outcome.SUCCEEDED,
         counts=count(objects),
         objects=objects,

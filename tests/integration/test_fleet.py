@@ -263,7 +263,7 @@ def test_prune_removed_apps_is_guarded_across_the_fleet(
     assert jr.run(cli("reconcile", "--config", str(config)), env)[0] == 0
 
     repo.remove("apps/a")  # one of five: 20 % of the fleet, under maxPruneRatio
-    repo.commit("a removed")
+    removed = repo.commit("a removed")
     code, lines, err = jr.run(cli("reconcile", "--config", str(config)), env)
     assert code == 0, err
     assert (finished(lines)["pruned"], finished(lines)["orphaned"]) == (["a"], [])
@@ -280,6 +280,7 @@ def test_prune_removed_apps_is_guarded_across_the_fleet(
     assert {(o.ref.kind, o.ref.name, o.action, o.cause) for o in last.objects} == {
         ("ConfigMap", "cm-a", Action.PRUNED, Cause.GIT)
     }
+    assert last.revision is not None and last.revision.commit == removed  # gone from there
 
     for name in ("b", "c", "d"):  # three of four: a mass removal, refused fleet-wide
         repo.remove(f"apps/{name}")
