@@ -2,7 +2,8 @@
 
 - :func:`fleet` — one row per app: runs (coalesced records count their ``repeats``),
   records, drift episodes, open episodes, mean time to restore, the manager behind most
-  episodes, the newest run's outcome and whether the app is failing now;
+  episodes, the newest run's outcome, whether the app is failing now, and whether its newest
+  record is the fleet's prune of it (``removed``: no generator makes it any more);
 - :func:`drift_days` — app × day: how many of the app's drift episodes were open on that day
   (the heatmap of the fleet notebook);
 - :func:`managers` — who makes the hand changes, ranked by episodes across the fleet.
@@ -18,6 +19,9 @@ import pandas as pd
 from gitops_nb.history.frames import TIME_DTYPE, frame
 from gitops_nb.model import FIELD_MANAGER
 
+REMOVED_TRIGGER = "app-removed"
+"""The trigger of the record a fleet writes when it prunes a removed app."""
+
 FLEET_COLUMNS: dict[str, str] = {
     "app": "str",
     "runs": "int64",
@@ -29,6 +33,7 @@ FLEET_COLUMNS: dict[str, str] = {
     "last_run": TIME_DTYPE,
     "last_outcome": "str",
     "failing_now": "bool",
+    "removed": "bool",
 }
 
 
@@ -55,6 +60,7 @@ def fleet(runs_df: pd.DataFrame, intervals_df: pd.DataFrame) -> pd.DataFrame:
                 "last_run": last,
                 "last_outcome": str(newest["outcome"]),
                 "failing_now": newest["outcome"] == "failed",
+                "removed": newest.get("trigger") == REMOVED_TRIGGER,
             }
         )
     df = frame(rows, FLEET_COLUMNS)

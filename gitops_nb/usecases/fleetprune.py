@@ -37,6 +37,7 @@ from gitops_nb.engine.prune import candidates, prune
 from gitops_nb.errors import ExitCode, GitOpsError, LeaseHeldError
 from gitops_nb.fleet.apps import FleetConfig
 from gitops_nb.fleet.shards import shard_of
+from gitops_nb.history.fleetview import REMOVED_TRIGGER
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.discovery import Discovery
 from gitops_nb.kube.lease import acquire
@@ -55,7 +56,7 @@ from gitops_nb.records.store import open_store
 from gitops_nb.usecases.jsonlog import event
 from gitops_nb.usecases.runrecord import count
 
-TRIGGER = "app-removed"
+TRIGGER = REMOVED_TRIGGER
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +11,7 @@ import pytest
 
 from gitops_nb.cli import main
 from gitops_nb.history import drift_days, drift_intervals, fleet, managers, runs
+from gitops_nb.history.fleetview import REMOVED_TRIGGER
 from gitops_nb.model import Outcome
 from gitops_nb.records.coalesce import coalesce
 from gitops_nb.records.store import DirectoryStore
@@ -44,6 +46,14 @@ def test_fleet_has_one_row_per_app_failing_first_then_most_drift() -> None:
     assert bool(shop["failing_now"]) and shop["last_outcome"] == "failed"
     assert (shop["runs"], shop["records"], shop["episodes"]) == (51, 2, 0)
     assert pd.isna(shop["mean_time_to_restore_s"]) and shop["top_manager"] is None
+    assert not df["removed"].any()
+
+
+def test_an_app_the_fleet_pruned_is_marked_removed() -> None:
+    recs = history()
+    gone = replace(run(52, app="quiet"), trigger=REMOVED_TRIGGER)
+    df = fleet(runs([*recs, gone]), drift_intervals([*recs, gone])).set_index("app")
+    assert bool(df.loc["quiet", "removed"]) and not bool(df.loc["web", "removed"])
 
 
 def test_drift_days_counts_open_episodes_per_app_and_day() -> None:
