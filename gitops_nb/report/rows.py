@@ -265,7 +265,14 @@ def deployment_rows(deployments: pd.DataFrame | None) -> list[list[str]]:
                 ts_text(in_sync) if not pd.isna(in_sync) else "",
                 _seconds(row["lead_time"]),
                 revert,
-                "; ".join(fields),
+                "; ".join(fields) or _no_fields(row),
             ]
         )
     return out
+
+
+def _no_fields(row: dict[Any, Any]) -> str:
+    """The Changed cell of a commit whose runs saw no Git-caused difference."""
+    if row.get("effective", True):
+        return "(the cluster already matched: Git adopted the live value)"
+    return "(nothing for this app: not counted as its deployment)"

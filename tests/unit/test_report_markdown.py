@@ -6,17 +6,19 @@ import os
 from pathlib import Path
 
 from gitops_nb.escaping import markdown as escape
+from gitops_nb.history import deployments
 from gitops_nb.history.timeline import drift_intervals
 from gitops_nb.model import Action, Cause, DiffStatus, FieldChange, ObjectResult
 from gitops_nb.report import to_markdown
 from gitops_nb.report.markdown import fence
-from gitops_nb.report.rows import episode_rows
+from gitops_nb.report.rows import deployment_rows, episode_rows
 from tests.factories import (
     CM,
     DEP,
     RAW_B64,
     XSS,
     history_report,
+    history_runs,
     in_sync,
     live_report,
     run,
@@ -90,3 +92,9 @@ def test_episodes_without_a_manager_say_why() -> None:
         str(DEP): "(unknown: deleted by hand)",
         str(CM): "(unknown: removed by hand)",
     }
+
+
+def test_deployment_rows_say_why_a_commit_changed_no_field() -> None:
+    rows = {r[0]: r[-1] for r in deployment_rows(deployments(history_runs()))}
+    assert rows["c10000000000"] == "(nothing for this app: not counted as its deployment)"
+    assert rows["c40000000000"] == "(the cluster already matched: Git adopted the live value)"
