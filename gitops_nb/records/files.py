@@ -7,6 +7,7 @@ reader never sees half a record.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -46,37 +47,31 @@ def _parse_json(text: str, where: str) -> Any:
         raise GitOpsError(f"{where}:{e.lineno}: invalid JSON: {e.msg}") from e
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _write_record(path: Path, run: SyncRun) -> None:
-    """Write ``run`` to ``path`` atomically, telling the directory's index what changed."""
-    idx = dirindex.index(path.parent)
-    text = json.dumps(run.to_dict(), indent=2, sort_keys=True) + "\n"
-    with idx.mutating():
+def _atomic_write(path: Path, text: str, index: dirindex.DirIndex | None = None) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename. With ``index`` (a
+    record directory's), every change to the directory is made under it and noted."""
+    guard = index.mutating if index is not None else contextlib.nullcontext
+    with guard():
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
-        with idx.mutating():
+        with guard():
             os.replace(tmp, path)
-            idx.added(path.name)
+            if index is not None:
+                index.added(path.name)
     except BaseException:
-        with idx.mutating():
+        with guard():
             Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_record(path: Path, run: SyncRun) -> None:
+    """Write ``run`` to ``path`` atomically, telling the directory's index what changed."""
+    idx = dirindex.index(path.parent)
+    _atomic_write(path, json.dumps(run.to_dict(), indent=2, sort_keys=True) + "\n", idx)
     idx.learn(path.name, run, path.stat())
 
 

@@ -54,7 +54,7 @@ from gitops_nb.model import (
 )
 from gitops_nb.records.store import open_store
 from gitops_nb.usecases.jsonlog import event
-from gitops_nb.usecases.runrecord import count
+from gitops_nb.usecases.runrecord import count, record_time
 
 TRIGGER = REMOVED_TRIGGER
 
@@ -162,8 +162,8 @@ def _record(
     run = SyncRun(
         run_id=uuid.uuid4().hex,
         app=o.name,
-        started=_iso(started),
-        finished=_iso(dt.datetime.now(dt.UTC)),
+        started=record_time(started),
+        finished=record_time(dt.datetime.now(dt.UTC)),
         duration_s=round(time.monotonic() - t0, 3),
         trigger=TRIGGER,
         mode=Mode.CORRECT,
@@ -189,10 +189,6 @@ def _record(
         event(log, "recorded", app=o.name, run_id=run.run_id, where=where)
     except Exception as e:  # the prune happened: say so in the log whatever the store did
         event(log, "record-failed", logging.ERROR, app=o.name, error=f"{type(e).__name__}: {e}")
-
-
-def _iso(t: dt.datetime) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _prune_one(

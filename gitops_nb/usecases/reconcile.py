@@ -65,7 +65,7 @@ from gitops_nb.source.git import Checkout
 from gitops_nb.source.verify import UnverifiedRevision
 from gitops_nb.usecases.charts import chart_context
 from gitops_nb.usecases.jsonlog import event
-from gitops_nb.usecases.runrecord import count, merge_objects, with_health
+from gitops_nb.usecases.runrecord import count, merge_objects, record_time, with_health
 
 RECORD_TIMEOUT_S = 180.0  # keep trying to write the record while the API server is away
 RELEASE_TIMEOUT_S = 30.0  # keep trying to hand the Lease back
@@ -83,10 +83,6 @@ Clock = Callable[[], dt.datetime]
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _iso(t: dt.datetime) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 @dataclass(frozen=True)
@@ -280,8 +276,8 @@ class Reconciler:
         return SyncRun(
             run_id=self.run_id,
             app=cfg.app,
-            started=_iso(started),
-            finished=_iso(self.clock()),
+            started=record_time(started),
+            finished=record_time(self.clock()),
             duration_s=round(time.monotonic() - t0, 3),
             trigger=self.trigger,
             mode=cfg.mode,

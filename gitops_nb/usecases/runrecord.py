@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -46,6 +47,11 @@ def with_health(
 ) -> tuple[ObjectResult, ...]:
     """The lines with each object's health, where it was assessed."""
     return tuple(replace(o, health=health.get(o.ref, o.health)) for o in objects)
+
+
+def record_time(t: dt.datetime) -> str:
+    """A record's timestamp: RFC 3339 UTC with milliseconds (``2026-11-28T10:00:00.000Z``)."""
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def count(objects: tuple[ObjectResult, ...]) -> dict[str, int]:
