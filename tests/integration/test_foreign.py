@@ -312,28 +312,37 @@ def test_rollout_restart_is_not_drift_and_is_kept(
     assert "team" not in dep["metadata"]["labels"]
 
 
+class SoakReconciler:
+    """Reconcile runs of the soak fixture, committed to a fresh repository, into
+    ``namespace``; records in ``tmp/history``."""
+
+    def __init__(self, kube: Kube, namespace: str, tmp: Path, ignore: tuple[str, ...] = ()) -> None:
+        self.kube, self.namespace, self.tmp, self.ignore = kube, namespace, tmp, ignore
+        self.repo = GitRepo(tmp / "repo")
+        self.repo.add_fixture("soak", "soak")
+        self.repo.commit("soak app")
+        self.log = json_logger(f"test.soak.{namespace}", open(tmp / "log.jsonl", "w"))  # noqa: SIM115
+
+    def run(self, mode: Mode) -> Any:
+        cfg = AppConfig(
+            app="soak",
+            repo=str(self.repo.path),
+            path="soak",
+            namespace=self.namespace,
+            mode=mode,
+            history_dir=str(self.tmp / "history"),
+            cache_dir=str(self.tmp / "cache"),
+            ignore=self.ignore,
+        ).validate()
+        result = reconcile_app(cfg, self.log, kube=self.kube)
+        assert result.run is not None
+        return result
+
+
 def test_reconcile_records_additions_and_rules_then_corrects(
     cluster: LocalCluster, kube: Kube, namespace: str, tmp_path: Path
 ) -> None:
-    repo = GitRepo(tmp_path / "repo")
-    repo.add_fixture("soak", "soak")
-    repo.commit("soak app")
-    log = json_logger("test.foreign", open(tmp_path / "log.jsonl", "w"))  # noqa: SIM115
-
-    def run(mode: Mode) -> Any:
-        cfg = AppConfig(
-            app="soak",
-            repo=str(repo.path),
-            path="soak",
-            namespace=namespace,
-            mode=mode,
-            history_dir=str(tmp_path / "history"),
-            cache_dir=str(tmp_path / "cache"),
-            ignore=("path=metadata.labels.keep",),
-        ).validate()
-        result = reconcile_app(cfg, log, kube=kube)
-        assert result.run is not None
-        return result
+    run = SoakReconciler(kube, namespace, tmp_path, ignore=("path=metadata.labels.keep",)).run
 
     run(Mode.CORRECT)
     kubectl(cluster, "-n", namespace, "label", "deployment/web", "team=ops", "keep=yes")
@@ -433,24 +442,8 @@ def test_a_field_removed_by_hand_is_drift_in_detect_mode_and_corrected(
 ) -> None:
     """Nobody owns a removed field, so managedFields cannot name a manager: the cause comes
     from knowing that Git did not move the object since a run saw it whole."""
-    repo = GitRepo(tmp_path / "repo")
-    repo.add_fixture("soak", "soak")
-    repo.commit("soak app")
-    log = json_logger("test.removed", open(tmp_path / "log.jsonl", "w"))  # noqa: SIM115
-
-    def run(mode: Mode) -> Any:
-        cfg = AppConfig(
-            app="soak",
-            repo=str(repo.path),
-            path="soak",
-            namespace=namespace,
-            mode=mode,
-            history_dir=str(tmp_path / "history"),
-            cache_dir=str(tmp_path / "cache"),
-        ).validate()
-        result = reconcile_app(cfg, log, kube=kube)
-        assert result.run is not None
-        return result
+    soak = SoakReconciler(kube, namespace, tmp_path)
+    repo, run = soak.repo, soak.run
 
     def causes(result: Any) -> set[tuple[str, str, str, str]]:
         return {
