@@ -190,9 +190,10 @@ def cmd_history(args: argparse.Namespace) -> int:
                 return _sections(drift_rows(rows), git_rows(rows), args, "drift")
             df = rows
         else:
-            df = episodes_view(_filter(history.drift_intervals(runs), args))
+            intervals = history.drift_intervals(runs)
+            df = episodes_view(_filter(intervals, args))
             if args.output in TABLES:
-                return _sections(df, history.deployments(runs), args, "timeline")
+                return _sections(df, history.deployments(runs, intervals), args, "timeline")
     _emit(df, args.output, args.out, args.what)
     return ExitCode.OK
 

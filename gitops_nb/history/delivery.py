@@ -127,8 +127,11 @@ class _Deployment:
         }
 
 
-def deployments(records: Iterable[SyncRun]) -> pd.DataFrame:
-    """One row per (app, commit) the runs rendered, oldest first; see the module doc."""
+def deployments(records: Iterable[SyncRun], intervals: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per (app, commit) the runs rendered, oldest first; see the module doc.
+
+    ``intervals``: :func:`~gitops_nb.history.timeline.drift_intervals` of the same records,
+    when the caller has them (computed otherwise)."""
     runs = sort_runs(records)
     found: dict[tuple[str, str], _Deployment] = {}
     for run in runs:
@@ -147,7 +150,7 @@ def deployments(records: Iterable[SyncRun]) -> pd.DataFrame:
             for other_app, other in found:
                 if other_app == app and other.startswith(target):
                     reverted_by.setdefault((app, other), sha)
-    episodes = drift_intervals(runs)
+    episodes = drift_intervals(runs) if intervals is None else intervals
     ended = {
         (app, commit)
         for app, commit in zip(episodes["app"], episodes["resolving_commit"], strict=True)

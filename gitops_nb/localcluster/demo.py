@@ -333,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             .to_string(index=False)
         )
         iv = drift_intervals(result.runs)
-        deps = deployments(result.runs)
+        deps = deployments(result.runs, iv)
         numbers = summary(runs_frame(result.runs), iv, deployments_df=deps)
         print(
             f"\n{numbers['runs']} runs, {numbers['sync_frequency']:.1f} runs/hour; "

@@ -70,13 +70,14 @@ class HistoryFrames:
 def history_frames(records: Sequence[SyncRun]) -> HistoryFrames:
     """Runs, per-object results, differing fields, drift episodes and deployments."""
     recs = list(records)
+    intervals = drift_intervals(recs)
     return HistoryFrames(
         records=recs,
         runs=runs(recs),
         results=resource_results(recs),
         drift=drift(recs),
-        intervals=episodes_view(drift_intervals(recs)),
-        deployments=deployments(recs),
+        intervals=episodes_view(intervals),
+        deployments=deployments(recs, intervals),
     )
 
 

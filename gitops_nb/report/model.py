@@ -353,11 +353,12 @@ def from_history(
     upto = [r for r in mine if hi is None or to_utc(r.started) <= hi]
     # a coalesced record belongs to the period when any run it stands for does
     period_runs = [r for r in upto if lo is None or to_utc(r.last_started) >= lo]
-    intervals = drift_intervals(upto)
+    all_intervals = drift_intervals(upto)
+    intervals = all_intervals
     if lo is not None:
         intervals = intervals[intervals["open"] | (intervals["resolved_at"] >= lo)]
     intervals = episodes_view(intervals.reset_index(drop=True))
-    deploys = deployments(upto)
+    deploys = deployments(upto, all_intervals)
     if lo is not None:
         deploys = deploys[deploys["first_seen"] >= lo].reset_index(drop=True)
 
