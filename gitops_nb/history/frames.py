@@ -14,7 +14,14 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from gitops_nb.model import COUNT_KEYS, Cause, ObjectResult, SyncRun, infer_causes, parse_time
+from gitops_nb.model import (
+    COUNT_KEYS,
+    Cause,
+    ObjectRef,
+    SyncRun,
+    infer_causes,
+    parse_time,
+)
 from gitops_nb.model import sort_runs as sort_runs  # the history modules' run order
 
 TIME_DTYPE = "datetime64[us, UTC]"
@@ -121,8 +128,10 @@ def frame(rows: Sequence[dict[str, Any]], columns: dict[str, str]) -> pd.DataFra
     return pd.DataFrame(data, columns=list(columns))
 
 
-def object_cols(o: ObjectResult) -> dict[str, str]:
-    ref = o.ref
+def object_cols(ref: ObjectRef | None) -> dict[str, str]:
+    """The object columns every per-object frame starts with ("" for no object)."""
+    if ref is None:
+        return dict.fromkeys(("api_version", "kind", "namespace", "name", "object"), "")
     return {
         "api_version": ref.api_version,
         "kind": ref.kind,
@@ -178,7 +187,7 @@ def resource_results(records: Iterable[SyncRun]) -> pd.DataFrame:
                     "app": r.app,
                     "started": started,
                     "outcome": str(r.outcome),
-                    **object_cols(o),
+                    **object_cols(o.ref),
                     "action": str(o.action),
                     "status": str(o.status),
                     "cause": str(o.cause) if o.cause is not None else None,
@@ -209,7 +218,7 @@ def drift(records: Iterable[SyncRun]) -> pd.DataFrame:
                         "run_id": r.run_id,
                         "app": r.app,
                         "started": started,
-                        **object_cols(o),
+                        **object_cols(o.ref),
                         "path": c.path,
                         "cause": str(c.cause or o.cause or Cause.UNKNOWN),
                         "live": to_json(c.live),

@@ -18,7 +18,7 @@ import git
 
 from gitops_nb.engine.diff import field_changes
 from gitops_nb.errors import GitOpsError, RefNotFoundError, SourceError
-from gitops_nb.history.frames import OBJECT_COLUMNS, TIME_DTYPE, to_utc
+from gitops_nb.history.frames import OBJECT_COLUMNS, TIME_DTYPE, object_cols, to_utc
 from gitops_nb.kube.fields import format_path
 from gitops_nb.model import Manifest, format_time
 from gitops_nb.source.render import is_manifest_file as _is_manifest
@@ -272,11 +272,7 @@ def _row(
         "commit": c.commit,
         "time": to_utc(c.time),
         "author": c.author,
-        "api_version": ref.api_version if ref else "",
-        "kind": ref.kind if ref else "",
-        "namespace": ref.namespace if ref else "",
-        "name": ref.name if ref else "",
-        "object": str(ref) if ref else "",
+        **object_cols(ref),
         "change": change,
         "file": file,
         "fields": [],

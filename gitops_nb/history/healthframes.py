@@ -23,7 +23,15 @@ from typing import Any
 import pandas as pd
 
 from gitops_nb.history.delivery import deployments, effective
-from gitops_nb.history.frames import NAT, NO_DURATION, OBJECT_COLUMNS, TIME_DTYPE, frame, to_utc
+from gitops_nb.history.frames import (
+    NAT,
+    NO_DURATION,
+    OBJECT_COLUMNS,
+    TIME_DTYPE,
+    frame,
+    object_cols,
+    to_utc,
+)
 from gitops_nb.history.frames import sort_runs as sort_runs
 from gitops_nb.history.gitlog import reverted_commit
 from gitops_nb.model import Mode, ObjectRef, Outcome, RunHealth, SyncRun
@@ -81,11 +89,7 @@ class _Episode:
         end = healthy_at if healthy_at is not None else NAT
         return {
             "app": self.app,
-            "api_version": self.ref.api_version,
-            "kind": self.ref.kind,
-            "namespace": self.ref.namespace,
-            "name": self.ref.name,
-            "object": str(self.ref),
+            **object_cols(self.ref),
             "status": self.status,
             "reason": self.reason,
             "message": self.message,

@@ -55,7 +55,16 @@ from typing import Any
 
 import pandas as pd
 
-from gitops_nb.history.frames import NAT, NO_DURATION, TIME_DTYPE, frame, sort_runs, to_json, to_utc
+from gitops_nb.history.frames import (
+    NAT,
+    NO_DURATION,
+    TIME_DTYPE,
+    frame,
+    object_cols,
+    sort_runs,
+    to_json,
+    to_utc,
+)
 from gitops_nb.model import (
     Cause,
     DiffStatus,
@@ -177,11 +186,7 @@ class _Episode:
         first, last = self.first, self.last or self.first
         return {
             "app": self.app,
-            "api_version": self.ref.api_version,
-            "kind": self.ref.kind,
-            "namespace": self.ref.namespace,
-            "name": self.ref.name,
-            "object": str(self.ref),
+            **object_cols(self.ref),
             "path": self.path,
             "cause": str(self.cause),
             "live": first.live,
