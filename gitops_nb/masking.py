@@ -12,7 +12,7 @@ import base64
 import binascii
 import copy
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -141,21 +141,24 @@ def secret_values(obj: Mapping[str, Any] | None) -> list[str]:
     for name in SECRET_FIELDS:
         values = obj.get(name)
         if values is not None:
-            _leaves(values, out)
+            for leaf in scalar_leaves(values):
+                if isinstance(leaf, str):
+                    out.append(leaf)
+                else:
+                    out.extend({str(leaf), json.dumps(leaf)})
     return out
 
 
-def _leaves(value: Any, out: list[str]) -> None:
+def scalar_leaves(value: Any) -> Iterator[Any]:
+    """Every non-None scalar inside nested mappings, lists and tuples, depth first."""
     if isinstance(value, Mapping):
         for v in value.values():
-            _leaves(v, out)
+            yield from scalar_leaves(v)
     elif isinstance(value, list | tuple):
         for v in value:
-            _leaves(v, out)
-    elif isinstance(value, str):
-        out.append(value)
+            yield from scalar_leaves(v)
     elif value is not None:
-        out.extend({str(value), json.dumps(value)})
+        yield value
 
 
 def scrub_error(err: E, secrets: Iterable[str]) -> E:

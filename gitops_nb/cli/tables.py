@@ -9,6 +9,8 @@ from typing import Any
 
 import pandas as pd
 
+from gitops_nb.report.fmt import duration_text
+
 #: the columns ``-o table`` keeps per view, in this order (those present)
 NARROW: dict[str, tuple[str, ...]] = {
     "runs": (
@@ -64,15 +66,6 @@ def _cell(value: Any, limit: int = CELL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _duration(value: Any) -> str:
-    if pd.isna(value):
-        return ""
-    total = int(pd.Timedelta(value).total_seconds())
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
-
-
 def narrow(df: pd.DataFrame, view: str) -> pd.DataFrame:
     """The key columns of ``view`` as one-line text: ids shortened, times to the second
     (UTC), messages cut at their first line, long values ended with ``…``."""
@@ -83,7 +76,7 @@ def narrow(df: pd.DataFrame, view: str) -> pd.DataFrame:
         if pd.api.types.is_datetime64_any_dtype(series):
             out[col] = series.dt.strftime(TIME_FORMAT).fillna("")
         elif pd.api.types.is_timedelta64_dtype(series):
-            out[col] = series.map(_duration)
+            out[col] = series.map(lambda v: duration_text(v, style="clock"))
         elif col in ID_CHARS:
             out[col] = series.map(lambda v, n=ID_CHARS[col]: _cell(v, 10_000)[:n])
         elif pd.api.types.is_bool_dtype(series):

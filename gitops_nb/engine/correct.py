@@ -18,6 +18,7 @@ from typing import Any
 
 from gitops_nb.engine.foreign import Addition
 from gitops_nb.kube.fields import FieldPath, parse_element
+from gitops_nb.model import format_time
 
 _Raw = dict[str, Any]
 
@@ -89,7 +90,7 @@ def take_ownership(
         None,
     )
     if ours is None:
-        stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = format_time(now or dt.datetime.now(dt.UTC))
         ours = {
             "manager": field_manager,
             "operation": "Apply",

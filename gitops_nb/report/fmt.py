@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -33,14 +33,36 @@ def iso_now(now: datetime | None) -> str:
     return ts_text(now if now is not None else pd.Timestamp.now(tz="UTC"))
 
 
-def duration_text(seconds: float | None) -> str:
-    """``1d 2h 3m`` style; "" for ``None``."""
-    if seconds is None or pd.isna(seconds):
-        return ""
-    total = round(float(seconds))
+DurationStyle = Literal["brief", "fixed", "clock"]
+
+
+def duration_text(
+    value: float | timedelta | None, *, style: DurationStyle = "brief", missing: str = ""
+) -> str:
+    """A duration in seconds (or a timedelta) as text; ``missing`` for None/NaN/NaT.
+
+    - ``brief`` (reports): rounded to the second, zero parts left out, seconds only under a
+      day: ``2d 1h``, ``3h 1m``, ``59s``, ``0s``.
+    - ``fixed`` (the fleet table): truncated to the second, every part from the largest down
+      to minutes, seconds only under an hour: ``1d 0h 5m``, ``2h 0m``, ``0m 5s``.
+    - ``clock`` (CLI tables): truncated, no days, two-digit minutes or seconds:
+      ``27h05m``, ``3h00m``, ``4m07s``.
+    """
+    if value is None or pd.isna(value):
+        return missing
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    total = round(seconds) if style == "brief" else int(seconds)
+    if style == "clock":
+        hours, rest = divmod(total, 3600)
+        minutes, secs = divmod(rest, 60)
+        return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
     days, rest = divmod(total, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
+    if style == "fixed":
+        if days:
+            return f"{days}d {hours}h {minutes}m"
+        return f"{hours}h {minutes}m" if hours else f"{minutes}m {secs}s"
     parts = [f"{days}d"] if days else []
     if hours:
         parts.append(f"{hours}h")

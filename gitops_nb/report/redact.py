@@ -26,6 +26,7 @@ from gitops_nb.masking import (
     is_secret_path,
     mask_change,
     mask_object,
+    scalar_leaves,
     scrub_text,
 )
 from gitops_nb.model import FieldChange, ObjectRef
@@ -37,14 +38,9 @@ _ENTRY = re.compile(r"^(  )([^ :][^:]*):(\s*)(.*)$")
 
 
 def _leaves(value: Any) -> Iterable[str]:
-    if isinstance(value, Mapping):
-        for v in value.values():
-            yield from _leaves(v)
-    elif isinstance(value, list | tuple):
-        for v in value:
-            yield from _leaves(v)
-    elif value is not None:
-        text = str(value)
+    """The Secret leaves of ``value`` as text, masks and empty strings left out."""
+    for leaf in scalar_leaves(value):
+        text = str(leaf)
         if text and text not in MASKS:
             yield text
 

@@ -31,3 +31,21 @@ def test_duration_and_percent() -> None:
     assert duration_text(2 * 86400 + 3600 + 5) == "2d 1h"
     assert duration_text(None) == "" and duration_text(float("nan")) == ""
     assert percent_text(0.8) == "80%" and percent_text(None) == ""
+
+
+def test_duration_styles_pin_every_call_sites_text() -> None:
+    """One formatter, three styles: reports (brief), the fleet table (fixed), CLI tables
+    (clock). Each keeps the text its call site printed before they shared one function."""
+    seconds = [0, 5, 59.6, 65, 3600, 3 * 3600 + 60, 86400 + 300, 2 * 86400 + 3600 + 5]
+    assert [duration_text(s) for s in seconds] == [
+        "0s", "5s", "1m", "1m 5s", "1h", "3h 1m", "1d 5m", "2d 1h",
+    ]  # fmt: skip
+    assert [duration_text(s, style="fixed") for s in seconds] == [
+        "0m 0s", "0m 5s", "0m 59s", "1m 5s", "1h 0m", "3h 1m", "1d 0h 5m", "2d 1h 0m",
+    ]  # fmt: skip
+    assert [duration_text(pd.Timedelta(seconds=s), style="clock") for s in seconds] == [
+        "0m00s", "0m05s", "0m59s", "1m05s", "1h00m", "3h01m", "24h05m", "49h00m",
+    ]  # fmt: skip
+    assert duration_text(None, style="fixed", missing="—") == "—"
+    assert duration_text(float("nan"), style="fixed", missing="—") == "—"
+    assert duration_text(pd.NaT, style="clock") == ""
