@@ -1,6 +1,7 @@
 """Engine stage: plan · apply · prune one app against one cluster, with server-side apply.
 
-``evaluate`` reads live objects and dry-runs desired ones, ``diff`` compares them (pure),
+``desired`` prepares Git's objects (kinds, namespaces, ApplySet label), ``evaluate`` reads
+live objects and dry-runs desired ones, ``diff`` compares them (pure),
 ``plan`` evaluates a whole app with the one fast path, ``apply`` and ``prune`` act on the
 plan, ``applyset``/``parent``/``fingerprint`` keep the inventory, ``ordering`` ranks kinds.
 """

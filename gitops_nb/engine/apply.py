@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 from gitops_nb.engine import correct, foreign, ordering, ownership
 from gitops_nb.engine import prune as pruning
-from gitops_nb.engine.evaluate import Desired, Evaluated, LiveReader, resolve_pending
+from gitops_nb.engine.desired import Desired, resolve_pending
+from gitops_nb.engine.evaluate import Evaluated, LiveReader
 from gitops_nb.engine.options import SyncOptions
 from gitops_nb.engine.parent import ensure_parent
 from gitops_nb.engine.report import DiffReport, ObjectCallback

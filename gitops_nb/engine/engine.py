@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from gitops_nb.engine import plan as planning
 from gitops_nb.engine.apply import Applier
 from gitops_nb.engine.cause import Prior
-from gitops_nb.engine.evaluate import Desired, LiveReader
+from gitops_nb.engine.desired import Desired
+from gitops_nb.engine.evaluate import LiveReader
 from gitops_nb.engine.inventory import RecordedRefs
 from gitops_nb.engine.options import SyncOptions
 from gitops_nb.engine.report import DiffReport, ObjectCallback

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gitops_nb.engine.evaluate import Desired
+from gitops_nb.engine.desired import Desired
 from gitops_nb.errors import RenderError
 from gitops_nb.model import Manifest
 

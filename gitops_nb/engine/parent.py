@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from gitops_nb.engine import fingerprint, ownership
 from gitops_nb.engine.applyset import group_kind, recorded_group_kinds, recorded_namespaces
-from gitops_nb.engine.evaluate import Desired
+from gitops_nb.engine.desired import Desired
 from gitops_nb.engine.options import SyncOptions
 from gitops_nb.engine.report import DiffReport
 from gitops_nb.kube.client import Kube

@@ -15,7 +15,8 @@ from typing import Any
 
 from gitops_nb.engine import cause, fingerprint, fpkey, inventory, ordering, ownership, policy
 from gitops_nb.engine.applyset import group_kind
-from gitops_nb.engine.evaluate import Desired, Evaluated, LiveReader, extraneous, prepare
+from gitops_nb.engine.desired import Desired, prepare
+from gitops_nb.engine.evaluate import Evaluated, LiveReader, extraneous
 from gitops_nb.engine.identity import refuse_duplicates
 from gitops_nb.engine.inventory import RecordedRefs
 from gitops_nb.engine.options import SyncOptions

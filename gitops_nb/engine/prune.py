@@ -6,7 +6,8 @@ import threading
 from collections.abc import Sequence
 
 from gitops_nb.engine import ordering
-from gitops_nb.engine.evaluate import Desired, Evaluated
+from gitops_nb.engine.desired import Desired
+from gitops_nb.engine.evaluate import Evaluated
 from gitops_nb.engine.options import SyncOptions
 from gitops_nb.engine.report import DiffReport, ObjectCallback
 from gitops_nb.errors import GitOpsError, InterruptedRun, NotFoundError, PruneGuardError

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gitops_nb.engine.evaluate import Desired, Evaluated
+from gitops_nb.engine.desired import Desired
+from gitops_nb.engine.evaluate import Evaluated
 from gitops_nb.engine.options import SyncOptions
 from gitops_nb.engine.prune import candidates, check_guards
 from gitops_nb.engine.report import DiffReport
