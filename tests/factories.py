@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pandas as pd
+
 from gitops_nb.model import (
     Action,
     DiffStatus,
@@ -139,6 +141,12 @@ def run(
         revision=revision(commit),
         outcome=outcome,
     )
+
+
+def one(df: pd.DataFrame) -> pd.Series:
+    """The only row of ``df`` (e.g. the one drift episode); fails if there is not exactly one."""
+    assert len(df) == 1, df
+    return df.iloc[0]
 
 
 # --- the report scenario ------------------------------------------------------------------

@@ -90,3 +90,43 @@ class GitRepo:
     def set_origin(self, bare: Path) -> None:
         """Make ``bare`` this repository's ``origin``."""
         self.git("remote", "add", "origin", str(bare))
+
+
+CLONE_CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  k: '{}'\n"
+#: every kind of local clone ``--repo`` accepts (see :func:`local_clone`)
+CLONE_KINDS = (
+    "worktree",
+    "bare",
+    "file-url",
+    "linked-worktree",
+    "shallow",
+)
+
+
+def local_clone(kind: str, tmp_path: Path) -> tuple[str, str, list[str]]:
+    """A ``--repo`` value of the given kind (one of :data:`CLONE_KINDS`), its tip, and the
+    commits that touched ``app/`` in the history it holds, newest first."""
+    origin = GitRepo(tmp_path / "origin")
+    shas = []
+    for i in range(3):
+        origin.write("app/cm.yaml", CLONE_CM.format(i))
+        shas.append(origin.commit(f"app v{i}"))
+    origin.write("README.md", "not the app\n")
+    tip = origin.commit("docs")
+    shas.reverse()
+    if kind == "worktree":
+        return str(origin.path), tip, shas
+    if kind in ("bare", "file-url"):
+        bare = tmp_path / "bare.git"
+        subprocess.run(["git", "clone", "-q", "--bare", str(origin.path), str(bare)], check=True)
+        return (str(bare) if kind == "bare" else bare.as_uri()), tip, shas
+    if kind == "linked-worktree":
+        linked = tmp_path / "linked"
+        origin.git("worktree", "add", "-q", "-b", "feature", str(linked))
+        return str(linked), tip, shas
+    shallow = tmp_path / "shallow"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", origin.path.as_uri(), str(shallow)], check=True
+    )
+    # Its history ends where the clone does: the one commit holds (adds) every file.
+    return str(shallow), tip, [tip]

@@ -11,13 +11,13 @@ from gitops_nb.errors import ExitCode
 from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster import LocalCluster
 from gitops_nb.records.configmaps import ConfigMapStore
-from tests.unit.test_localrepo import KINDS, make
+from tests.gitrepo import CLONE_KINDS, local_clone
 
 from . import jobrunner as jr
 from .helpers import cli_flags
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", CLONE_KINDS)
 def test_diff_apply_reconcile_from_any_local_clone(
     kind: str,
     capsys: pytest.CaptureFixture[str],
@@ -26,7 +26,7 @@ def test_diff_apply_reconcile_from_any_local_clone(
     namespace: str,
     tmp_path: Path,
 ) -> None:
-    repo, tip, _ = make(kind, tmp_path)
+    repo, tip, _ = local_clone(kind, tmp_path)
     f = cli_flags(cluster, repo, namespace, tmp_path / "c", app="clone")
     assert main(["diff", *f]) == ExitCode.DRIFT
     assert main(["apply", *f]) == ExitCode.OK

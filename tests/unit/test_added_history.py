@@ -9,7 +9,7 @@ from gitops_nb.history.timeline import CORRECTED, drift_intervals
 from gitops_nb.model import Action, FieldChange, Mode
 from gitops_nb.report import to_csv, to_html, to_json, to_markdown
 from gitops_nb.report.model import from_history
-from tests.unit.test_timeline import DEP, at, drifted, in_sync, one, run
+from tests.factories import DEP, at, drifted, in_sync, one, run
 
 LABEL = FieldChange(
     "metadata.labels.team", "ops", None, "kubectl-label", "Update", at(0), op="added"

@@ -11,14 +11,12 @@ from gitops_nb.model import (
     Cause,
     DiffStatus,
     FieldChange,
-    Mode,
     ObjectRef,
     ObjectResult,
-    Outcome,
     ResourceDiff,
-    Revision,
     SyncRun,
 )
+from tests.factories import revision, sync_run
 
 WEB = ObjectRef("apps/v1", "Deployment", "prod", "web")
 IMAGE = "spec.template.spec.containers[name=web].image"
@@ -29,10 +27,10 @@ def _drift(*changes: FieldChange) -> ResourceDiff:
 
 
 def _run(*objects: ObjectResult, commit: str | None = None) -> SyncRun:
-    rev = Revision(commit, "2026-11-28T09:00:00Z", "dev", "msg") if commit else None
-    return SyncRun(
-        "r1", "shop", "2026-11-28T10:00:00Z", "2026-11-28T10:00:01Z", 1.0, "schedule",
-        Mode.DETECT, rev, Outcome.SUCCEEDED, {}, objects,
+    rev = revision(commit, "2026-11-28T09:00:00Z") if commit else None
+    return sync_run(
+        "r1", "2026-11-28T10:00:00Z", *objects, app="shop", finished="2026-11-28T10:00:01Z",
+        duration_s=1.0, revision=rev,
     )  # fmt: skip
 
 

@@ -13,11 +13,9 @@ from gitops_nb.model import (
     Mode,
     ObjectRef,
     ObjectResult,
-    Outcome,
-    Revision,
     SyncRun,
 )
-from tests.factories import at
+from tests.factories import at, in_sync, revision, sync_run
 
 WEB = ObjectRef("apps/v1", "Deployment", "prod", "web")
 CM = ObjectRef("v1", "ConfigMap", "prod", "web-config")
@@ -25,9 +23,9 @@ ING = ObjectRef("networking.k8s.io/v1", "Ingress", "prod", "web")
 
 
 REVS = {
-    "a1": Revision("a1" * 20, at(-0.5), "Alice Ops", "shop: first deploy"),
-    "b2": Revision("b2" * 20, at(1.5), "Bob Dev", "web: debug logging"),
-    "c3": Revision(
+    "a1": revision("a1" * 20, at(-0.5), "Alice Ops", "shop: first deploy"),
+    "b2": revision("b2" * 20, at(1.5), "Bob Dev", "web: debug logging"),
+    "c3": revision(
         "c3" * 20,
         at(2.5),
         "Carol SRE",
@@ -37,18 +35,14 @@ REVS = {
 
 
 def run(hour: float, commit: str, *objects: ObjectResult, mode: Mode = Mode.CORRECT) -> SyncRun:
-    return SyncRun(
-        f"r{hour}", "shop", at(hour), at(hour + 0.1), 360.0, "schedule", mode, REVS[commit],
-        Outcome.SUCCEEDED, {}, objects,
+    return sync_run(
+        f"r{hour}", at(hour), *objects, app="shop", finished=at(hour + 0.1), duration_s=360.0,
+        mode=mode, revision=REVS[commit],
     )  # fmt: skip
 
 
 def created(ref: ObjectRef) -> ObjectResult:
     return ObjectResult(ref, Action.CREATED, DiffStatus.MISSING, cause=Cause.GIT)
-
-
-def synced(ref: ObjectRef) -> ObjectResult:
-    return ObjectResult(ref, Action.UNCHANGED, DiffStatus.IN_SYNC)
 
 
 def git_field(ref: ObjectRef, path: str, manager: str = "gitops-nb") -> ObjectResult:
@@ -63,10 +57,10 @@ def hand_field(ref: ObjectRef) -> ObjectResult:
 
 STORY = [
     run(0, "a1", created(WEB), created(CM)),
-    run(1, "a1", synced(WEB), synced(CM)),
-    run(2, "b2", synced(WEB), git_field(CM, "data.LOG_LEVEL")),
+    run(1, "a1", in_sync(WEB), in_sync(CM)),
+    run(2, "b2", in_sync(WEB), git_field(CM, "data.LOG_LEVEL")),
     run(3, "c3", hand_field(WEB), git_field(CM, "data.LOG_LEVEL")),
-    run(4, "c3", synced(WEB), synced(CM), mode=Mode.DETECT),
+    run(4, "c3", in_sync(WEB), in_sync(CM), mode=Mode.DETECT),
 ]
 
 

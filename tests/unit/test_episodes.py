@@ -22,10 +22,9 @@ from gitops_nb.model import (
     ObjectRef,
     ObjectResult,
     Outcome,
-    Revision,
     SyncRun,
 )
-from tests.factories import at
+from tests.factories import at, in_sync, revision, sync_run
 
 WEB = ObjectRef("apps/v1", "Deployment", "prod", "web")
 IMAGE = "spec.template.spec.containers[name=web].image"
@@ -43,10 +42,6 @@ def obj(
     return ObjectResult(ref, action, DiffStatus.DRIFTED, changes, cause=cause)
 
 
-def synced(ref: ObjectRef = WEB) -> ObjectResult:
-    return ObjectResult(ref, Action.UNCHANGED, DiffStatus.IN_SYNC)
-
-
 def run(
     hour: float,
     *objects: ObjectResult,
@@ -54,9 +49,10 @@ def run(
     mode: Mode = Mode.DETECT,
     outcome: Outcome = Outcome.SUCCEEDED,
 ) -> SyncRun:
-    return SyncRun(
-        f"r{hour}", "shop", at(hour), at(hour + 0.01), 1.0, "schedule", mode,
-        Revision(commit * 5, at(-1), ALICE, f"commit {commit}"), outcome, {}, objects,
+    return sync_run(
+        f"r{hour}", at(hour), *objects, app="shop", finished=at(hour + 0.01), duration_s=1.0,
+        mode=mode, revision=revision(commit * 5, at(-1), ALICE, f"commit {commit}"),
+        outcome=outcome,
     )  # fmt: skip
 
 
@@ -69,7 +65,7 @@ def test_git_only_changes_are_never_episodes() -> None:
     runs = [
         run(0, new, mode=Mode.CORRECT),
         run(1, obj(bump, action=Action.CONFIGURED), commit="c2", mode=Mode.CORRECT),
-        run(2, synced(), commit="c2", mode=Mode.CORRECT),
+        run(2, in_sync(WEB), commit="c2", mode=Mode.CORRECT),
     ]
     assert drift_intervals(runs).empty
 
@@ -80,7 +76,7 @@ def test_hotfix_superseded_by_a_git_bump_keeps_the_hand_value() -> None:
         [
             run(0, obj(HOTFIX)),
             run(1, obj(both, action=Action.CONFIGURED), commit="c2", mode=Mode.CORRECT),
-            run(2, synced(), commit="c2", mode=Mode.CORRECT),
+            run(2, in_sync(WEB), commit="c2", mode=Mode.CORRECT),
         ]
     )
     assert len(df) == 1
@@ -101,7 +97,7 @@ def test_both_causes_on_one_object_give_only_the_hand_field_an_episode() -> None
     df = drift_intervals(
         [
             run(0, obj(bump, scaled, action=Action.CONFIGURED), commit="c2", mode=Mode.CORRECT),
-            run(1, synced(), commit="c2", mode=Mode.CORRECT),
+            run(1, in_sync(WEB), commit="c2", mode=Mode.CORRECT),
         ]
     )
     assert list(df["path"]) == ["spec.replicas"]
@@ -111,7 +107,7 @@ def test_both_causes_on_one_object_give_only_the_hand_field_an_episode() -> None
 
 def test_git_adopting_the_live_value_is_changed_in_git_with_commit_and_author() -> None:
     scaled = fc(5, 2, "kubectl-scale", Cause.CLUSTER, path="spec.replicas")
-    df = drift_intervals([run(0, obj(scaled)), run(1, synced(), commit="c3")])
+    df = drift_intervals([run(0, obj(scaled)), run(1, in_sync(WEB), commit="c3")])
     ep = df.iloc[0]
     assert ep["resolution"] == CHANGED
     assert ep["resolved_by"] == f"changed in git by commit {'c3' * 5} ({ALICE})"
@@ -131,10 +127,10 @@ def test_failed_runs_between_neither_end_nor_split() -> None:
     df = drift_intervals(
         [
             run(0, obj(HOTFIX)),
-            run(1, synced(), outcome=Outcome.FAILED),
+            run(1, in_sync(WEB), outcome=Outcome.FAILED),
             run(2, outcome=Outcome.INTERRUPTED),
             run(3, obj(HOTFIX)),
-            run(4, synced()),
+            run(4, in_sync(WEB)),
         ]
     )
     assert len(df) == 1
@@ -146,6 +142,8 @@ def test_our_own_manager_is_never_in_an_episode_even_from_records_without_causes
     ours = FieldChange(IMAGE, "nginx:1.27.3", "nginx:1.27.4", "gitops-nb", "Apply")
     theirs = FieldChange("spec.replicas", 5, 2, "kubectl-scale", "Update")
     plain = ObjectResult(WEB, Action.CONFIGURED, DiffStatus.DRIFTED, (ours, theirs))
-    df = drift_intervals([run(0, plain, mode=Mode.CORRECT), run(1, synced(), mode=Mode.CORRECT)])
+    df = drift_intervals(
+        [run(0, plain, mode=Mode.CORRECT), run(1, in_sync(WEB), mode=Mode.CORRECT)]
+    )
     assert list(df["manager"]) == ["kubectl-scale"]
     assert "gitops-nb" not in set(df["managers"])

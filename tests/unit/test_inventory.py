@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from gitops_nb.engine.applyset import ApplySet
 from gitops_nb.engine.inventory import lost_inventory, missing_parent_warning, refs_in_records
-from gitops_nb.model import Action, DiffStatus, Mode, ObjectRef, ObjectResult, Outcome, SyncRun
+from gitops_nb.model import Action, DiffStatus, Mode, ObjectRef, ObjectResult, SyncRun
+from tests.factories import sync_run
 
 CM = ObjectRef("v1", "ConfigMap", "web", "a")
 SVC = ObjectRef("v1", "Service", "other", "b")
@@ -12,9 +13,9 @@ DEP = ObjectRef("apps/v1", "Deployment", "web", "d")
 
 
 def run(*objects: tuple[ObjectRef, Action]) -> SyncRun:
-    return SyncRun(
-        "r", "web", "t0", "t1", 1.0, "manual", Mode.CORRECT, None, Outcome.SUCCEEDED, {},
-        tuple(ObjectResult(ref, action, DiffStatus.IN_SYNC) for ref, action in objects),
+    return sync_run(
+        "r", "t0", *(ObjectResult(ref, action, DiffStatus.IN_SYNC) for ref, action in objects),
+        finished="t1", duration_s=1.0, trigger="manual", mode=Mode.CORRECT, revision=None,
     )  # fmt: skip
 
 

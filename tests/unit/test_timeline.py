@@ -13,16 +13,11 @@ from gitops_nb.history.timeline import (
     drift_intervals,
 )
 from gitops_nb.model import Action, DiffStatus, Mode, ObjectRef, ObjectResult, Outcome
-from tests.factories import CM, DEP, REPLICAS, at, change, drifted, in_sync, run
+from tests.factories import CM, DEP, REPLICAS, at, change, drifted, in_sync, one, run
 
 
 def ts(hour: float) -> pd.Timestamp:
     return pd.Timestamp(at(hour))
-
-
-def one(df: pd.DataFrame) -> pd.Series:
-    assert len(df) == 1, df
-    return df.iloc[0]
 
 
 def test_drift_opens_continues_and_is_reverted_by_hand() -> None:
