@@ -234,9 +234,7 @@ def _verify_gpg(
         err = status.get("ERRSIG", "").split()  # keyid algo hash class time rc [fingerprint]
         keyid = (status.get("NO_PUBKEY") or " ".join(err[:1])).split(" ")[0]
         fpr = err[6] if len(err) > 6 and len(err[6]) == 40 else keyid
-        raise refuse(
-            "unknown-key", f"signed by an untrusted or unknown OpenPGP key {keyid}", fpr
-        )
+        raise refuse("unknown-key", f"signed by an untrusted or unknown OpenPGP key {keyid}", fpr)
     for word, reason, why in (
         ("BADSIG", "bad-signature", f"bad signature: the {refuse.obj} was altered after signing"),
         ("EXPKEYSIG", "expired-key", "signed by an expired key"),
@@ -272,8 +270,8 @@ def _verify_ssh(
         raise refuse("bad-signature", f"bad signature: the {refuse.obj} was altered after signing")
     if "no principal matched" in out.lower():
         # The signature itself is good; only its key is not trusted. git names that key.
-        key = _SSH_KEY.search(out)
-        fpr = key.group(1) if key else ""
+        named = _SSH_KEY.search(out)
+        fpr = named.group(1) if named else ""
         raise refuse("unknown-key", "signed by an untrusted or unknown SSH key", fpr)
     raise refuse("rejected", f"ssh-keygen did not accept the signature: {_last(out)}")
 

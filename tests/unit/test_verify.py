@@ -10,7 +10,7 @@ import pytest
 from gitops_nb.cli import main
 from gitops_nb.config import VerifySettings
 from gitops_nb.errors import ConfigError, ExitCode, VerificationError
-from gitops_nb.history import commits
+from gitops_nb.history import commits, commits_since, untrusted_commits
 from gitops_nb.model import Revision
 from gitops_nb.source import Checkout, SourceSpec, fetch
 from gitops_nb.source.verify import UnverifiedRevision, key_kind
@@ -221,6 +221,7 @@ def test_history_commits_show_who_signed_each_commit(
     key, stranger = ssh_key(tmp_path / "k"), ssh_key(tmp_path / "s", "eve@example.com")
     gpg = gpg_key(tmp_path / "g")
     repo = _repo(tmp_path)
+    repo.clock = 1_790_000_000  # a minute between commits: the window below is exact
     unsigned = repo.commit("unsigned")
     use_key(repo, key)
     repo.write("app/cm.yaml", CM.format(2))
@@ -248,6 +249,28 @@ def test_history_commits_show_who_signed_each_commit(
     assert list(on.loc[[unsigned, untrusted, fake], "signature_verified"]) == [False] * 3
     assert on.loc[trusted, "signature_fingerprint"] == key.fingerprint
     assert on.loc[gpg_signed, "signature_signer"] == "Alice <alice@example.com>"
+    assert on.loc[untrusted, "signature_reason"] == "unknown-key"
+    assert on.loc[untrusted, "signature_fingerprint"] == stranger.fingerprint
+
+    # Which commits, and what about them: unsigned vs signed-but-unchecked (keys off) ...
+    found = untrusted_commits(off.reset_index()).set_index("commit")["finding"]
+    assert found.to_dict() == {
+        fake: "unsigned",
+        gpg_signed: "signed, not verified",
+        untrusted: "signed, not verified",
+        trusted: "signed, not verified",
+        unsigned: "unsigned",
+    }
+    # ... and with keys, only those no trusted key vouched for, saying why.
+    found = untrusted_commits(on.reset_index()).set_index("commit")["finding"]
+    assert found.to_dict() == {
+        fake: "unsigned",
+        untrusted: "signed by an unknown key",
+        unsigned: "unsigned",
+    }
+    since = off.loc[gpg_signed, "time"]  # a window: commits at or after it
+    window = commits_since(off.reset_index(), since)
+    assert list(untrusted_commits(window)["commit"]) == [fake, gpg_signed]
 
     history = ["history", "commits", "--repo", str(repo.path), "--path", "app", "-o", "json"]
     code = main([*history, "--verify-keys", str(key.public)])
