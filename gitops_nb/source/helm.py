@@ -7,10 +7,12 @@ vendored in ``charts/``. Values files must stay inside the checkout. The cluster
 and served API versions are passed as ``--kube-version`` / ``--api-versions``, as Argo CD
 does, so charts gating on ``.Capabilities`` render as they would there.
 
-Hooks (README "Helm charts"): test hooks are skipped; hooks that only run on delete or
-rollback are dropped (we never delete or roll back a release); every other hook is applied
-as an ordinary object with the rest, as Argo CD does when it syncs what a chart renders.
-No release Secret is written: helm's release bookkeeping is ours (the ApplySet and records).
+Hooks (README "Helm charts", a table per hook kind): test hooks are skipped; hooks that only
+run on delete or rollback are dropped (we never delete or roll back a release); install and
+upgrade hooks are applied as ordinary objects in the same ordered apply as the rest, with no
+phases, weights or delete policies (unlike Argo CD, which maps them to PreSync / PostSync
+and sync waves). helm v3 itself drops Helm 2 ``crd-install`` hooks. No release Secret is
+written: helm's release bookkeeping is ours (the ApplySet and records).
 """
 
 from __future__ import annotations

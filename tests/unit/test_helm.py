@@ -247,6 +247,28 @@ def test_hook_rules() -> None:
     ]
 
 
+def test_hooks_per_kind_as_documented(root: Path) -> None:
+    """README "Helm charts" → Hooks, with the real helm: crd-install never renders, install
+    hooks are applied unchanged (weight and delete policy kept, not acted on), delete hooks
+    and tests are not applied."""
+    (root / "apps/web/templates/legacy.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: legacy-crd\n  annotations:\n"
+        "    helm.sh/hook: crd-install\ndata: {}\n---\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: weighted\n  annotations:\n"
+        "    helm.sh/hook: post-install\n    helm.sh/hook-weight: '-5'\n"
+        "    helm.sh/hook-delete-policy: hook-succeeded\ndata: {}\n"
+    )
+    objs = {m.obj["metadata"]["name"]: m.obj for m in render(root, "apps/web", chart=ctx())}
+    assert "legacy-crd" not in objs  # helm v3: "skipping unknown hook"
+    assert objs["weighted"]["metadata"]["annotations"] == {
+        "helm.sh/hook": "post-install",
+        "helm.sh/hook-weight": "-5",
+        "helm.sh/hook-delete-policy": "hook-succeeded",
+    }
+    assert "web-web-pre-install" in objs and "web-web-cleanup" not in objs  # pre-delete
+    assert not any("test" in name for name in objs)
+
+
 APP = "apps/web"
 
 
