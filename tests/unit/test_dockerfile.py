@@ -31,7 +31,7 @@ def test_image_builds_the_pinned_helm_as_the_project_does() -> None:
     assert "GITOPS_NB_CONTROLPLANE_DIR=/out" in build
     script = (ROOT / "tools/helm/build.sh").read_text()
     pinned = re.search(r"^HELM_VERSION=(\S+)$", script, re.M)
-    assert pinned is not None and HELM == f"helm-{pinned.group(1)}"  # one pinned version
+    assert pinned is not None and f"helm-{pinned.group(1)}" == HELM  # one pinned version
     assert "COPY --from=helm /out/helm /usr/local/bin/helm" in steps
     assert any("GITOPS_NB_HELM=/usr/local/bin/helm" in s for s in steps if s.startswith("ENV"))
     # what the helm stage copies is sent to the build
