@@ -360,6 +360,11 @@ def load(
         path = Path(config_file)
         try:
             data = yaml.safe_load(path.read_text()) or {}
+        except yaml.MarkedYAMLError as e:  # file:line; never quote the line (values, secrets)
+            mark = e.problem_mark or e.context_mark
+            what = "; ".join(p for p in (e.context, e.problem) if p) or "invalid YAML"
+            line = mark.line + 1 if mark is not None else 1
+            raise ConfigError(f"{path}:{line}: cannot read config: invalid YAML: {what}") from e
         except (OSError, yaml.YAMLError) as e:
             raise ConfigError(f"{path}: cannot read config: {e}") from e
         if not isinstance(data, dict):

@@ -7,23 +7,36 @@ import difflib
 import sys
 from typing import Any, NoReturn
 
+_REFUSED = "6 refused by commit verification (unsigned, untrusted key, bad signature)"
+_CTRL_C = "5 interrupted (Ctrl-C)"
+
+# Exactly the codes each command can return (README "Exit codes"): `diff` and `apply` turn
+# every other error into 2, like `kubectl diff`; the others return the error's own code.
 EXIT_CODES = {
     "diff": (
         "0 in sync · 1 drift found · 2 error (bad input, policy refusal, another app's object, "
-        "unknown kind, forbidden, API error)"
+        f"unknown kind, forbidden, API error) · {_CTRL_C} · {_REFUSED}"
     ),
     "apply": (
         "0 applied without failure · 2 error or failed objects (named on stderr) · "
+        f"{_CTRL_C} · {_REFUSED} · "
         "7 --wait ended with an object not Current (named on stderr)"
     ),
     "reconcile": (
         "0 in sync or corrected · 1 drift found (detect mode) · 2 permanent failure · "
         "3 transient failure (retry next schedule) · 4 another run holds the Lease · "
-        "5 interrupted by SIGTERM/SIGINT · 7 wait: true and an object not Current in time"
+        f"5 interrupted by SIGTERM/SIGINT · {_REFUSED}, recorded as refused · "
+        "7 wait: true and an object not Current in time"
     ),
-    "apps": "0 apps listed · 2 bad config or generator · 3 repository unreachable",
-    "history": "0 table written · 2 bad flags, unreadable records or repository",
-    "report": "0 report written · 2 bad flags, unreadable records or repository",
+    "apps": f"0 apps listed · 2 bad config or generator · 3 repository unreachable · {_CTRL_C}",
+    "history": (
+        "0 table written · 2 bad flags, unreadable records or repository · "
+        f"3 repository or records database unreachable · {_CTRL_C}"
+    ),
+    "report": (
+        "0 report written · 2 bad flags, unreadable records or repository · "
+        f"3 repository, API server or records database unreachable · {_CTRL_C} · {_REFUSED}"
+    ),
     "local-cluster": "0 started / stopped · 2 a component failed to start (its log is named)",
 }
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from gitops_nb.history.healthframes import dora, health_intervals, restores, time_to_healthy
     from gitops_nb.history.metrics import lead_times, summary
     from gitops_nb.history.timeline import drift_intervals
+    from gitops_nb.history.trust import commits_since, untrusted_commits, untrusted_runs
     from gitops_nb.records.files import (
         export_jsonl,
         export_parquet,
@@ -61,6 +62,9 @@ _WHERE = {
     "lead_times": "metrics",
     "summary": "metrics",
     "drift_intervals": "timeline",
+    "commits_since": "trust",
+    "untrusted_commits": "trust",
+    "untrusted_runs": "trust",
 }
 
 
@@ -79,6 +83,7 @@ __all__ = [
     "Renderer",
     "change_failure",
     "commits",
+    "commits_since",
     "deployments",
     "dora",
     "drift",
@@ -102,5 +107,7 @@ __all__ = [
     "runs",
     "summary",
     "time_to_healthy",
+    "untrusted_commits",
+    "untrusted_runs",
     "write_run",
 ]

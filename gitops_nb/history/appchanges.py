@@ -43,7 +43,8 @@ def commits(
     For a plain directory the rows are exactly ``git log REF -- DIR``.
 
     ``signature_*`` say whether each commit is signed (``gpg``, ``ssh``, ``x509``, ``none``);
-    with ``verify`` keys, whether one of them vouches for it, by which key and signer.
+    with ``verify`` keys, whether one of them vouches for it, by which key and signer, and
+    ``signature_reason`` why not (``Signature.reason``: ``unknown-key``, ``bad-signature``…).
     Unsigned or unverified commits in a window are an audit finding in themselves.
 
     ``chart`` renders a Helm chart as the reconciler does (its release name and namespace);
@@ -86,6 +87,7 @@ def _signature_columns(sig: Signature | None) -> dict[str, Any]:
         "signature_verified": sig.verified,
         "signature_fingerprint": sig.fingerprint,
         "signature_signer": sig.signer,
+        "signature_reason": sig.reason,
     }
 
 

@@ -53,6 +53,7 @@ COMMIT_COLUMNS: dict[str, str] = {
     "signature_verified": "bool",
     "signature_fingerprint": "str",
     "signature_signer": "str",
+    "signature_reason": "str",
 }
 
 CHANGE_COLUMNS: dict[str, str] = {

@@ -30,14 +30,24 @@ class Signature:
     verified: bool = False
     """A good signature by a configured key (False when verification is off)."""
     fingerprint: str = ""
-    """The signing key's fingerprint (OpenPGP hex, or SSH ``SHA256:…``) when verified."""
+    """The signing key's fingerprint (OpenPGP hex, or SSH ``SHA256:…``) when verified; on a
+    refusal, the key the signature names if it can be read (an OpenPGP key id or fingerprint,
+    an SSH key fingerprint), else empty."""
     signer: str = ""
     """The key's identity: the OpenPGP user id, or the SSH allowed-signers principal."""
     object: str = "commit"
     """What was signed: ``commit`` or ``tag``."""
+    reason: str = ""
+    """Why verification refused it (empty when verified or not checked): ``unsigned``,
+    ``unknown-key``, ``bad-signature``, ``expired-key``, ``revoked-key``, ``untrusted-kind``
+    (e.g. an SSH signature when only OpenPGP keys are trusted), ``not-a-tag``,
+    ``tag-mismatch`` or ``rejected`` (any other answer of gpg / ssh-keygen)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        if not self.reason:
+            del d["reason"]  # verified or unchecked: records stay as they were
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Signature:
@@ -47,6 +57,7 @@ class Signature:
             str(d.get("fingerprint", "")),
             str(d.get("signer", "")),
             str(d.get("object", "commit")),
+            str(d.get("reason", "")),
         )
 
 

@@ -20,6 +20,7 @@ from gitops_nb.report.rows import (
     EPISODE_HEADER,
     HEALTH_HEADER,
     RESTORE_HEADER,
+    UNTRUSTED_HEADER,
     change_row,
     deployment_rows,
     episode_rows,
@@ -29,6 +30,7 @@ from gitops_nb.report.rows import (
     object_state,
     restore_rows,
     summary_rows,
+    untrusted_rows,
 )
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -174,6 +176,10 @@ def to_html(report: Report) -> str:
             if deploys
             else '<p class="note">None.</p>'
         )
+    untrusted = untrusted_rows(report.untrusted)
+    if untrusted:
+        body.append("<h2>Unsigned or unverified commits</h2>")
+        body.append(_table(UNTRUSTED_HEADER, untrusted, "untrusted"))
     if report.health is not None:
         body.append("<h2>Health (kstatus)</h2>")
         restored = restore_rows(report.restores)

@@ -48,6 +48,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "objects": [o.to_dict() for o in report.objects],
         "intervals": intervals_records(report.intervals),
         "deployments": intervals_records(report.deployments),
+        "untrusted_commits": intervals_records(report.untrusted),
     }
 
 

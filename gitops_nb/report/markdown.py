@@ -18,6 +18,7 @@ from gitops_nb.report.rows import (
     EPISODE_HEADER,
     HEALTH_HEADER,
     RESTORE_HEADER,
+    UNTRUSTED_HEADER,
     change_row,
     deployment_rows,
     episode_rows,
@@ -27,6 +28,7 @@ from gitops_nb.report.rows import (
     object_title,
     restore_rows,
     summary_rows,
+    untrusted_rows,
 )
 
 
@@ -59,6 +61,10 @@ def to_markdown(report: Report) -> str:
     if report.deployments is not None:
         lines.extend(["## Deployments (Git changes)", ""])
         lines.extend([*table(DEPLOYMENT_HEADER, deploys), ""] if deploys else ["None.", ""])
+    untrusted = untrusted_rows(report.untrusted)
+    if untrusted:
+        lines.extend(["## Unsigned or unverified commits", ""])
+        lines.extend([*table(UNTRUSTED_HEADER, untrusted), ""])
     if report.health is not None:
         lines.extend(["## Health (kstatus)", ""])
         restored = restore_rows(report.restores)

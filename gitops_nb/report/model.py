@@ -19,6 +19,7 @@ from gitops_nb.history.frames import to_utc
 from gitops_nb.history.healthframes import health_intervals, restores
 from gitops_nb.history.metrics import summary
 from gitops_nb.history.timeline import drift_intervals
+from gitops_nb.history.trust import untrusted_runs
 from gitops_nb.history.views import episodes_view
 from gitops_nb.model import (
     FIELD_MANAGER,
@@ -126,6 +127,9 @@ class Report:
     health: pd.DataFrame | None = field(default=None, compare=False)
     #: ``history.restores`` rows: bad rollouts and their time to restore (idem)
     restores: pd.DataFrame | None = field(default=None, compare=False)
+    #: ``history.untrusted_runs`` rows: the commits the period's runs applied or refused
+    #: that no trusted key vouched for, which ones and why (history reports only)
+    untrusted: pd.DataFrame | None = field(default=None, compare=False)
 
 
 def safe_object(obj: ReportObject) -> ReportObject:
@@ -321,20 +325,13 @@ def _state_counts(run: SyncRun | None) -> dict[str, int]:
     return counts
 
 
-def _trust_counts(runs: Sequence[SyncRun]) -> dict[str, int]:
-    """Runs refused by commit verification, and commits applied that no trusted key vouched
-    for (an audit finding even with verification off). Shown only when not zero; records
-    written before signatures were read say nothing either way."""
-    refused = sum(1 for r in runs if r.outcome is Outcome.REFUSED)
-    unverified = {
-        r.revision.commit
-        for r in runs
-        if r.outcome is not Outcome.REFUSED
-        and r.revision is not None
-        and r.revision.signature is not None
-        and not r.revision.signature.verified
-    }
-    out = {"runs_refused": refused, "commits_unverified": len(unverified)}
+def _trust_counts(runs: Sequence[SyncRun], untrusted: pd.DataFrame) -> dict[str, int]:
+    """Runs refused by commit verification (coalesced repeats included), and commits applied
+    that no trusted key vouched for (``untrusted`` rows; an audit finding even with
+    verification off). Shown only when not zero."""
+    refused = sum(r.repeats for r in runs if r.outcome is Outcome.REFUSED)
+    applied = untrusted.loc[untrusted["outcome"] == "applied", "commit"]
+    out = {"runs_refused": refused, "commits_unverified": int(applied.nunique())}
     return {k: v for k, v in out.items() if v}
 
 
@@ -372,7 +369,8 @@ def from_history(
         episodes_open=n_open,
         episodes_resolved=len(intervals) - n_open,
     )
-    counts.update(_trust_counts(period_runs))
+    untrusted = untrusted_runs(period_runs)
+    counts.update(_trust_counts(period_runs, untrusted))
     headline = summary(runs_frame(period_runs), intervals, deployments_df=deploys)
     revision = next((r.revision for r in reversed(period_runs) if r.revision), None)
     period = None
@@ -400,4 +398,5 @@ def from_history(
         deployments=deploys,
         health=health,
         restores=restored,
+        untrusted=untrusted,
     )

@@ -52,6 +52,19 @@ DEPLOYMENT_HEADER = (
     "Changed",
 )
 
+UNTRUSTED_HEADER = (
+    "Commit",
+    "Author",
+    "Committed",
+    "Signature",
+    "Verified",
+    "Key",
+    "Signer",
+    "Finding",
+    "Outcome",
+    "Runs",
+)
+
 
 def commit_text(rev: Revision | None) -> str:
     if rev is None:
@@ -276,3 +289,25 @@ def _no_fields(row: dict[Any, Any]) -> str:
     if row.get("effective", True):
         return "(the cluster already matched: Git adopted the live value)"
     return "(nothing for this app: not counted as its deployment)"
+
+
+def untrusted_rows(untrusted: pd.DataFrame | None) -> list[list[str]]:
+    """One row per commit a run applied or refused without a trusted key vouching for it
+    (``history.untrusted_runs``): which commit, who, what signature, and the finding."""
+    if untrusted is None or untrusted.empty:
+        return []
+    return [
+        [
+            str(row["commit"])[:12],
+            str(row["author"]),
+            ts_text(row["commit_time"]),
+            str(row["signature_type"]),
+            "yes" if row["signature_verified"] else "no",
+            str(row["signature_fingerprint"]),
+            str(row["signature_signer"]),
+            str(row["finding"]),
+            str(row["outcome"]),
+            str(row["runs"]),
+        ]
+        for row in untrusted.to_dict("records")
+    ]

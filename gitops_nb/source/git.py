@@ -308,9 +308,8 @@ class _Session:
         if settings.ref == "tag":
             tag = self._tag_ref()
             if not tag:
-                raise verify.UnverifiedRevision(
-                    f"verify: ref {self.spec.ref!r} is not a tag (verify.ref: tag)", revision
-                )
+                refuse = verify.refusal(revision, f"ref {self.spec.ref!r}", "tag")
+                raise refuse("not-a-tag", "not a tag (verify.ref: tag)")
         return replace(revision, signature=verify.verify(self.mirror, revision, settings, tag))
 
     def _tag_ref(self) -> str:

@@ -7,10 +7,12 @@ vendored in ``charts/``. Values files must stay inside the checkout. The cluster
 and served API versions are passed as ``--kube-version`` / ``--api-versions``, as Argo CD
 does, so charts gating on ``.Capabilities`` render as they would there.
 
-Hooks (README "Helm charts"): test hooks are skipped; hooks that only run on delete or
-rollback are dropped (we never delete or roll back a release); every other hook is applied
-as an ordinary object with the rest, as Argo CD does when it syncs what a chart renders.
-No release Secret is written: helm's release bookkeeping is ours (the ApplySet and records).
+Hooks (README "Helm charts", a table per hook kind): test hooks are skipped; hooks that only
+run on delete or rollback are dropped (we never delete or roll back a release); install and
+upgrade hooks are applied as ordinary objects in the same ordered apply as the rest, with no
+phases, weights or delete policies (unlike Argo CD, which maps them to PreSync / PostSync
+and sync waves). helm v3 itself drops Helm 2 ``crd-install`` hooks. No release Secret is
+written: helm's release bookkeeping is ours (the ApplySet and records).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from gitops_nb.binaries import HELM, find_binary
 from gitops_nb.config import HelmSettings
 from gitops_nb.errors import RenderError, ToolMissingError
 from gitops_nb.model import Manifest
+from gitops_nb.source.yamlsafe import load_all
 
 CHART_FILE = "Chart.yaml"
 HELM_TIMEOUT_S = 120
@@ -46,6 +49,13 @@ _TEMPLATE_AT = re.compile(
 # helm: `YAML parse error on web/templates/x.yaml: error converting YAML to JSON: yaml: line 2: …`
 _PARSE_ERROR = re.compile(r"parse error on (?P<file>[\w.-]+/\S+?):.*?\bline (?P<line>\d+)", re.S)
 _SOURCE = re.compile(r"^# Source: (\S+)\s*$", re.M)
+# helm: `failed to parse /abs/env/prod.yaml: …` (a --values file as passed), or
+# `cannot load values.yaml: …` (the chart's own); then maybe `yaml: line 3: …`
+_VALUES_ERROR = re.compile(r"(?:failed to parse|cannot load) (?P<file>\S+?): ")
+_HELM_LINE = re.compile(r"\byaml: line (\d+)")
+_SCHEMA_ERROR = "values don't meet the specifications of the schema"
+#: what helm calls a values file → (the name we report, the file to read; None: ours)
+_Values = dict[str, tuple[str, Path | None]]
 
 
 @dataclass(frozen=True)
@@ -98,16 +108,21 @@ def template(root: Path, app_dir: Path, ctx: ChartContext) -> list[tuple[str, st
         argv += ["--kube-version", caps.kube_version]
         if caps.api_versions:
             argv += ["--api-versions", ",".join(caps.api_versions)]
+    chart_values = _sibling(chart_file, "values.yaml")
+    values: _Values = {"values.yaml": (chart_values, app_dir / "values.yaml")}  # helm's name
     for name in ctx.settings.values_files:
-        argv += ["--values", str(_values_file(root, name, chart_file))]
+        target = _values_file(root, name, chart_file)
+        values[str(target)] = (name, target)
+        argv += ["--values", str(target)]
     with tempfile.TemporaryDirectory(prefix="gitops-nb-helm-") as home:
         if ctx.settings.values:
             inline = Path(home) / "values.yaml"
             inline.write_text(ctx.settings.values)
+            values[str(inline)] = ("config helm.values", None)  # YAML we wrote: no line
             argv += ["--values", str(inline)]
         for kv in ctx.settings.set:
             argv += ["--set", kv]
-        stdout = _run(argv, Path(home), root, chart_file)
+        stdout = _run(argv, Path(home), root, chart_file, values)
     return _split(stdout, chart_rel)
 
 
@@ -172,7 +187,7 @@ def _values_file(root: Path, name: str, chart_file: str) -> Path:
     return target
 
 
-def _run(argv: list[str], home: Path, root: Path, chart_file: str) -> str:
+def _run(argv: list[str], home: Path, root: Path, chart_file: str, values: _Values) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HELM_", "KUBE"))}
     env.update(
         HELM_CACHE_HOME=str(home / "cache"),
@@ -192,10 +207,42 @@ def _run(argv: list[str], home: Path, root: Path, chart_file: str) -> str:
     except OSError as e:
         raise ToolMissingError(f"helm: cannot run {argv[0]}: {e.strerror}") from e
     if proc.returncode != 0:
+        where = _values_location(proc.stderr, chart_file, values)
         err = proc.stderr.replace(f"{root}/", "").replace(str(home), "<values>").strip()
         err = err.removeprefix("Error: ")[-_MAX_STDERR:] or f"exit status {proc.returncode}"
-        raise RenderError(_error_location(err, chart_file), f"helm template failed: {err}")
+        location = where or _error_location(err, chart_file)
+        raise RenderError(location, f"helm template failed: {err}")
     return proc.stdout
+
+
+def _values_location(err: str, chart_file: str, values: _Values) -> str | None:
+    """``file:line`` of the values file helm could not load (a ``--values`` file, the chart's
+    ``values.yaml``), or the schema helm checked the values against; None if not about values.
+
+    The line comes from our own YAML loader on that file (the line of the problem, as for
+    manifests), else from helm's ``yaml: line N``, else 1."""
+    if _SCHEMA_ERROR in err:
+        return _sibling(chart_file, "values.schema.json")
+    m = _VALUES_ERROR.search(err)
+    if m is None:
+        return None
+    name, path = values.get(m.group("file"), (m.group("file"), None))
+    if path is None:
+        return name
+    try:
+        docs = load_all(path.read_text(encoding="utf-8-sig", errors="replace"), name)
+    except RenderError as e:
+        return e.location
+    except OSError:
+        docs = []
+    if docs and not isinstance(docs[0].data, dict):
+        return f"{name}:{docs[0].line}"  # e.g. a list: values must be a mapping
+    line = _HELM_LINE.search(err, m.end())
+    return f"{name}:{line.group(1) if line else 1}"
+
+
+def _sibling(chart_file: str, name: str) -> str:
+    return f"{chart_file.rsplit('/', 1)[0]}/{name}" if "/" in chart_file else name
 
 
 def _error_location(err: str, chart_file: str) -> str:

@@ -15,8 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gitops_nb.config import VerifySettings
@@ -31,17 +30,39 @@ _SIG_KINDS = (
     ("-----BEGIN SIGNED MESSAGE-----", "x509"),
 )
 _SSH_GOOD = re.compile(r'Good "git" signature for (.+?) with \S+ key (\S+)')
+_SSH_KEY = re.compile(r'Good "git" signature with \S+ key (\S+)')
 
 
 class UnverifiedRevision(VerificationError):
-    """Verification refused this revision; the record still names the commit it refused."""
+    """Verification refused this revision; the record still names the commit it refused, and
+    its ``signature`` says what was found (type, key, signer, ``reason``), never verified."""
 
     def __init__(self, message: str, revision: Revision) -> None:
         self.revision = revision
         super().__init__(message)
 
 
-_Refuse = Callable[[str], UnverifiedRevision]
+def refusal(revision: Revision, what: str, obj: str = "commit") -> _Refuse:
+    """The refusal builder for ``what`` (e.g. ``commit 1a2b…``, ``ref 'v1'``)."""
+    return _Refuse(revision, what, obj)
+
+
+@dataclass(frozen=True)
+class _Refuse:
+    """Builds the refusal of one commit or tag, with the signature facts found so far."""
+
+    revision: Revision
+    what: str
+    obj: str
+    kind: str = "none"
+
+    def __call__(
+        self, reason: str, text: str, fingerprint: str = "", signer: str = ""
+    ) -> UnverifiedRevision:
+        sig = Signature(self.kind, False, fingerprint, signer, self.obj, reason)
+        return UnverifiedRevision(
+            f"verify: {self.what} refused: {text}", replace(self.revision, signature=sig)
+        )
 
 
 @dataclass(frozen=True)
@@ -142,6 +163,8 @@ def signatures(
         if settings is not None and settings.enabled and kind != "none":
             try:
                 sig = verify(git_dir, Revision(sha, "", "", ""), settings)
+            except UnverifiedRevision as e:  # what was found, and why it is not trusted
+                sig = e.revision.signature or Signature(kind)
             except VerificationError:
                 sig = Signature(kind)
         result[sha] = sig
@@ -156,36 +179,38 @@ def verify(git_dir: Path, revision: Revision, settings: VerifySettings, tag: str
     keys = load_keys(settings)
     sha = revision.commit
     what = f"tag {tag.removeprefix('refs/tags/')}" if tag else f"commit {sha[:12]}"
-
-    def refuse(reason: str) -> UnverifiedRevision:
-        return UnverifiedRevision(f"verify: {what} refused: {reason}", revision)
-
     obj = "tag" if tag else "commit"
+    refuse = _Refuse(revision, what, obj)
     if tag:
         kind_out = _git(git_dir, ["cat-file", "-t", tag], {}).stdout.strip()
         if kind_out != "tag":
-            raise refuse("not an annotated tag, so it carries no signature (verify.ref: tag)")
+            raise refuse(
+                "not-a-tag", "not an annotated tag, so it carries no signature (verify.ref: tag)"
+            )
         peeled = _git(git_dir, ["rev-parse", "--verify", f"{tag}^{{commit}}"], {}).stdout.strip()
         if peeled != sha:  # e.g. a branch of the same name resolved first
-            raise refuse(f"the tag points at {peeled[:12]}, not at the commit to apply")
+            raise refuse("tag-mismatch", f"the tag points at {peeled[:12]}, not at the commit")
     raw = _git(git_dir, ["cat-file", obj, tag or sha], {}).stdout
     kind = signature_kind(raw, obj)
     if kind == "none":
-        raise refuse(f"the {obj} is not signed")
+        raise refuse("unsigned", f"the {obj} is not signed")
+    refuse = replace(refuse, kind=kind)
     usable = [k for k in keys if k.kind == kind]
     if not usable:
         have = ", ".join(sorted({k.kind for k in keys}))
-        raise refuse(f"signed with a {kind} signature, but only {have} keys are trusted")
+        raise refuse(
+            "untrusted-kind", f"signed with a {kind} signature, but only {have} keys are trusted"
+        )
     verb = "verify-tag" if tag else "verify-commit"
     with tempfile.TemporaryDirectory(prefix="gitops-nb-verify-") as tmp:
         os.chmod(tmp, 0o700)
         if kind == "gpg":
-            return _verify_gpg(git_dir, verb, tag or sha, usable, Path(tmp), refuse, obj)
-        return _verify_ssh(git_dir, verb, tag or sha, usable, Path(tmp), refuse, obj)
+            return _verify_gpg(git_dir, verb, tag or sha, usable, Path(tmp), refuse)
+        return _verify_ssh(git_dir, verb, tag or sha, usable, Path(tmp), refuse)
 
 
 def _verify_gpg(
-    git_dir: Path, verb: str, name: str, keys: list[Key], home: Path, refuse: _Refuse, obj: str
+    git_dir: Path, verb: str, name: str, keys: list[Key], home: Path, refuse: _Refuse
 ) -> Signature:
     if shutil.which("gpg") is None:
         raise ToolMissingError("gpg is not installed (Debian: apt-get install gnupg)")
@@ -204,20 +229,25 @@ def _verify_gpg(
         fields = status["VALIDSIG"].split()
         fingerprint = fields[9] if len(fields) > 9 else fields[0]  # the primary key's
         signer = status["GOODSIG"].partition(" ")[2]
-        return Signature("gpg", True, fingerprint, signer, obj)
+        return Signature("gpg", True, fingerprint, signer, refuse.obj)
     if "NO_PUBKEY" in status or "ERRSIG" in status:
-        keyid = (status.get("NO_PUBKEY") or status.get("ERRSIG", "")).split(" ")[0]
-        raise refuse(f"signed by an untrusted or unknown OpenPGP key {keyid}")
-    if "BADSIG" in status:
-        raise refuse(f"bad signature ({status['BADSIG']}): the {obj} was altered after signing")
-    for word, why in (("EXPKEYSIG", "an expired key"), ("REVKEYSIG", "a revoked key")):
-        if word in status:
-            raise refuse(f"signed by {why} ({status[word]})")
-    raise refuse(f"gpg did not accept the signature: {_last(r.stderr)}")
+        err = status.get("ERRSIG", "").split()  # keyid algo hash class time rc [fingerprint]
+        keyid = (status.get("NO_PUBKEY") or " ".join(err[:1])).split(" ")[0]
+        fpr = err[6] if len(err) > 6 and len(err[6]) == 40 else keyid
+        raise refuse("unknown-key", f"signed by an untrusted or unknown OpenPGP key {keyid}", fpr)
+    for word, reason, why in (
+        ("BADSIG", "bad-signature", f"bad signature: the {refuse.obj} was altered after signing"),
+        ("EXPKEYSIG", "expired-key", "signed by an expired key"),
+        ("REVKEYSIG", "revoked-key", "signed by a revoked key"),
+    ):
+        if word in status:  # "<keyid> <user id>"
+            keyid, _, uid = status[word].partition(" ")
+            raise refuse(reason, f"{why} ({status[word]})", keyid, uid)
+    raise refuse("rejected", f"gpg did not accept the signature: {_last(r.stderr)}")
 
 
 def _verify_ssh(
-    git_dir: Path, verb: str, name: str, keys: list[Key], tmp: Path, refuse: _Refuse, obj: str
+    git_dir: Path, verb: str, name: str, keys: list[Key], tmp: Path, refuse: _Refuse
 ) -> Signature:
     if shutil.which("ssh-keygen") is None:
         raise ToolMissingError("ssh-keygen is not installed (Debian: openssh-client)")
@@ -235,12 +265,15 @@ def _verify_ssh(
     out = f"{r.stdout}\n{r.stderr}"
     good = _SSH_GOOD.search(out)
     if r.returncode == 0 and good:
-        return Signature("ssh", True, good.group(2), good.group(1), obj)
-    if "No principal matched" in out or "no principal matched" in out.lower():
-        raise refuse("signed by an untrusted or unknown SSH key")
+        return Signature("ssh", True, good.group(2), good.group(1), refuse.obj)
     if "Signature verification failed" in out or "incorrect signature" in out:
-        raise refuse(f"bad signature: the {obj} was altered after signing")
-    raise refuse(f"ssh-keygen did not accept the signature: {_last(out)}")
+        raise refuse("bad-signature", f"bad signature: the {refuse.obj} was altered after signing")
+    if "no principal matched" in out.lower():
+        # The signature itself is good; only its key is not trusted. git names that key.
+        named = _SSH_KEY.search(out)
+        fpr = named.group(1) if named else ""
+        raise refuse("unknown-key", "signed by an untrusted or unknown SSH key", fpr)
+    raise refuse("rejected", f"ssh-keygen did not accept the signature: {_last(out)}")
 
 
 def _git(git_dir: Path, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -545,3 +545,42 @@ def test_postgres_records_component_mounts_the_dsn_secret_and_selects_the_store(
         ).records_store
         == "postgres"
     )
+
+
+def test_verify_keys_component_mounts_the_keys_and_sets_verify(tmp_path: Path) -> None:
+    """components/verify-keys: the public keys mounted read-only, ``verify:`` naming them,
+    placeholders only in the template; with the default install it still renders."""
+    jobs = tmp_path / "jobs"
+    shutil.copytree(REPO / "jobs", jobs)
+    kustomization = jobs / "kustomization.yaml"
+    kustomization.write_text(
+        kustomization.read_text()
+        + "components:\n  - components/postgres-records\n  - components/verify-keys\n"
+    )
+    ms = render(jobs)
+    pod = one(ms, "CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+    mounts = {m["name"]: m for m in pod["containers"][0]["volumeMounts"]}
+    assert mounts["verify-keys"] == {
+        "name": "verify-keys",
+        "mountPath": "/etc/gitops-nb/keys",
+        "readOnly": True,
+    }
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["verify-keys"]["configMap"]["name"] == "gitops-nb-verify-keys"
+    keys = next(m.obj for m in ms if m.obj["metadata"]["name"] == "gitops-nb-verify-keys")
+    assert keys["kind"] == "ConfigMap" and keys["metadata"]["namespace"] == INSTALL_NS
+    assert all(PLACEHOLDER.match(v) for v in keys["data"].values())
+    text = (jobs / "components" / "verify-keys" / "verify-keys.yaml").read_text()
+    assert not CREDENTIAL_SHAPES.search(text)
+    cfg = load(
+        None, {k: str(v) for k, v in env.items()} | {"GITOPS_NB_APP": "x", "GITOPS_NB_REPO": "/r"}
+    )
+    # every key verify names is a file of the mounted ConfigMap, and nothing else
+    assert sorted(cfg.verify.keys) == sorted(f"/etc/gitops-nb/keys/{k}" for k in keys["data"])
+    assert cfg.verify.enabled and cfg.records_store == "postgres"  # components compose
+
+
+def test_config_template_shows_verify_commented() -> None:
+    text = (REPO / "jobs" / "config.yaml").read_text()
+    assert "# verify:\n    #   keys: [/etc/gitops-nb/keys/" in text

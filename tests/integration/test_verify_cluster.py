@@ -13,7 +13,7 @@ from gitops_nb.localcluster import LocalCluster
 from gitops_nb.model import Outcome
 from gitops_nb.records.configmaps import ConfigMapStore
 from tests.gitrepo import GitRepo
-from tests.signing import gpg_key, ssh_key, tamper, use_key
+from tests.signing import gpg_key, no_signing, ssh_key, tamper, use_key
 
 from . import jobrunner as jr
 from .helpers import cli_flags
@@ -90,6 +90,15 @@ def test_reconcile_records_refused_emits_event_releases_lease(
     assert run.outcome is Outcome.REFUSED and run.objects == ()
     assert run.revision is not None and run.revision.commit == refused_sha
     assert run.error is not None and "untrusted or unknown SSH key" in run.error
+    # The record says what was found: signed, by a key it names, which nobody trusts.
+    refused = run.revision.signature
+    assert refused is not None
+    assert (refused.type, refused.verified, refused.reason, refused.fingerprint) == (
+        "ssh",
+        False,
+        "unknown-key",
+        stranger.fingerprint,
+    )
     assert "signed-cm" not in _configmaps(kube, namespace)  # only the record was written
     events = kube.list(f"/api/v1/namespaces/{namespace}/events")
     failed = [e for e in events if e["reason"] == "VerificationFailed"]
@@ -114,3 +123,44 @@ def test_reconcile_records_refused_emits_event_releases_lease(
         key.fingerprint,
         "alice@example.com",
     )
+
+
+def test_reconcile_verify_keys_on_the_command_line_repeatable(
+    cluster: LocalCluster, kube: Kube, namespace: str, tmp_path: Path
+) -> None:
+    """``--verify-keys`` given twice on the reconcile command line, no config file: a commit
+    signed by the second key is accepted; an unsigned one is refused and recorded as such."""
+    first, second = gpg_key(tmp_path / "first"), ssh_key(tmp_path / "second", "bob@example.com")
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("app/cm.yaml", CM.format(1))
+    use_key(repo, second)
+    good_sha = repo.commit("signed by the second key")
+    keys = ["--verify-keys", str(first.public), "--verify-keys", str(second.public)]
+    args = jr.reconcile_args(repo.path, "app", "twokeys", namespace, tmp_path / "c", *keys)
+    env = jr.admin_env(cluster)
+
+    code, logs, err = jr.run(args, env)
+    assert code == ExitCode.OK, (logs, err)
+    assert kube.get(f"/api/v1/namespaces/{namespace}/configmaps/signed-cm")["data"]["k"] == "1"
+    [run] = ConfigMapStore(kube, namespace).read("twokeys")
+    assert run.revision is not None and run.revision.commit == good_sha
+    sig = run.revision.signature
+    assert sig is not None
+    assert (sig.type, sig.verified, sig.fingerprint, sig.signer) == (
+        "ssh",
+        True,
+        second.fingerprint,
+        "bob@example.com",
+    )
+
+    no_signing(repo)
+    repo.write("app/cm.yaml", CM.format(2))
+    unsigned_sha = repo.commit("unsigned")
+    code, logs, err = jr.run(args, env)
+    assert code == ExitCode.VERIFY_FAILED, (logs, err)
+    assert kube.get(f"/api/v1/namespaces/{namespace}/configmaps/signed-cm")["data"]["k"] == "1"
+    last = ConfigMapStore(kube, namespace).read("twokeys")[-1]
+    assert last.outcome is Outcome.REFUSED
+    assert last.revision is not None and last.revision.commit == unsigned_sha
+    assert last.revision.signature is not None
+    assert (last.revision.signature.type, last.revision.signature.reason) == ("none", "unsigned")

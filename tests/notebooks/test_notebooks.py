@@ -152,6 +152,8 @@ def test_git_history(demo: DemoResult, run_notebook: RunNotebook) -> None:
         "REPO": str(demo.repo),
         "REF": "main",
         "APP_PATH": ".",
+        "VERIFY_KEYS": [],
+        "SINCE": None,
         **history_params(demo),
     }
     nb = run_notebook("03_git_history.ipynb", params)
@@ -168,6 +170,12 @@ def test_git_history(demo: DemoResult, run_notebook: RunNotebook) -> None:
     assert "mean lead time" in html and "change failure rate" in html
     assert "8 commits" in stdout(nb)
     assert "8 of 8 commits unsigned or unverified" in stdout(nb)  # the demo signs nothing
+    assert "8 unsigned" in stdout(nb)  # not "signed, not verified": nothing is signed
+    # which commits: the table of unsigned or unverified commits names every one
+    [table] = [t for t in html.split("<table")[1:] if ">finding<" in t.split("</table>")[0]]
+    assert table.count(">unsigned<") == 8
+    for sha in commits:
+        assert sha[:7] in table
     assert "signature_type" in html
     # delivery to a running change: time to healthy per commit, and the DORA table
     assert ">time_to_healthy<" in html and ">change_failure_rate<" in html

@@ -33,6 +33,29 @@ def test_help_has_description_examples_and_exit_codes(
     assert "exit codes: " + EXIT_CODES[command] in " ".join(out.split())
 
 
+# The exit codes each verb can return (README "Exit codes"); 6 wherever a commit is verified.
+CODES = {
+    "diff": {0, 1, 2, 5, 6},
+    "apply": {0, 2, 5, 6, 7},
+    "reconcile": {0, 1, 2, 3, 4, 5, 6, 7},
+    "report": {0, 2, 3, 5, 6},
+    "history": {0, 2, 3, 5},
+    "apps": {0, 2, 3, 5},
+}
+
+
+@pytest.mark.parametrize("command", sorted(CODES))
+def test_help_lists_exactly_the_exit_codes_of_the_verb(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    line = " ".join(capsys.readouterr().out.split()).split("exit codes: ", 1)[1]
+    listed = {int(part.split()[0]) for part in line.split(" · ")}
+    assert listed == CODES[command]
+    assert ("6 refused by commit verification" in line) == (6 in CODES[command])
+
+
 def test_mistyped_flag_gets_the_subcommands_usage_and_a_suggestion(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -137,6 +137,55 @@ def test_values_files_must_be_in_the_checkout(root: Path, name: str, message: st
     assert info.value.location == name and message in str(info.value)
 
 
+BAD_YAML = "replicaCount: 3\nimage:\n  - a\n  tag: '2'\n"  # line 4 breaks the list
+
+
+@pytest.mark.parametrize(
+    ("where", "location"),
+    [
+        ("values-file", "env/bad.yaml:4"),
+        ("values-file-list", "env/bad.yaml:1"),
+        ("chart-values", "apps/web/values.yaml:4"),
+        ("schema", "apps/web/values.schema.json"),
+    ],
+)
+def test_bad_values_name_the_values_file_and_line(root: Path, where: str, location: str) -> None:
+    """Bad values are located in the file that holds them, not at Chart.yaml:1."""
+    (root / "env").mkdir()
+    settings = HelmSettings(values_files=("env/bad.yaml",))
+    if where == "values-file":
+        (root / "env" / "bad.yaml").write_text(BAD_YAML)
+    elif where == "values-file-list":
+        (root / "env" / "bad.yaml").write_text("- replicaCount: 3\n")
+    elif where == "chart-values":
+        (root / "apps/web/values.yaml").write_text(BAD_YAML)
+        settings = HelmSettings()
+    else:  # the config's values break the chart's schema
+        schema = {"type": "object", "properties": {"replicaCount": {"type": "integer"}}}
+        (root / "apps/web/values.schema.json").write_text(json.dumps(schema))
+        settings = HelmSettings(values="replicaCount: many\n")
+    with pytest.raises(RenderError) as info:
+        render(root, "apps/web", chart=ctx(settings))
+    assert info.value.location == location
+    assert "helm template failed" in str(info.value)
+    assert "Chart.yaml" not in info.value.location
+
+
+def test_bad_yaml_in_the_configs_helm_values_names_the_config_file_and_line(
+    tmp_path: Path,
+) -> None:
+    """The config's ``helm.values`` is YAML inside the config file: that file and line."""
+    from gitops_nb.config import load
+    from gitops_nb.errors import ConfigError
+
+    config = tmp_path / "config.yaml"
+    config.write_text("app: web\nhelm:\n  values:\n    image: {tag: '2'\n    replicas: 3\n")
+    with pytest.raises(ConfigError) as info:
+        load(config, {})
+    assert str(info.value).startswith(f"{config}:5: ")
+    assert "'2'" not in str(info.value)  # the offending line is not quoted (secrets)
+
+
 def test_broken_template_names_the_template_file_and_line(root: Path) -> None:
     (root / "apps/web/templates/broken.yaml").write_text(
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n"
@@ -196,6 +245,28 @@ def test_hook_rules() -> None:
     assert [x.obj["metadata"]["name"] for x in applied([m("pre-delete,post-install")])] == [
         "pre-delete,post-install"
     ]
+
+
+def test_hooks_per_kind_as_documented(root: Path) -> None:
+    """README "Helm charts" → Hooks, with the real helm: crd-install never renders, install
+    hooks are applied unchanged (weight and delete policy kept, not acted on), delete hooks
+    and tests are not applied."""
+    (root / "apps/web/templates/legacy.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: legacy-crd\n  annotations:\n"
+        "    helm.sh/hook: crd-install\ndata: {}\n---\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: weighted\n  annotations:\n"
+        "    helm.sh/hook: post-install\n    helm.sh/hook-weight: '-5'\n"
+        "    helm.sh/hook-delete-policy: hook-succeeded\ndata: {}\n"
+    )
+    objs = {m.obj["metadata"]["name"]: m.obj for m in render(root, "apps/web", chart=ctx())}
+    assert "legacy-crd" not in objs  # helm v3: "skipping unknown hook"
+    assert objs["weighted"]["metadata"]["annotations"] == {
+        "helm.sh/hook": "post-install",
+        "helm.sh/hook-weight": "-5",
+        "helm.sh/hook-delete-policy": "hook-succeeded",
+    }
+    assert "web-web-pre-install" in objs and "web-web-cleanup" not in objs  # pre-delete
+    assert not any("test" in name for name in objs)
 
 
 APP = "apps/web"

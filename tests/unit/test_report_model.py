@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pandas as pd
 
 from gitops_nb.masking import MASK_DESIRED, MASK_LIVE
 from gitops_nb.model import Action, DiffStatus, ObjectResult, Outcome, Revision, Signature
-from gitops_nb.report import from_history
+from gitops_nb.report import from_history, render
 from gitops_nb.report.model import HISTORY, LIVE, synth_diff
 from tests.factories import (
     CM,
@@ -186,3 +187,61 @@ def test_history_report_counts_refused_runs_and_unverified_commits() -> None:
     assert counts["commits_unverified"] == 2 and counts["runs_refused"] == 1
     clean = from_history(runs[:1] + runs[4:5]).counts
     assert "commits_unverified" not in clean and "runs_refused" not in clean
+
+
+def test_history_report_lists_which_commits_were_unsigned_unverified_or_refused() -> None:
+    """Not only counts: which commits, who, what signature, and why. Refused runs count with
+    their coalesced repeats."""
+    from gitops_nb.records.coalesce import coalesce
+
+    def rev(sha: str, sig: Signature | None) -> Revision:
+        return Revision(sha, "2026-11-01T00:00:00Z", "Bob <bob@x>", "m", sig)
+
+    stranger = Signature("ssh", False, "SHA256:eve", "", "commit", "unknown-key")
+    good = Signature("ssh", True, "SHA256:k", "alice@example.com")
+    refused = [
+        sync_run(
+            str(i),
+            f"2026-11-01T11:{i:02d}:00",
+            revision=rev("f" * 40, stranger),
+            outcome=Outcome.REFUSED,
+            error="verify: commit ffff refused",
+        )
+        for i in range(10, 14)
+    ]
+    runs = coalesce(
+        [
+            sync_run("1", "2026-11-01T10:00:00", revision=rev("a" * 40, None)),  # an old record
+            sync_run("2", "2026-11-01T10:05:00", revision=rev("b" * 40, Signature("none"))),
+            sync_run("4", "2026-11-01T10:15:00", revision=rev("c" * 40, Signature("gpg"))),
+            sync_run("5", "2026-11-01T10:20:00", revision=rev("d" * 40, good)),
+            *refused,
+        ]
+    )
+    assert sum(1 for r in runs if r.outcome is Outcome.REFUSED) < 4, "refusals must coalesce"
+    rep = from_history(runs)
+    assert rep.counts["runs_refused"] == 4  # every refused run, not every record
+    assert rep.counts["commits_unverified"] == 2
+    assert rep.untrusted is not None
+    rows = {r["commit"][0]: r for r in rep.untrusted.to_dict("records")}
+    assert set(rows) == {"b", "c", "f"}  # never the old record, never the verified one
+    assert (rows["b"]["finding"], rows["b"]["outcome"]) == ("unsigned", "applied")
+    assert (rows["c"]["signature_type"], rows["c"]["finding"]) == ("gpg", "signed, not verified")
+    assert (rows["f"]["finding"], rows["f"]["outcome"], rows["f"]["runs"]) == (
+        "signed by an unknown key",
+        "refused",
+        4,
+    )
+    assert (
+        rows["f"]["signature_fingerprint"] == "SHA256:eve" and rows["f"]["author"] == "Bob <bob@x>"
+    )
+
+    md = render(rep, "markdown")
+    section = md.split("## Unsigned or unverified commits", 1)[1].split("\n## ", 1)[0]
+    assert "ffffffffffff" in section and "signed by an unknown key" in section
+    assert "signed, not verified" in section and "SHA256:eve" in section
+    assert "dddddddddddd" not in section
+    html = render(rep, "html")
+    assert "<h2>Unsigned or unverified commits</h2>" in html and "SHA256:eve" in html
+    data = json.loads(render(rep, "json"))
+    assert {r["commit"][0] for r in data["untrusted_commits"]} == {"b", "c", "f"}

@@ -10,7 +10,8 @@ import pytest
 from gitops_nb.cli import main
 from gitops_nb.config import VerifySettings
 from gitops_nb.errors import ConfigError, ExitCode, VerificationError
-from gitops_nb.history import commits
+from gitops_nb.history import commits, commits_since, untrusted_commits
+from gitops_nb.model import Revision
 from gitops_nb.source import Checkout, SourceSpec, fetch
 from gitops_nb.source.verify import UnverifiedRevision, key_kind
 from tests.gitrepo import GitRepo
@@ -78,6 +79,15 @@ def test_unsigned_commit_is_refused(key: SigningKey, tmp_path: Path) -> None:
     err = _refused(repo, tmp_path, [key.public])
     assert "not signed" in str(err) and sha[:12] in str(err)
     assert err.revision.commit == sha
+    # The record of the refused run says what was found: no signature at all.
+    assert err.revision.to_dict()["signature"] == {
+        "type": "none",
+        "verified": False,
+        "fingerprint": "",
+        "signer": "",
+        "object": "commit",
+        "reason": "unsigned",
+    }
 
 
 def test_untrusted_key_is_refused(key: SigningKey, other: SigningKey, tmp_path: Path) -> None:
@@ -86,6 +96,12 @@ def test_untrusted_key_is_refused(key: SigningKey, other: SigningKey, tmp_path: 
     repo.commit("signed by a stranger")
     err = _refused(repo, tmp_path, [key.public])
     assert "untrusted or unknown" in str(err)
+    # Signed, by a key we can name but do not trust (gpg names the key, ssh its fingerprint).
+    sig = err.revision.signature
+    assert sig is not None
+    assert (sig.type, sig.verified, sig.reason) == (key.kind, False, "unknown-key")
+    assert sig.fingerprint == other.fingerprint
+    assert Revision.from_dict(err.revision.to_dict()).signature == sig
 
 
 def test_tampered_commit_is_refused(key: SigningKey, tmp_path: Path) -> None:
@@ -95,6 +111,12 @@ def test_tampered_commit_is_refused(key: SigningKey, tmp_path: Path) -> None:
     forged = tamper(repo)
     err = _refused(repo, tmp_path, [key.public])
     assert "altered after signing" in str(err) and err.revision.commit == forged
+    sig = err.revision.signature
+    assert sig is not None
+    assert (sig.type, sig.verified, sig.reason) == (key.kind, False, "bad-signature")
+    if key.kind == "gpg":  # gpg names the key and user id even for a bad signature
+        assert key.fingerprint.endswith(sig.fingerprint)
+        assert sig.signer == "Alice <alice@example.com>"
 
 
 def test_only_the_commit_being_applied_decides(key: SigningKey, tmp_path: Path) -> None:
@@ -127,15 +149,16 @@ def test_signed_tag_is_required_with_ref_tag(key: SigningKey, tmp_path: Path) ->
     assert sig is not None
     assert (sig.object, sig.verified, sig.fingerprint) == ("tag", True, key.fingerprint)
     assert checkout.revision.commit == commit
-    assert "not signed" in str(
-        _refused(repo, tmp_path / "2", [key.public], ref="v2", ref_mode="tag")
-    )
-    assert "annotated" in str(
-        _refused(repo, tmp_path / "3", [key.public], ref="v3", ref_mode="tag")
-    )
-    assert "not a tag" in str(
-        _refused(repo, tmp_path / "4", [key.public], ref="main", ref_mode="tag")
-    )
+    for ref, text, reason in (
+        ("v2", "not signed", "unsigned"),
+        ("v3", "annotated", "not-a-tag"),
+        ("main", "not a tag", "not-a-tag"),
+    ):
+        err = _refused(repo, tmp_path / ref, [key.public], ref=ref, ref_mode="tag")
+        assert text in str(err)
+        refused = err.revision.signature
+        assert refused is not None
+        assert (refused.object, refused.reason, refused.verified) == ("tag", reason, False)
     # A branch named like the tag resolves first: the tag does not vouch for its commit.
     repo.write("app/cm.yaml", CM.format(9))
     other = repo.commit("elsewhere")
@@ -151,7 +174,13 @@ def test_signature_kind_must_match_the_trusted_keys(tmp_path: Path) -> None:
     repo = _repo(tmp_path)
     use_key(repo, ssh)
     repo.commit("ssh-signed")
-    assert "only gpg keys are trusted" in str(_refused(repo, tmp_path, [gpg.public]))
+    wrong = _refused(repo, tmp_path, [gpg.public])
+    assert "only gpg keys are trusted" in str(wrong)
+    assert wrong.revision.signature is not None
+    assert (wrong.revision.signature.type, wrong.revision.signature.reason) == (
+        "ssh",
+        "untrusted-kind",
+    )
     both = _fetch(repo, tmp_path / "b", [gpg.public, ssh.public])
     assert both.revision.signature is not None and both.revision.signature.type == "ssh"
 
@@ -192,6 +221,7 @@ def test_history_commits_show_who_signed_each_commit(
     key, stranger = ssh_key(tmp_path / "k"), ssh_key(tmp_path / "s", "eve@example.com")
     gpg = gpg_key(tmp_path / "g")
     repo = _repo(tmp_path)
+    repo.clock = 1_790_000_000  # a minute between commits: the window below is exact
     unsigned = repo.commit("unsigned")
     use_key(repo, key)
     repo.write("app/cm.yaml", CM.format(2))
@@ -219,9 +249,50 @@ def test_history_commits_show_who_signed_each_commit(
     assert list(on.loc[[unsigned, untrusted, fake], "signature_verified"]) == [False] * 3
     assert on.loc[trusted, "signature_fingerprint"] == key.fingerprint
     assert on.loc[gpg_signed, "signature_signer"] == "Alice <alice@example.com>"
+    assert on.loc[untrusted, "signature_reason"] == "unknown-key"
+    assert on.loc[untrusted, "signature_fingerprint"] == stranger.fingerprint
+
+    # Which commits, and what about them: unsigned vs signed-but-unchecked (keys off) ...
+    found = untrusted_commits(off.reset_index()).set_index("commit")["finding"]
+    assert found.to_dict() == {
+        fake: "unsigned",
+        gpg_signed: "signed, not verified",
+        untrusted: "signed, not verified",
+        trusted: "signed, not verified",
+        unsigned: "unsigned",
+    }
+    # ... and with keys, only those no trusted key vouched for, saying why.
+    found = untrusted_commits(on.reset_index()).set_index("commit")["finding"]
+    assert found.to_dict() == {
+        fake: "unsigned",
+        untrusted: "signed by an unknown key",
+        unsigned: "unsigned",
+    }
+    since = off.loc[gpg_signed, "time"]  # a window: commits at or after it
+    window = commits_since(off.reset_index(), since)
+    assert list(untrusted_commits(window)["commit"]) == [fake, gpg_signed]
 
     history = ["history", "commits", "--repo", str(repo.path), "--path", "app", "-o", "json"]
     code = main([*history, "--verify-keys", str(key.public)])
     rows = {r["commit"]: r for r in json.loads(capsys.readouterr().out)}
     assert code == 0 and rows[trusted]["signature_signer"] == "alice@example.com"
     assert rows[gpg_signed]["signature_verified"] is False  # its key was not given this time
+
+
+@pytest.mark.parametrize("verb", ["diff", "apply", "report"])
+def test_every_verb_that_verifies_exits_6_on_an_unsigned_commit(
+    verb: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The verbs whose ``--help`` lists 6 return it; refusal comes before any cluster access
+    (the kubeconfig named here does not exist)."""
+    key = ssh_key(tmp_path / "k")
+    repo = _repo(tmp_path)
+    repo.commit("unsigned")
+    args = [verb, "--repo", str(repo.path), "--path", "app", "-n", "x", "--app", "a"]
+    args += ["--kubeconfig", str(tmp_path / "none"), "--cache-dir", str(tmp_path / "c")]
+    if verb == "report":
+        args += ["-o", str(tmp_path / "report.md"), "--format", "markdown"]
+    code = main([*args, "--verify-keys", str(key.public)])
+    assert code == ExitCode.VERIFY_FAILED, capsys.readouterr().err
+    assert "is not signed" in capsys.readouterr().err
+    assert not (tmp_path / "report.md").exists()
