@@ -256,7 +256,8 @@ def test_reconciler_holds_no_rights_but_bookkeeping_and_impersonating_the_app(
                 "resourceNames": [DEPLOYER],
             }
     granted = flat(role)
-    assert ("coordination.k8s.io", "leases", frozenset({"get", "create", "update"})) in granted
+    leases = frozenset({"get", "list", "create", "update"})  # list: a fleet's shared LIST
+    assert ("coordination.k8s.io", "leases", leases) in granted
     assert ("", "events", frozenset({"create", "patch"})) in granted
     writes = {"get", "list", "watch", "create", "patch", "delete"}
     assert ("", "configmaps", frozenset(writes | {"update"})) in granted
@@ -421,6 +422,8 @@ def test_reconciler_keeps_its_books_and_writes_apps_only_as_the_app(
     leases = f"/apis/coordination.k8s.io/v1/namespaces/{ns}/leases"
     lease_obj = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "spec": {}}
     lease = sa.create(leases, {**lease_obj, "metadata": {"name": "gitops-nb.example"}})
+    # A fleet run lists the namespace's Leases once for all its apps.
+    assert "gitops-nb.example" in [x["metadata"]["name"] for x in sa.list(leases)]
     sa.replace(f"{leases}/gitops-nb.example", lease)
     with pytest.raises(ForbiddenError):  # released, never deleted
         sa.delete(f"{leases}/gitops-nb.example")
