@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import re
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -517,34 +516,3 @@ def test_the_app_cannot_leave_its_namespace_mint_rights_or_run_privileged(
             _dry_apply(app, f"/api/v1/namespaces/{ns}/pods/root", pod)
     finally:
         app.close()
-
-
-def test_postgres_records_component_mounts_the_dsn_secret_and_selects_the_store(
-    tmp_path: Path,
-) -> None:
-    jobs = tmp_path / "jobs"
-    shutil.copytree(REPO / "jobs", jobs)
-    kustomization = jobs / "kustomization.yaml"
-    kustomization.write_text(
-        kustomization.read_text() + "components:\n  - components/postgres-records\n"
-    )
-    ms = render(jobs)
-    pod = one(ms, "CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-    env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
-    assert env["GITOPS_NB_RECORDS_STORE"] == "postgres"
-    assert env["GITOPS_NB_RECORDS_DSN_FILE"] == "/etc/gitops-nb/db/dsn"
-    mounts = {m["name"]: m for m in pod["containers"][0]["volumeMounts"]}
-    assert mounts["records-db"]["mountPath"] == "/etc/gitops-nb/db"
-    assert mounts["records-db"]["readOnly"] is True
-    volumes = {v["name"]: v for v in pod["volumes"]}
-    assert volumes["records-db"]["secret"]["secretName"] == "gitops-nb-records-db"
-    secret = next(m.obj for m in ms if m.obj["metadata"]["name"] == "gitops-nb-records-db")
-    assert secret["metadata"]["namespace"] == INSTALL_NS
-    assert all(PLACEHOLDER.match(v) for v in secret["stringData"].values())
-    assert (
-        load(
-            None,
-            {k: str(v) for k, v in env.items()} | {"GITOPS_NB_APP": "x", "GITOPS_NB_REPO": "/r"},
-        ).records_store
-        == "postgres"
-    )
