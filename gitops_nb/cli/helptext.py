@@ -7,6 +7,8 @@ import difflib
 import sys
 from typing import Any, NoReturn
 
+from gitops_nb.usecases.fleet import SEVERITY
+
 EXIT_CODES = {
     "diff": (
         "0 in sync · 1 drift found · 2 error (bad input, policy refusal, another app's object, "
@@ -19,7 +21,11 @@ EXIT_CODES = {
     "reconcile": (
         "0 in sync or corrected · 1 drift found (detect mode) · 2 permanent failure · "
         "3 transient failure (retry next schedule) · 4 another run holds the Lease · "
-        "5 interrupted by SIGTERM/SIGINT · 7 wait: true and an object not Current in time"
+        "5 interrupted by SIGTERM/SIGINT · 6 commit refused by verification (verify:) · "
+        "7 wait: true and an object not Current in time. "
+        "A fleet (--config with apps:/generators:) exits with the most severe of its apps' "
+        "codes, in this order: " + " > ".join(str(int(c)) for c in SEVERITY) + " (an unknown "
+        "code ranks like 2; the fleet guard refusing to prune removed apps is a 2)"
     ),
     "apps": "0 apps listed · 2 bad config or generator · 3 repository unreachable",
     "history": "0 table written · 2 bad flags, unreadable records or repository",
@@ -41,6 +47,7 @@ EXAMPLES = {
     ],
     "reconcile": [
         "gitops-nb reconcile --config /etc/gitops-nb/config.yaml",
+        "JOB_COMPLETION_INDEX=0 gitops-nb reconcile --config fleet.yaml --shards 3   # one shard",
         "gitops-nb reconcile --repo ./deploy --path apps/web --app web -n prod --mode detect "
         "--history-dir history/",
     ],
@@ -54,7 +61,8 @@ EXAMPLES = {
     ],
     "apps": [
         "gitops-nb apps --config fleet.yaml -o json",
-        "gitops-nb apps --config fleet.yaml --removed   # orphaned apps (reads the cluster)",
+        "gitops-nb apps --config fleet.yaml --removed   # dry-run of removals: pruned or kept, "
+        "guard verdict",
     ],
     "report": [
         "gitops-nb report --history-dir history/ --since 24h --format html -o drift.html",

@@ -33,6 +33,19 @@ def test_help_has_description_examples_and_exit_codes(
     assert "exit codes: " + EXIT_CODES[command] in " ".join(out.split())
 
 
+def test_reconcile_help_lists_every_code_and_the_fleet_rule(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["reconcile", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for code in range(8):
+        assert f" {code} " in out.split("exit codes:")[1], code
+    assert "6 commit refused by verification" in out
+    assert "7 wait: true and an object not Current in time" in out
+    assert "most severe of its apps' codes, in this order: 5 > 6 > 2 > 7 > 3 > 4 > 1 > 0" in out
+
+
 def test_mistyped_flag_gets_the_subcommands_usage_and_a_suggestion(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
