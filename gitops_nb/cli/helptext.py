@@ -53,6 +53,7 @@ EXAMPLES = {
     ],
     "history": [
         "gitops-nb history runs --history-dir history/ --since 7d",
+        "gitops-nb history runs --records-dsn-file db/dsn --app web --outcome failed,refused",
         "gitops-nb history timeline --history-dir history/ -o wide   # every column",
         "gitops-nb history timeline --app web -n prod --kind Deployment -o csv",
         "gitops-nb history commits --repo ./deploy --path overlays/prod",
