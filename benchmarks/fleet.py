@@ -11,8 +11,12 @@ apps drifted by ``kubectl scale`` (both tools must put them back). Wall time and
 come from ``os.wait4`` on each tool's process (for the loop: the shell and its kubectls);
 gitops-nb's API requests from ``GITOPS_NB_REQUEST_LOG``; each row notes the machine's
 1-minute load average. ``--kubectl-sizes`` limits the (slow) loop to some sizes.
-Results: ``benchmarks/results/fleet-latest.{md,json}``, rewritten after each size.
-``make bench`` runs it at ``FLEET_SIZES`` (default 100). Not part of ``make test``.
+Results: ``benchmarks/results/fleet-latest.{md,json}`` (``--name`` for another name),
+rewritten after each size. ``--records configmap`` keeps the records in ConfigMaps (the
+in-cluster default) instead of a ``historyDir``; every gitops-nb row also has its requests
+and HTTP body bytes (sent + received) per app, from the request tally. ``--from-json``
+re-renders the Markdown of an earlier run. ``make bench`` runs it at ``FLEET_SIZES``
+(default 100). Not part of ``make test``.
 """
 
 from __future__ import annotations
@@ -35,6 +39,11 @@ from gitops_nb.localcluster import LocalCluster, find_binary
 
 HERE = Path(__file__).resolve().parent
 FLUX = "Flux v2.9.0 (published): 1,000 Kustomizations in 4 min 13 s, 223 MiB, 16-core runner"
+FLUX_ROW = (
+    "| 1000 | Flux v2.9.0, published: first full sync of 1,000 Kustomizations "
+    "(16-core runner; not rerun here) | 253 | — | — | — | not run | "
+    "Flux/gitops-nb = {ratio} | 223 MiB | — | — |"
+)
 
 
 # The local cluster's Services get ClusterIPs from 127.200.0.0/24 (loopback only): 254
@@ -104,8 +113,11 @@ def git(repo: Path, *args: str) -> None:
 
 
 class Fleet:
-    def __init__(self, n: int, work: Path, kubectl: bool = True) -> None:
+    def __init__(
+        self, n: int, work: Path, kubectl: bool = True, records: str = "directory"
+    ) -> None:
         self.n = n
+        self.records = records
         self.with_kubectl = kubectl
         self.work = work
         self.names = [f"app-{i:04d}" for i in range(n)]
@@ -123,13 +135,14 @@ class Fleet:
         git(self.repo, "init", "-q", "-b", "main")
         git(self.repo, "add", "-A")
         git(self.repo, "-c", "user.name=b", "-c", "user.email=b@x", "commit", "-qm", "fleet")
+        store = {"historyDir": str(self.work / "history")} if self.records == "directory" else {}
         (self.work / "fleet.yaml").write_text(
             yaml.safe_dump(
                 {
                     "repo": str(self.repo),
                     "ref": "main",
                     "namespace": "bench-fleet",
-                    "historyDir": str(self.work / "history"),
+                    **store,
                     "cacheDir": str(self.work / "cache"),
                     "concurrency": 8,
                     "generators": [{"directories": "apps/*", "namespace": "bench-fleet"}],
@@ -165,7 +178,7 @@ class Fleet:
             raise BenchError(
                 f"{step}: gitops-nb exit {done.returncode}: {errors[:5]} {done.stderr[-2000:]}"
             )
-        self._row(step, "gitops-nb fleet", done, _requests(done.stderr))
+        self._row(step, "gitops-nb fleet", done, _requests(done.stderr), _tally(done.stderr))
         return done
 
     def loop(self, step: str) -> Completed | None:
@@ -177,7 +190,14 @@ class Fleet:
         self._row(step, "kubectl apply loop", done)
         return done
 
-    def _row(self, step: str, tool: str, done: Completed, requests: int | None = None) -> None:
+    def _row(
+        self,
+        step: str,
+        tool: str,
+        done: Completed,
+        requests: int | None = None,
+        tally: dict[str, Any] | None = None,
+    ) -> None:
         load = round(os.getloadavg()[0], 2)
         row = {
             "n": self.n,
@@ -187,6 +207,8 @@ class Fleet:
             "peak_mb": round(done.peak_mb, 1),
             "requests": requests,
             "loadavg": load,
+            **({"records": self.records} if tool == "gitops-nb fleet" else {}),
+            **(tally or {}),
         }
         self.rows.append(row)
         print(
@@ -238,18 +260,38 @@ def _requests(stderr: str) -> int | None:
     return counts[-1] if counts else None
 
 
+def _tally(stderr: str) -> dict[str, Any]:
+    """Body bytes and requests by verb and resource, from the request log's last line."""
+    lines = [json.loads(ln) for ln in stderr.splitlines() if '"event": "requests"' in ln]
+    if not lines:
+        return {}
+    last = lines[-1]
+    return {k: last[k] for k in ("bytes_sent", "bytes_received", "by") if k in last}
+
+
+def _per_app(row: dict[str, Any]) -> tuple[str, str]:
+    """Requests and KiB (sent + received bodies) per app, or dashes."""
+    n = row["n"]
+    req = f"{row['requests'] / n:.1f}" if row.get("requests") else "—"
+    if "bytes_sent" not in row:
+        return req, "—"
+    return req, f"{(row['bytes_sent'] + row['bytes_received']) / n / 1024:.1f}"
+
+
 def _finished(done: Completed) -> dict[str, Any]:
     return next(ln for ln in json_lines(done.stdout) if ln["event"] == "fleet-finished")
 
 
-def markdown(rows: Sequence[dict[str, Any]]) -> str:
+def markdown(rows: Sequence[dict[str, Any]], title: str | None = None) -> str:
     out = [
-        f"# Fleet benchmark ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+        title
+        or f"# Fleet benchmark ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
         f"{os.cpu_count()} cores)",
         "",
-        "| N apps | step | gitops-nb fleet s | requests | kubectl loop s | ratio | "
-        "gitops-nb peak MB | kubectl peak MB | load (1 min) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| N apps | step (records) | gitops-nb fleet s | requests | requests / app | "
+        "KiB / app | kubectl loop s | ratio | gitops-nb peak MB | kubectl peak MB | "
+        "load (1 min) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     by = {(r["n"], r["step"], r["tool"]): r for r in rows}
     for n, step in dict.fromkeys((r["n"], r["step"]) for r in rows):
@@ -261,11 +303,15 @@ def markdown(rows: Sequence[dict[str, Any]]) -> str:
             f"kubectl/gitops-nb = {k['wall_s'] / g['wall_s']:.1f}×" if k and g["wall_s"] else "—"
         )
         loads = " / ".join(str(r["loadavg"]) for r in (g, k) if r and "loadavg" in r)
+        req, kib = _per_app(g)
         out.append(
-            f"| {n} | {step} | {g['wall_s']} | {g.get('requests') or '—'} | "
+            f"| {n} | {step} ({g.get('records', 'directory')}) | {g['wall_s']} | "
+            f"{g.get('requests') or '—'} | {req} | {kib} | "
             f"{k['wall_s'] if k else 'not run'} | {ratio} | {g['peak_mb']} | "
             f"{k['peak_mb'] if k else '—'} | {loads} |"
         )
+    first = by.get((1000, "first-sync", "gitops-nb fleet"))
+    out.append(FLUX_ROW.format(ratio=f"{253 / first['wall_s']:.1f}×" if first else "—"))
     reused = sorted({r["reused_from"] for r in rows if r.get("reused_from")})
     if reused:
         out += ["", f"kubectl loop rows reused from an earlier run ({', '.join(reused)})."]
@@ -284,7 +330,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "instead of running the loop again (it takes ~25 min at 1,000 apps on 2 cores)",
     )
     p.add_argument("--out", type=Path, default=HERE / "results")
+    p.add_argument("--name", default="fleet-latest", help="results file name (no suffix)")
+    p.add_argument("--records", choices=("directory", "configmap"), default="directory")
+    p.add_argument("--from-json", type=Path, help="only re-render this results JSON as Markdown")
     args = p.parse_args(argv)
+    if args.from_json:  # keeps the title (the time of the run) of the existing Markdown
+        md = args.out / f"{args.name}.md"
+        title = md.read_text().splitlines()[0] if md.exists() else None
+        md.write_text(markdown(json.loads(args.from_json.read_text()), title))
+        return 0
     kubectl_sizes = set(args.sizes if args.kubectl_sizes is None else args.kubectl_sizes)
     rows: list[dict[str, Any]] = []
     if args.kubectl_from:
@@ -296,7 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     for n in args.sizes:
         with tempfile.TemporaryDirectory(prefix=f"fleet-{n}-") as tmp:
-            fleet = Fleet(n, Path(tmp), kubectl=n in kubectl_sizes)
+            fleet = Fleet(n, Path(tmp), kubectl=n in kubectl_sizes, records=args.records)
             try:
                 fleet.run()
             except BenchError as e:
@@ -304,8 +358,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 code = 1
             rows.extend(fleet.rows)
         rows.sort(key=lambda r: (r["n"], STEPS.index(r["step"]), r["tool"] != "gitops-nb fleet"))
-        (args.out / "fleet-latest.json").write_text(json.dumps(rows, indent=2) + "\n")
-        (args.out / "fleet-latest.md").write_text(markdown(rows))
+        (args.out / f"{args.name}.json").write_text(json.dumps(rows, indent=2) + "\n")
+        (args.out / f"{args.name}.md").write_text(markdown(rows))
     print(markdown(rows))
     return code
 

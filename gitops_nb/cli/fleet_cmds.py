@@ -20,9 +20,15 @@ from gitops_nb.cli.common import console, credentials, policy_text
 from gitops_nb.cli.helptext import add_command
 from gitops_nb.errors import ConfigError, GitOpsError
 from gitops_nb.fleet import apps as fleet_apps
-from gitops_nb.fleet.shards import shard_index
+from gitops_nb.fleet.shards import shard_index, shard_of
 from gitops_nb.kube.client import ReadOnlyKube, load_configuration
-from gitops_nb.usecases.fleet import find_orphans, reconcile_fleet, resolve_apps
+from gitops_nb.usecases.fleet import (
+    find_orphans,
+    known_apps,
+    reconcile_fleet,
+    removal_verdict,
+    resolve_apps,
+)
 from gitops_nb.usecases.jsonlog import event
 
 
@@ -108,13 +114,27 @@ def cmd_apps(args: argparse.Namespace) -> int:
         kube = ReadOnlyKube(
             load_configuration(args.kubeconfig or fleet.defaults.get("kubeconfig") or None)
         )
-        rows = [o.to_dict() for o in find_orphans(kube, fleet, apps)]
+        known = known_apps(kube, fleet)
+        orphans = find_orphans(kube, fleet, apps, known)
+        decided = removal_verdict(fleet, apps, known, orphans)
+        rows = [
+            {
+                **o.to_dict(),
+                "shard": shard_of(o.name, fleet.shards),
+                "wouldPrune": decided.prune,
+                "guard": decided.guard,
+                "why": decided.why,
+            }
+            for o in orphans
+        ]
         if args.output == "json":
             print(json.dumps(rows, indent=2))
         else:
-            table = Table("NAME", "NAMESPACE", title="orphaned apps (objects left in place)")
+            title = "removed apps: what the next reconcile does with them (dry-run)"
+            table = Table("NAME", "NAMESPACE", "SHARD", "PRUNED", "WHY", title=title)
             for r in rows:
-                table.add_row(Text(r["name"]), Text(r["namespace"]))
+                cells = (r["name"], r["namespace"], r["shard"], r["wouldPrune"], r["why"])
+                table.add_row(*(Text(str(c)) for c in cells))
             console().print(table)
         return 0
     docs = [a.to_dict() for a in apps]
@@ -145,7 +165,9 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--removed",
         action="store_true",
-        help="list orphaned apps: remembered by the fleet, no longer generated (reads the cluster)",
+        help="dry-run of removals: the apps the fleet remembers and no longer makes, whether "
+        "the next reconcile would prune them (pruneRemovedApps) and whether the fleet-wide "
+        "mass-prune guard would refuse (reads the cluster)",
     )
     p.add_argument("--kubeconfig", default=None, help="for --removed")
     p.add_argument("--cache-dir", default=None, help="Git mirror cache")

@@ -7,6 +7,8 @@ import difflib
 import sys
 from typing import Any, NoReturn
 
+from gitops_nb.usecases.fleet import SEVERITY
+
 _REFUSED = "6 refused by commit verification (unsigned, untrusted key, bad signature)"
 _CTRL_C = "5 interrupted (Ctrl-C)"
 
@@ -26,7 +28,10 @@ EXIT_CODES = {
         "0 in sync or corrected · 1 drift found (detect mode) · 2 permanent failure · "
         "3 transient failure (retry next schedule) · 4 another run holds the Lease · "
         f"5 interrupted by SIGTERM/SIGINT · {_REFUSED}, recorded as refused · "
-        "7 wait: true and an object not Current in time"
+        "7 wait: true and an object not Current in time. "
+        "A fleet (--config with apps:/generators:) exits with the most severe of its apps' "
+        "codes, in this order: " + " > ".join(str(int(c)) for c in SEVERITY) + " (an unknown "
+        "code ranks like 2; the fleet guard refusing to prune removed apps is a 2)"
     ),
     "apps": f"0 apps listed · 2 bad config or generator · 3 repository unreachable · {_CTRL_C}",
     "history": (
@@ -54,11 +59,13 @@ EXAMPLES = {
     ],
     "reconcile": [
         "gitops-nb reconcile --config /etc/gitops-nb/config.yaml",
+        "JOB_COMPLETION_INDEX=0 gitops-nb reconcile --config fleet.yaml --shards 3   # one shard",
         "gitops-nb reconcile --repo ./deploy --path apps/web --app web -n prod --mode detect "
         "--history-dir history/",
     ],
     "history": [
         "gitops-nb history runs --history-dir history/ --since 7d",
+        "gitops-nb history runs --records-dsn-file db/dsn --app web --outcome failed,refused",
         "gitops-nb history timeline --history-dir history/ -o wide   # every column",
         "gitops-nb history timeline --app web -n prod --kind Deployment -o csv",
         "gitops-nb history commits --repo ./deploy --path overlays/prod",
@@ -67,7 +74,8 @@ EXAMPLES = {
     ],
     "apps": [
         "gitops-nb apps --config fleet.yaml -o json",
-        "gitops-nb apps --config fleet.yaml --removed   # orphaned apps (reads the cluster)",
+        "gitops-nb apps --config fleet.yaml --removed   # dry-run of removals: pruned or kept, "
+        "guard verdict",
     ],
     "report": [
         "gitops-nb report --history-dir history/ --since 24h --format html -o drift.html",

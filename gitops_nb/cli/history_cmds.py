@@ -59,8 +59,14 @@ def add_record_source(p: argparse.ArgumentParser) -> None:
 
 
 def _runs(args: argparse.Namespace) -> list[Any]:
-
+    outcome = getattr(args, "outcome", None)
+    if outcome and getattr(args, "what", "runs") != "runs":
+        raise ConfigError(
+            f"--outcome: only `history runs` filters by outcome (history {args.what} needs "
+            "every run: an episode ends at the first run that saw the drift gone)"
+        )
     return load_runs(
+        outcome=outcome,
         history_dir=args.history_dir,
         file=args.file,
         dsn_file=getattr(args, "records_dsn_file", None),
@@ -285,6 +291,13 @@ def register(sub: Any) -> None:
         default=[],
         metavar="FILE",
         help="commits: check each commit's signature against these public keys (repeatable)",
+    )
+    h.add_argument(
+        "--outcome",
+        default=None,
+        metavar="OUTCOME[,...]",
+        help="runs: only records with this outcome (succeeded, failed, interrupted, skipped, "
+        "refused; comma-separated for several); filtered in SQL with --records-dsn-file",
     )
     h.add_argument("--kind", dest="filter_kind", default=None, help="only this object kind")
     h.add_argument("--name", dest="filter_name", default=None, help="only this object name")

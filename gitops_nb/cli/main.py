@@ -43,8 +43,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if os.environ.get("GITOPS_NB_REQUEST_LOG"):
             from gitops_nb.kube.client import Kube
+            from gitops_nb.kube.tally import TALLY
 
-            print(json.dumps({"event": "requests", "count": Kube.total_requests}), file=sys.stderr)
+            tally = {"event": "requests", "count": Kube.total_requests, **TALLY.snapshot()}
+            print(json.dumps(tally), file=sys.stderr)
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:

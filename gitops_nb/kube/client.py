@@ -33,6 +33,7 @@ from gitops_nb.errors import (
     TransientKubeError,
 )
 from gitops_nb.kube.permanent import MAX_REQUEST_BYTES, is_invalid_request
+from gitops_nb.kube.tally import TALLY
 
 SERVICEACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 _TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -268,6 +269,8 @@ class Kube:
                 )
                 cause: Exception = e
             else:
+                dry = "dryRun" in (query or {}) or (isinstance(body, dict) and "dryRun" in body)
+                TALLY.note(method, path, dry, len(data or b""), len(resp.data or b""))
                 if resp.status < 400:
                     return json.loads(resp.data) if resp.data else None
                 err = error_for(resp.status, resp.data, what or f"{method} {path}")

@@ -34,7 +34,7 @@ def _column(df: pd.DataFrame, name: str) -> str:
     )
 
 
-def _wanted(value: FilterValue) -> list[str] | None:
+def wanted(value: FilterValue) -> list[str] | None:
     """The values a filter keeps; None means "no filter" (None, "", ALL, empty selection)."""
     if value is None or value in ("", ALL):
         return None
@@ -49,7 +49,7 @@ def time_column(df: pd.DataFrame) -> str | None:
     return next((c for c in TIME_COLUMNS if c in df.columns), None)
 
 
-def _bound(value: TimeValue) -> pd.Timestamp | None:
+def time_bound(value: TimeValue) -> pd.Timestamp | None:
     ts = to_utc(value)
     return None if pd.isna(ts) else ts
 
@@ -74,10 +74,10 @@ def filter_frame(
     """
     mask = pd.Series(True, index=df.index)
     for name, value in (("app", app), ("namespace", namespace), ("kind", kind), ("status", status)):
-        chosen = _wanted(value)
+        chosen = wanted(value)
         if chosen is not None:
             mask &= df[_column(df, name)].astype(str).isin(chosen)
-    lo, hi = _bound(start), _bound(end)
+    lo, hi = time_bound(start), time_bound(end)
     if lo is not None or hi is not None:
         col = time_column(df)
         if col is None:

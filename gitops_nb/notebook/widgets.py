@@ -9,6 +9,7 @@ imported here and nowhere else.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -25,6 +26,8 @@ from gitops_nb.notebook.diffview import (
     render_diff_html,
 )
 from gitops_nb.notebook.filters import ALL, filter_frame, filter_options, time_column
+from gitops_nb.notebook.fleetpanel import app_choices, day_range, fleet_views
+from gitops_nb.notebook.plots import drift_days_figure, figure_png
 from gitops_nb.notebook.styles import (
     TIME_FORMAT,
     duration_label,
@@ -141,6 +144,83 @@ def filtered_table(
     return widgets.VBox([panel, count, table])
 
 
+class _LiveHTML(widgets.HTML):  # type: ignore[misc]
+    """An HTML widget that also carries its current content as plain ``text/html``: live in
+    JupyterLab, still readable where widgets do not run (nbconvert, a diff, a review)."""
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle: dict[str, Any] = super()._repr_mimebundle_(**kwargs)
+        return {**bundle, "text/html": self.value}
+
+
+class _LiveImage(widgets.Image):  # type: ignore[misc]
+    """A PNG image widget that also carries its current image as ``image/png``."""
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle: dict[str, Any] = super()._repr_mimebundle_(**kwargs)
+        return {**bundle, "image/png": base64.b64encode(bytes(self.value)).decode()}
+
+
+class FleetDashboard:
+    """Notebook 05: one app filter and one time range driving every fleet view.
+
+    Display :attr:`controls` once, then each view (:attr:`heatmap`, :attr:`most_drifting`,
+    :attr:`mttr`, :attr:`managers`, :attr:`apps`, :attr:`episodes`) in its own cell; a
+    change of either control recomputes them all with
+    :func:`~gitops_nb.notebook.fleetpanel.fleet_views`.
+    """
+
+    def __init__(self, runs_df: pd.DataFrame, intervals_df: pd.DataFrame) -> None:
+        self._runs, self._intervals = runs_df, intervals_df
+        self.app = widgets.Dropdown(options=app_choices(runs_df), value=ALL, description="app")
+        days: list[pd.Timestamp | None] = list(day_range(runs_df, intervals_df)) or [None]
+        self.days = widgets.SelectionRangeSlider(
+            options=[(d.strftime("%Y-%m-%d") if d is not None else "-", d) for d in days],
+            index=(0, len(days) - 1),
+            description="days",
+            continuous_update=False,
+            layout=widgets.Layout(width="640px"),
+        )
+        self.summary = widgets.Label()
+        self.heatmap = _LiveImage(format="png")
+        self.most_drifting, self.mttr = _LiveHTML(), _LiveHTML()
+        self.managers, self.apps, self.episodes = _LiveHTML(), _LiveHTML(), _LiveHTML()
+        self.controls = widgets.VBox(
+            [widgets.HBox([self.app, self.days]), self.summary],
+        )
+        self.app.observe(self.refresh, names="value")
+        self.days.observe(self.refresh, names="value")
+        self.refresh()
+
+    def selection(self) -> dict[str, Any]:
+        """The controls as :func:`fleet_views` arguments (the range's end day included)."""
+        lo, hi = self.days.value
+        full = self.days.index == (0, len(self.days.options) - 1)
+        return {
+            "app": self.app.value,
+            "start": None if full or lo is None else lo,
+            "end": None if full or hi is None else hi + pd.Timedelta(days=1),
+        }
+
+    def refresh(self, _: object = None) -> None:
+        v = fleet_views(self._runs, self._intervals, **self.selection())
+        self.summary.value = v.summary()
+        self.heatmap.value = figure_png(drift_days_figure(v.heatmap))
+        self.most_drifting.value = _html(v.most_drifting, "no drift in the selection")
+        self.mttr.value = _html(v.mttr, "no drift episode resolved in the selection")
+        self.managers.value = _html(v.managers, "no hand changes in the selection")
+        self.apps.value = _html(v.apps, "no runs in the selection")
+        self.episodes.value = (
+            style_intervals(v.episodes).to_html()
+            if len(v.episodes)
+            else "<p><i>no drift episodes in the selection</i></p>"
+        )
+
+
+def _html(df: pd.DataFrame, empty: str) -> str:
+    return style_table(df).to_html() if len(df) else f"<p><i>{empty}</i></p>"
+
+
 def object_picker(diffs: Iterable[ResourceDiff]) -> widgets.VBox:
     """A dropdown of objects (drifted first) and, below it, the picked object's diff."""
     choices = object_choices(diffs)
@@ -162,6 +242,7 @@ def object_picker(diffs: Iterable[ResourceDiff]) -> widgets.VBox:
 
 __all__ = [
     "ALL",
+    "FleetDashboard",
     "diff_table",
     "diff_text_html",
     "diffs_html",

@@ -372,18 +372,19 @@ class PostgresStore:
         app: str | None = None,
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
-        outcome: str | None = None,
+        outcome: str | Sequence[str] | None = None,
     ) -> list[SyncRun]:
         """Records, oldest first, filtered in SQL: one app, the records whose runs overlap
         ``since``..``until`` (a coalesced record that started earlier but ran on counts),
-        one outcome."""
+        one outcome or any of several."""
         sql = ["SELECT run_id, doc FROM runs WHERE true"]
         params: list[Any] = []
+        outcomes = [outcome] if isinstance(outcome, str) else outcome
         for clause, value in (
             (" AND app = %s", app),
             (" AND last_started >= %s", since),
             (" AND started <= %s", until),
-            (" AND outcome = %s", outcome),
+            (" AND outcome = ANY(%s)", None if outcomes is None else list(outcomes)),
         ):
             if value is not None:
                 sql.append(clause)

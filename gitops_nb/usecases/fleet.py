@@ -38,7 +38,7 @@ from gitops_nb.model import Mode, Revision
 from gitops_nb.source import SourceSpec, default_cache_dir, fetch, redact_url
 from gitops_nb.source.credentials import Credentials
 from gitops_nb.source.git import Checkout
-from gitops_nb.usecases.fleetprune import Orphan, guard, prune_removed
+from gitops_nb.usecases.fleetprune import Orphan, Verdict, prune_removed, verdict
 from gitops_nb.usecases.jsonlog import event
 from gitops_nb.usecases.reconcile import RunResult, Shared, reconcile_app
 
@@ -147,7 +147,9 @@ def resolve_apps(
     generator's repository cannot be read (without it the fleet is unknown).
     """
     checkouts = _Checkouts(credentials)
-    cache = str(fleet.defaults.get("cache_dir", ""))
+    # The generators read the tree from the same cache as the apps (flags win), so a
+    # --cache-dir never costs a second fetch into the default cache.
+    cache = str({**fleet.defaults, **(overrides or {})}.get("cache_dir", ""))
 
     def root_for(repo: str, ref: str) -> Path:
         return checkouts.get(repo, ref, cache).root
@@ -231,6 +233,20 @@ def remember(
     kube.apply(_state_path(fleet), body, field_manager=FIELD_MANAGER, force=True, what="fleet")
 
 
+def removal_verdict(
+    fleet: FleetConfig, apps: Sequence[FleetApp], known: Sequence[Orphan], orphans: Sequence[Orphan]
+) -> Verdict:
+    """Whether a run would prune ``orphans`` now, and whether the mass-prune guard refuses
+    (``apps --removed`` shows it; :func:`reconcile_fleet` acts on it)."""
+    return verdict(
+        fleet,
+        correct=all(a.config.mode is Mode.CORRECT for a in apps),  # detect writes nothing
+        current=len(apps),
+        known=len(known),
+        orphans=len(orphans),
+    )
+
+
 def fleet_kube(fleet: FleetConfig, apps: Sequence[FleetApp]) -> Kube:
     """One client for the fleet: the same QPS budget as one app, pooled for the concurrency."""
     # One client for all apps, so one kubeconfig: the first app's (flags apply to all).
@@ -292,14 +308,12 @@ def reconcile_fleet(
     try:
         known = known_apps(kube, fleet)
         orphans = find_orphans(kube, fleet, apps, known)
-        # detect mode writes nothing, removed apps included
-        correct = all(a.config.mode is Mode.CORRECT for a in apps)
-        if fleet.prune_removed_apps and orphans and correct and not stop.is_set():
-            refused = guard(fleet, len(apps), len(known), len(orphans))
-            if refused:
-                event(log, "prune-removed-apps-refused", logging.ERROR, error=refused)
+        decided = removal_verdict(fleet, apps, known, orphans)
+        if orphans and not stop.is_set():
+            if decided.refused:
+                event(log, "prune-removed-apps-refused", logging.ERROR, error=decided.guard)
                 prune_code = int(ExitCode.ERROR)
-            else:
+            elif decided.prune:
                 pruned, prune_code = prune_removed(
                     kube,
                     discovery,

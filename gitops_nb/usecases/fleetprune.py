@@ -89,6 +89,38 @@ def guard(fleet: FleetConfig, current: int, known: int, orphans: int) -> str | N
     return None
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """What a fleet run would do with its orphans now (the same for every orphan: the
+    guard's numbers are the fleet's)."""
+
+    prune: bool
+    """This run would prune them."""
+    guard: str | None
+    """Why the fleet-wide mass-prune guard refuses, whatever ``pruneRemovedApps`` says."""
+    why: str
+    """One line for people: why they are pruned or left in place."""
+    refused: bool = False
+    """``pruneRemovedApps: true`` in correct mode, and the guard refuses: the run exits 2."""
+
+
+def verdict(
+    fleet: FleetConfig, *, correct: bool, current: int, known: int, orphans: int
+) -> Verdict:
+    """The removal decision of :func:`gitops_nb.usecases.fleet.reconcile_fleet`:
+    ``correct`` when every app runs in correct mode (detect mode writes nothing)."""
+    refused = guard(fleet, current, known, orphans)
+    if not fleet.prune_removed_apps:
+        return Verdict(False, refused, "pruneRemovedApps: false: orphaned, objects left in place")
+    if not correct:
+        return Verdict(False, refused, "detect mode: nothing is pruned")
+    if refused:
+        return Verdict(
+            False, refused, f"refused by the fleet-wide mass-prune guard: {refused}", True
+        )
+    return Verdict(True, None, "pruneRemovedApps: true and the mass-prune guard allows it")
+
+
 def prune_removed(
     kube: Kube,
     discovery: Discovery,

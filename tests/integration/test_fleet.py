@@ -63,6 +63,19 @@ def configmap(kube: Kube, namespace: str, name: str) -> Any:
     return kube.get_or_none(f"/api/v1/namespaces/{namespace}/configmaps/{name}")
 
 
+def removed_apps(config: Path, env: dict[str, str]) -> list[dict[str, Any]]:
+    """``gitops-nb apps --removed -o json``: the dry-run of removals."""
+    out = subprocess.run(
+        cli("apps", "--config", str(config), "--removed", "-o", "json"),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows: list[dict[str, Any]] = json.loads(out.stdout)
+    return rows
+
+
 def test_generators_broken_app_added_and_orphaned_apps(
     cluster: LocalCluster, kube: Kube, namespace: str, tmp_path: Path
 ) -> None:
@@ -107,14 +120,16 @@ def test_generators_broken_app_added_and_orphaned_apps(
     assert configmap(kube, namespace, "cm-delta") is not None
     assert configmap(kube, namespace, "cm-gamma") is not None  # orphaned, not pruned
 
-    removed = subprocess.run(
-        cli("apps", "--config", str(config), "--removed", "-o", "json"),
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert json.loads(removed.stdout) == [{"name": "gamma", "namespace": namespace}]
+    assert removed_apps(config, env) == [
+        {
+            "name": "gamma",
+            "namespace": namespace,
+            "shard": 0,
+            "wouldPrune": False,  # pruneRemovedApps is off …
+            "guard": None,  # … and 1 of 4 would pass the guard
+            "why": "pruneRemovedApps: false: orphaned, objects left in place",
+        }
+    ]
 
 
 def test_fifty_apps_with_drift_in_three(
@@ -264,6 +279,9 @@ def test_prune_removed_apps_is_guarded_across_the_fleet(
 
     repo.remove("apps/a")  # one of five: 20 % of the fleet, under maxPruneRatio
     removed = repo.commit("a removed")
+    [dry] = removed_apps(config, env)
+    assert (dry["name"], dry["wouldPrune"], dry["guard"]) == ("a", True, None)
+    assert configmap(kube, namespace, "cm-a") is not None  # a dry-run
     code, lines, err = jr.run(cli("reconcile", "--config", str(config)), env)
     assert code == 0, err
     assert (finished(lines)["pruned"], finished(lines)["orphaned"]) == (["a"], [])
@@ -285,6 +303,13 @@ def test_prune_removed_apps_is_guarded_across_the_fleet(
     for name in ("b", "c", "d"):  # three of four: a mass removal, refused fleet-wide
         repo.remove(f"apps/{name}")
     repo.commit("b, c, d removed")
+    dry = removed_apps(config, env)  # the dry-run says so before any reconcile
+    assert [(r["name"], r["wouldPrune"]) for r in dry] == [("b", False), ("c", False), ("d", False)]
+    assert {r["guard"] for r in dry} == {
+        "3 of 4 remembered apps were removed (75% > 50%); refusing to prune them "
+        "(allowMassPrune: true if intended)"
+    }
+    assert all(r["why"].startswith("refused by the fleet-wide mass-prune guard") for r in dry)
     code, lines, err = jr.run(cli("reconcile", "--config", str(config)), env)
     assert code == 2, err
     assert [ln["error"] for ln in lines if ln["event"] == "prune-removed-apps-refused"] == [

@@ -8,11 +8,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
-from gitops_nb.errors import ExitCode, ForbiddenError
-from gitops_nb.kube.client import Kube, load_configuration
-from gitops_nb.kube.discovery import Discovery
+from gitops_nb.errors import ExitCode
+from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster import LocalCluster
 from gitops_nb.model import (
     Action,
@@ -28,7 +26,7 @@ from tests.factories import change, drifted, in_sync, sync_run
 from tests.gitrepo import GitRepo
 
 from . import jobrunner as jr
-from .helpers import SA, kubectl, path_of
+from .helpers import kubectl
 
 
 def many_configmaps(repo: GitRepo, n: int, value: str = "v1") -> None:
@@ -349,41 +347,9 @@ def test_reconciler_with_only_its_service_account_token(
     """In-cluster-style config, the jobs/ and jobs/app/ RBAC, nothing else: the reconciler
     (in ``namespace``) keeps its books in the app's namespace and writes the app only as
     the app's ServiceAccount ``deployer``; sufficient and tight."""
-    disco = Discovery(kube)
-    for m in [*relocated, *relocated_app]:
-        if m.obj["kind"] in ("ServiceAccount", "Role", "RoleBinding") or (
-            m.obj["kind"] == "Namespace" and m.obj["metadata"]["name"] == app_namespace
-        ):
-            kube.apply(path_of(disco, m.obj), m.obj, field_manager="test")
-    token = kube.create(
-        f"/api/v1/namespaces/{namespace}/serviceaccounts/{SA}/token",
-        {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {}},
-    )["status"]["token"]
-    sa_dir = tmp_path / "serviceaccount"
-    sa_dir.mkdir()
-    (sa_dir / "token").write_text(token)
-    (sa_dir / "ca.crt").write_bytes(cluster.ca_pem)
-    (sa_dir / "namespace").write_text(namespace)  # the reconciler's own: self-protected
-    host, port = cluster.server.removeprefix("https://").split(":")
-    env = jr.base_env(
-        {
-            "KUBERNETES_SERVICE_HOST": host,
-            "KUBERNETES_SERVICE_PORT": port,
-            "GITOPS_NB_SERVICEACCOUNT_DIR": str(sa_dir),
-            "HOME": str(tmp_path),
-        }
+    env, as_sa = jr.as_reconciler(
+        cluster, kube, namespace, app_namespace, [*relocated, *relocated_app], tmp_path
     )
-    as_sa = Kube(_sa_config(cluster, token))
-    as_app = as_sa.impersonating(f"system:serviceaccount:{app_namespace}:deployer")
-    deadline = time.monotonic() + 30  # the authorizer learns new bindings via an informer
-    while True:
-        try:
-            as_sa.list(f"/api/v1/namespaces/{app_namespace}/configmaps")
-            as_app.list(f"/apis/apps/v1/namespaces/{app_namespace}/deployments")
-            break
-        except ForbiddenError:
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
 
     ns = app_namespace
     args = jr.reconcile_args(
@@ -449,12 +415,4 @@ def test_reconciler_with_only_its_service_account_token(
     assert last.outcome is Outcome.FAILED and "self-protection" in (last.error or "")
     assert f"ConfigMap/{namespace}/prod-escape" in (last.error or "")
     assert kube.get_or_none(f"/api/v1/namespaces/{namespace}/configmaps/prod-escape") is None
-    as_app.close()
     as_sa.close()
-
-
-def _sa_config(cluster: LocalCluster, token: str) -> Any:
-    cfg = load_configuration(cluster.kubeconfig)
-    cfg.cert_file = cfg.key_file = None
-    cfg.api_key = {"authorization": f"Bearer {token}"}
-    return cfg

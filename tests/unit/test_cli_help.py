@@ -56,6 +56,19 @@ def test_help_lists_exactly_the_exit_codes_of_the_verb(
     assert ("6 refused by commit verification" in line) == (6 in CODES[command])
 
 
+def test_reconcile_help_lists_every_code_and_the_fleet_rule(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["reconcile", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for code in range(8):
+        assert f" {code} " in out.split("exit codes:")[1], code
+    assert "6 refused by commit verification" in out
+    assert "7 wait: true and an object not Current in time" in out
+    assert "most severe of its apps' codes, in this order: 5 > 6 > 2 > 7 > 3 > 4 > 1 > 0" in out
+
+
 def test_mistyped_flag_gets_the_subcommands_usage_and_a_suggestion(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -170,3 +170,56 @@ def test_reconcile_flags_apply_to_every_app_as_typed_values(tmp_path: Path) -> N
     fleet = fleet_apps.load(cfg, {})
     app = fleet.app_config(fleet.apps[0], _overrides(args))
     assert (app.mode, app.prune, app.adopt) == (Mode.DETECT, False, True)
+
+
+def test_removal_verdict_says_whether_a_run_would_prune_and_whether_the_guard_refuses(
+    tmp_path: Path,
+) -> None:
+    from gitops_nb.usecases.fleetprune import verdict
+
+    kept = fleet_apps.load(write(tmp_path, {"repo": "r", "apps": []}), {})
+    v = verdict(kept, correct=True, current=9, known=10, orphans=1)
+    assert (v.prune, v.guard, v.refused) == (False, None, False)
+    assert "pruneRemovedApps: false" in v.why
+    # The guard is stated even while pruning is off: what enabling it would meet.
+    v = verdict(kept, correct=True, current=4, known=10, orphans=6)
+    assert not v.prune and "6 of 10" in (v.guard or "") and not v.refused
+    on = fleet_apps.load(write(tmp_path, {"repo": "r", "apps": [], "pruneRemovedApps": True}), {})
+    v = verdict(on, correct=True, current=9, known=10, orphans=1)
+    assert (v.prune, v.guard, v.refused) == (True, None, False)
+    v = verdict(on, correct=True, current=4, known=10, orphans=6)
+    assert (v.prune, v.refused) == (False, True) and "mass-prune guard" in v.why
+    v = verdict(on, correct=False, current=9, known=10, orphans=1)
+    assert (v.prune, v.refused, v.why) == (False, False, "detect mode: nothing is pruned")
+
+
+def test_cache_dir_flag_serves_the_generators_too(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from tests.gitrepo import GitRepo
+
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("apps/web/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n")
+    repo.commit("one app")
+    in_file, flag = tmp_path / "file-cache", tmp_path / "flag-cache"
+    cfg = write(
+        tmp_path,
+        {
+            "repo": str(repo.path),
+            "cacheDir": str(in_file),
+            "generators": [{"directories": "apps/*"}],
+        },
+    )
+    flags = ("--cache-dir", str(flag), "-o", "json")
+    out = subprocess.run(
+        [sys.executable, "-m", "gitops_nb.cli", "apps", "--config", str(cfg), *flags],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    [app] = json.loads(out.stdout)
+    assert app["name"] == "web" and app["commit"] == repo.git("rev-parse", "HEAD")
+    assert any(flag.iterdir())
+    assert not in_file.exists()  # one fetch, into the cache the flag names
