@@ -151,8 +151,13 @@ def policy_text(args: argparse.Namespace) -> str | None:
 def policy(args: argparse.Namespace) -> Policy:
     """The policy from ``--policy`` and ``--reconciler-namespace``."""
     text = policy_text(args)
+    cfg = getattr(args, "app_config", None)
     try:
-        parsed = Policy.parse(yaml.safe_load(text) if text else None, str(args.policy))
+        parsed: Policy
+        if text is None and cfg is not None:
+            parsed = cfg.policy  # --config's (cli/appconfig.py)
+        else:
+            parsed = Policy.parse(yaml.safe_load(text) if text else None, str(args.policy))
     except (ValueError, yaml.YAMLError) as e:
         raise ConfigError(f"--policy: {e}") from e
     return replace(parsed, reconciler_namespace=own_namespace(args.reconciler_namespace or ""))
@@ -194,11 +199,12 @@ def helm_settings(args: argparse.Namespace, base: HelmSettings | None = None) ->
 
 
 def source_spec(args: argparse.Namespace) -> SourceSpec:
+    cfg = getattr(args, "app_config", None)  # --config's (cli/appconfig.py), if given
     return SourceSpec(
         url=args.repo,
         ref=args.ref or "HEAD",
         path=args.path or ".",
         credentials=credentials(args),
-        verify=verify_settings(args),
-        helm=helm_settings(args),
+        verify=verify_settings(args, getattr(cfg, "verify", None)),
+        helm=helm_settings(args, getattr(cfg, "helm", None)),
     )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from gitops_nb.cli.appconfig import add_config_flag, with_app_config
 from gitops_nb.cli.common import (
     add_guard_flags,
     add_source_flags,
@@ -42,6 +43,7 @@ def sync_options(args: argparse.Namespace) -> SyncOptions:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    args = with_app_config(args)
     opts = sync_options(args)
     with Progress(err_console(), "diffing") as progress:
         result = diff_app(
@@ -67,6 +69,7 @@ def _warn(warnings: Sequence[str]) -> None:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
+    args = with_app_config(args)
     opts = replace(
         sync_options(args),
         prune=args.prune,
@@ -116,7 +119,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     p = add_command(sub, "diff", "diff Git against the live cluster (read-only)")
-    add_source_flags(p)
+    add_source_flags(p, repo_required=False)
+    add_config_flag(p)
     add_guard_flags(p)
     p.add_argument(
         "--precise",
@@ -132,7 +136,8 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_diff)
 
     p = add_command(sub, "apply", "server-side apply Git to the cluster (and prune)")
-    add_source_flags(p)
+    add_source_flags(p, repo_required=False)
+    add_config_flag(p)
     add_guard_flags(p)
     p.add_argument(
         "--precise",

@@ -1,6 +1,7 @@
 """Fields other hands add: each class of hand change made by a real ``kubectl``, detected with
-its manager, corrected in correct mode, then a clean diff. Plus the ignore rules and the
-precision soak (controllers running, zero drift)."""
+its manager, corrected in correct mode (by the engine, and all at once by ``reconcile``), then
+a clean diff. Plus list items keyed by value, the ignore rules (also through ``diff``/``apply
+--config``) and the precision soak (controllers, scheduler and nodes running, zero drift)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from gitops_nb.cli import main
 from gitops_nb.config import AppConfig
 from gitops_nb.engine import Engine, SyncOptions
 from gitops_nb.history import drift_intervals, load_runs
@@ -316,10 +319,22 @@ class SoakReconciler:
     """Reconcile runs of the soak fixture, committed to a fresh repository, into
     ``namespace``; records in ``tmp/history``."""
 
-    def __init__(self, kube: Kube, namespace: str, tmp: Path, ignore: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        kube: Kube,
+        namespace: str,
+        tmp: Path,
+        ignore: tuple[str, ...] = (),
+        extra: dict[str, str] | None = None,
+    ) -> None:
+        """``extra``: more files committed with the app (path → text); then the app may
+        hold a ClusterRole (SOAK_POLICY)."""
         self.kube, self.namespace, self.tmp, self.ignore = kube, namespace, tmp, ignore
         self.repo = GitRepo(tmp / "repo")
         self.repo.add_fixture("soak", "soak")
+        for rel, text in (extra or {}).items():
+            self.repo.write(rel, text)
+        self.policy = SOAK_POLICY if extra else AppConfig().policy
         self.repo.commit("soak app")
         self.log = json_logger(f"test.soak.{namespace}", open(tmp / "log.jsonl", "w"))  # noqa: SIM115
 
@@ -333,6 +348,7 @@ class SoakReconciler:
             history_dir=str(self.tmp / "history"),
             cache_dir=str(self.tmp / "cache"),
             ignore=self.ignore,
+            policy=self.policy,
         ).validate()
         result = reconcile_app(cfg, self.log, kube=self.kube)
         assert result.run is not None
@@ -370,10 +386,12 @@ def test_reconcile_records_additions_and_rules_then_corrects(
 
 
 def test_soak_apps_left_alone_with_controllers_running_show_no_drift(
-    kube: Kube, namespace: str
+    node_kube: Kube, node_namespace: str
 ) -> None:
     """Deployments, StatefulSets, CronJobs, HPAs, Services, ServiceAccounts, PVCs, Ingress,
-    NetworkPolicy and RBAC: after a minute of the controller-manager, still zero drift."""
+    NetworkPolicy and RBAC: after a minute of the controller-manager, kube-scheduler and
+    kwok's simulated kubelets running the Pods, still zero drift."""
+    kube, namespace = node_kube, node_namespace
     manifests = app(namespace)
     opts = SyncOptions(app="soak", namespace=namespace, policy=SOAK_POLICY)
     assert not Engine(kube).apply(manifests, opts).failed
@@ -390,6 +408,9 @@ def test_soak_apps_left_alone_with_controllers_running_show_no_drift(
         for m in e.live["metadata"].get("managedFields", ())
     }
     assert "kube-controller-manager" in managers  # the controllers did write
+    pods = kube.list(f"/api/v1/namespaces/{namespace}/pods")
+    running = [p for p in pods if p.get("status", {}).get("phase") == "Running"]
+    assert running and all(p["spec"].get("nodeName") for p in running)  # scheduled, running
 
 
 def test_ignored_change_to_a_git_field_survives_correcting_another_field(
@@ -493,3 +514,165 @@ def test_a_field_removed_by_hand_is_drift_in_detect_mode_and_corrected(
         (f"Deployment/{namespace}/web", ports, "cluster"),
     ]
     assert set(episodes["resolution"]) == {"corrected by reconciler"}
+
+
+CLUSTERROLE = """apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: {name}
+rules:
+  - apiGroups: [""]
+    resources: [configmaps]
+    verbs: [get]
+"""
+
+
+def _changes(result: Any) -> set[tuple[str, str, str, str, str]]:
+    return {
+        (o.ref.kind, o.ref.name, c.path, c.manager, c.op)
+        for o in result.run.objects
+        for c in o.changes
+    }
+
+
+def test_every_hand_change_is_recorded_then_corrected_by_reconcile(
+    cluster: LocalCluster, kube: Kube, namespace: str, tmp_path: Path
+) -> None:
+    role = f"{namespace}-reader"
+    soak = SoakReconciler(
+        kube, namespace, tmp_path, extra={"soak/clusterrole.yaml": CLUSTERROLE.format(name=role)}
+    )
+    assert soak.run(Mode.CORRECT).exit_code == 0
+    expected = set()
+    for args, kind, name, path, manager in HAND_CHANGES.values():
+        kubectl(cluster, "-n", namespace, *args)
+        expected.add((kind, name, path, manager, "added"))
+    rule = r"- apiGroups: [\"\"]\n  resources: [pods]\n  verbs: [get]"
+    editor = {"KUBE_EDITOR": f"sed -i 's/^rules:/rules:\\n{rule}/'"}
+    kubectl(cluster, "edit", f"clusterrole/{role}", env=editor)
+    # the edit put a rule first: the first rule changed and a second appeared
+    expected |= {
+        ("ClusterRole", role, "rules[0].resources", "kubectl-edit", "changed"),
+        ("ClusterRole", role, "rules[1]", "kubectl-edit", "changed"),
+    }
+    # sessionAffinity: ClientIP brings its defaulted config, under the same manager
+    affinity = "spec.sessionAffinityConfig.clientIP.timeoutSeconds"
+    expected.add(("Service", "web", affinity, "kubectl-patch", "added"))
+    kube.apply(
+        f"/apis/apps/v1/namespaces/{namespace}/statefulsets/db",
+        {"apiVersion": "apps/v1", "kind": "StatefulSet"}
+        | {"metadata": {"name": "db", "labels": {"tier": "data"}}},
+        field_manager="ops-script",
+    )
+    expected.add(("StatefulSet", "db", "metadata.labels.tier", "ops-script", "added"))
+
+    detect = soak.run(Mode.DETECT)
+    assert detect.exit_code == 1
+    assert _changes(detect) == expected
+    assert {str(c.cause) for o in detect.run.objects for c in o.changes} == {"cluster"}
+
+    assert soak.run(Mode.CORRECT).exit_code == 0
+    after = soak.run(Mode.DETECT)
+    assert after.exit_code == 0 and _changes(after) == set()
+    cron = kube.get(f"/apis/batch/v1/namespaces/{namespace}/cronjobs/backup")
+    assert cron["spec"]["suspend"] is False
+    assert "tolerations" not in cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    pod = kube.get(f"/apis/apps/v1/namespaces/{namespace}/deployments/web")["spec"]["template"]
+    assert [c["name"] for c in pod["spec"]["containers"]] == ["web"]
+    assert "env" not in pod["spec"]["containers"][0]
+    live_role = kube.get(f"/apis/rbac.authorization.k8s.io/v1/clusterroles/{role}")
+    assert live_role["rules"] == [
+        {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}
+    ]
+
+
+def test_a_list_item_keyed_by_value_is_an_addition(
+    cluster: LocalCluster, kube: Kube, namespace: str
+) -> None:
+    """A finalizer is a set item (``v:"…"`` in managedFields): added by hand, then removed."""
+    manifests = app(namespace)
+    opts = SyncOptions(app="soak", namespace=namespace, policy=SOAK_POLICY)
+    assert not Engine(kube).apply(manifests, opts).failed
+    patch = json.dumps({"metadata": {"finalizers": ["example.com/hold"]}})
+    kubectl(cluster, "-n", namespace, "patch", "configmap/web-config", "--type=merge", "-p", patch)
+    try:
+        found = drift(kube, manifests, opts)
+        [(kind, name, path, manager, op)] = found
+        assert (kind, name, manager, op) == ("ConfigMap", "web-config", "kubectl-patch", "added")
+        assert path.startswith("metadata.finalizers[") and "example.com/hold" in path
+        correct(kube, manifests, opts)
+        assert drift(kube, manifests, opts) == []
+        live = kube.get(f"/api/v1/namespaces/{namespace}/configmaps/web-config")
+        assert not live["metadata"].get("finalizers")
+    finally:  # a finalizer left behind would hold the namespace's deletion
+        clear = json.dumps({"metadata": {"finalizers": None}})
+        kubectl(
+            cluster, "-n", namespace, "patch", "configmap/web-config", "--type=merge", "-p", clear
+        )
+
+
+@pytest.fixture
+def config_file(cluster: LocalCluster, namespace: str, tmp_path: Path) -> Path:
+    repo = GitRepo(tmp_path / "repo")
+    repo.add_fixture("soak", "soak")
+    repo.commit("soak app")
+    cfg = {
+        "app": "soak",
+        "repo": str(repo.path),
+        "path": "soak",
+        "namespace": namespace,
+        "kubeconfig": str(cluster.kubeconfig),
+        "cacheDir": str(tmp_path / "cache"),
+        "ignore": ["path=metadata.labels.team;kind=Deployment"],
+    }
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def _diff_paths(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, set[str]]:
+    code = main(["diff", *argv, "-o", "json", "--precise"])
+    doc = json.loads(capsys.readouterr().out)
+    return code, {c["path"] for r in doc["resources"] for c in r.get("changes", ())}
+
+
+def test_diff_and_apply_with_config_use_its_ignore_rules(
+    capsys: pytest.CaptureFixture[str],
+    cluster: LocalCluster,
+    kube: Kube,
+    namespace: str,
+    config_file: Path,
+) -> None:
+    assert main(["apply", "--config", str(config_file)]) == 0
+    capsys.readouterr()
+    kubectl(cluster, "-n", namespace, "label", "deployment/web", "team=ops")
+    kubectl(cluster, "-n", namespace, "annotate", "deployment/web", "note=by-hand")
+
+    code, paths = _diff_paths(capsys, "--config", str(config_file))
+    assert code == 1 and paths == {"metadata.annotations.note"}  # the config's rule holds
+    # without --config the same app shows both (the rule lives only in the config)
+    code, paths = _diff_paths(
+        capsys,
+        *("--repo", str(config_file.parent / "repo"), "--path", "soak", "--app", "soak"),
+        *("-n", namespace, "--kubeconfig", str(cluster.kubeconfig)),
+        *("--cache-dir", str(config_file.parent / "cache")),
+    )
+    assert code == 1 and paths == {"metadata.labels.team", "metadata.annotations.note"}
+
+    assert main(["apply", "--config", str(config_file), "--force-conflicts"]) == 0
+    meta = kube.get(f"/apis/apps/v1/namespaces/{namespace}/deployments/web")["metadata"]
+    assert meta["labels"]["team"] == "ops"  # ignored: never touched
+    assert "note" not in meta.get("annotations", {})
+    capsys.readouterr()
+    assert _diff_paths(capsys, "--config", str(config_file)) == (0, set())
+
+
+def test_diff_without_repo_or_config_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["diff", "--path", "x"]) == 2
+    assert "--repo is required (or --config FILE)" in capsys.readouterr().err
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(yaml.safe_dump({"repo": str(tmp_path), "apps": [{"name": "a", "path": "a"}]}))
+    assert main(["diff", "--config", str(fleet)]) == 2
+    assert "name the app with --app" in capsys.readouterr().err

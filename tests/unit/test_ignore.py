@@ -96,3 +96,15 @@ def test_config_takes_rules_as_strings_or_mappings(tmp_path: Path) -> None:
     f.write_text("app: web\nrepo: /r\nignore: [colour=red]\n")
     with pytest.raises(ConfigError, match="ignore: invalid ignore rule"):
         config.load(f)
+
+
+def test_readme_documents_every_default_rule() -> None:
+    """The README's "Shipped defaults" table lists exactly the rules the code ships."""
+    from pathlib import Path
+
+    from gitops_nb.ignore import DEFAULT_RULES
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    table = readme[readme.index("| default rule | why |") :].split("\n\n", 1)[0]
+    documented = {line.split("`")[1] for line in table.splitlines()[2:]}
+    assert documented == {rule for rule, _why in DEFAULT_RULES}
