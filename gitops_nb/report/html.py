@@ -179,7 +179,7 @@ def to_html(report: Report) -> str:
     untrusted = untrusted_rows(report.untrusted)
     if untrusted:
         body.append("<h2>Unsigned or unverified commits</h2>")
-        body.append(_table(UNTRUSTED_HEADER, untrusted, "untrusted"))
+        body.append(table(UNTRUSTED_HEADER, untrusted, "untrusted"))
     if report.health is not None:
         body.append("<h2>Health (kstatus)</h2>")
         restored = restore_rows(report.restores)
