@@ -20,6 +20,19 @@ class ExitCode:
     NOT_HEALTHY = 7  # apply --wait / reconcile with wait: applied, but not Current in time
 
 
+SEVERITY = (
+    ExitCode.INTERRUPTED,
+    ExitCode.VERIFY_FAILED,
+    ExitCode.ERROR,
+    ExitCode.NOT_HEALTHY,
+    ExitCode.TRANSIENT,
+    ExitCode.LOCKED,
+    ExitCode.DRIFT,
+    ExitCode.OK,
+)
+"""Most severe first: the fleet's exit code is the first of these any app returned."""
+
+
 class GitOpsError(Exception):
     """Base class: a failure the user can act on."""
 

@@ -11,7 +11,6 @@ from typing import Any
 
 from gitops_nb.cli.helptext import add_command
 from gitops_nb.errors import ExitCode
-from gitops_nb.localcluster import LocalCluster, stop_detached
 
 
 def _default_cluster_dir() -> Path:
@@ -20,6 +19,10 @@ def _default_cluster_dir() -> Path:
 
 
 def cmd_cluster_up(args: argparse.Namespace) -> int:
+    # Imported here: the control plane's modules (PKI, cryptography) would slow every other
+    # command's start.
+    from gitops_nb.localcluster import LocalCluster, stop_detached
+
     workdir = Path(args.workdir or _default_cluster_dir())
     stop_detached(workdir)  # a previous detached cluster in the same place
     cluster = LocalCluster(workdir=workdir, detach=args.detach, nodes=args.nodes)
@@ -43,6 +46,8 @@ def cmd_cluster_up(args: argparse.Namespace) -> int:
 
 
 def cmd_cluster_down(args: argparse.Namespace) -> int:
+    from gitops_nb.localcluster import stop_detached
+
     workdir = Path(args.workdir or _default_cluster_dir())
     stopped = stop_detached(workdir)
     print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))

@@ -7,7 +7,7 @@ import difflib
 import sys
 from typing import Any, NoReturn
 
-from gitops_nb.usecases.fleet import SEVERITY
+from gitops_nb.errors import SEVERITY
 
 _REFUSED = "6 refused by commit verification (unsigned, untrusted key, bad signature)"
 _CTRL_C = "5 interrupted (Ctrl-C)"

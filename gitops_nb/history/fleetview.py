@@ -17,9 +17,8 @@ from __future__ import annotations
 import pandas as pd
 
 from gitops_nb.history.frames import TIME_DTYPE, frame
-from gitops_nb.model import FIELD_MANAGER
+from gitops_nb.model import FIELD_MANAGER, REMOVED_TRIGGER
 
-REMOVED_TRIGGER = "app-removed"
 """The trigger of the record a fleet writes when it prunes a removed app."""
 
 FLEET_COLUMNS: dict[str, str] = {

@@ -25,6 +25,7 @@ from gitops_nb.model.objects import (
 )
 from gitops_nb.model.records import (
     COUNT_KEYS,
+    REMOVED_TRIGGER,
     SCHEMA_VERSION,
     SUPPORTED_SCHEMAS,
     ObjectResult,
@@ -53,6 +54,7 @@ __all__ = [
     "OP_ADDED",
     "OP_CHANGED",
     "OP_REMOVED",
+    "REMOVED_TRIGGER",
     "SCHEMA_VERSION",
     "SUPPORTED_SCHEMAS",
     "Action",

@@ -170,6 +170,11 @@ def infer_causes(result: ObjectResult) -> ObjectResult:
 COUNT_KEYS = ("desired", "in_sync", "drifted", "created", "configured", "pruned", "failed")
 
 
+REMOVED_TRIGGER = "app-removed"
+"""The trigger of the last record a fleet writes for an app it pruned (``history fleet``
+shows the app as removed)."""
+
+
 @dataclass(frozen=True)
 class SyncRun:
     """One reconciliation, exactly the row history analysis reads later (schema 3).

@@ -26,7 +26,7 @@ from typing import Any
 
 from gitops_nb.config import AppConfig
 from gitops_nb.engine.applyset import ApplySet
-from gitops_nb.errors import ExitCode, GitOpsError
+from gitops_nb.errors import SEVERITY, ExitCode, GitOpsError
 from gitops_nb.fleet.apps import AppEntry, FleetConfig
 from gitops_nb.fleet.generators import expand
 from gitops_nb.fleet.shards import shard_of
@@ -42,17 +42,6 @@ from gitops_nb.usecases.fleetprune import Orphan, Verdict, prune_removed, verdic
 from gitops_nb.usecases.jsonlog import event
 from gitops_nb.usecases.reconcile import RunResult, Shared, reconcile_app
 
-SEVERITY = (
-    ExitCode.INTERRUPTED,
-    ExitCode.VERIFY_FAILED,
-    ExitCode.ERROR,
-    ExitCode.NOT_HEALTHY,
-    ExitCode.TRANSIENT,
-    ExitCode.LOCKED,
-    ExitCode.DRIFT,
-    ExitCode.OK,
-)
-"""Most severe first: the fleet's exit code is the first of these any app returned."""
 FIELD_MANAGER = "gitops-nb-fleet"
 
 

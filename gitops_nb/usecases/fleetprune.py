@@ -37,11 +37,11 @@ from gitops_nb.engine.prune import candidates, prune
 from gitops_nb.errors import ExitCode, GitOpsError, LeaseHeldError
 from gitops_nb.fleet.apps import FleetConfig
 from gitops_nb.fleet.shards import shard_of
-from gitops_nb.history.fleetview import REMOVED_TRIGGER
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.discovery import Discovery
 from gitops_nb.kube.lease import acquire
 from gitops_nb.model import (
+    REMOVED_TRIGGER,
     Action,
     Cause,
     DiffStatus,
