@@ -2,10 +2,11 @@
 and only addresses in ``127.0.0.0/8`` (or ``::1``) are dialled.
 
 kube-apiserver is started with ``--egress-selector-config-file`` (:func:`write_selector_config`)
-whose ``cluster`` selection is HTTP CONNECT over a Unix socket. Every connection the API server
-opens towards the cluster then asks this relay first: admission webhooks (``service:`` and
-``url:`` forms), aggregated APIs (also an ExternalName Service's ``externalName``), the
-``services/proxy`` and ``pods/proxy`` subresources and kubelet calls (``logs``, ``exec``).
+whose ``cluster`` and ``controlplane`` selections are HTTP CONNECT over a Unix socket. Every
+connection the API server opens towards the cluster then asks this relay first: admission
+webhooks (``service:`` and ``url:`` forms), aggregated APIs (also an ExternalName Service's
+``externalName``), the ``services/proxy`` and ``pods/proxy`` subresources and kubelet calls
+(``logs``, ``exec``).
 
 A target whose address is loopback is connected and relayed. Any other target is refused
 without a DNS lookup (a host name is dialled only if it is ``localhost`` or ends in
@@ -41,6 +42,10 @@ from gitops_nb.errors import ControlPlaneError
 from gitops_nb.localcluster.loopback import LOOPBACK
 from gitops_nb.localcluster.processes import Process
 
+SELECTIONS = ("cluster", "controlplane")
+"""Egress selections sent through the proxy. A webhook's ``url:`` is dialled as
+``controlplane`` (k8s.io/apiserver ``pkg/util/webhook/authentication.go``), the rest as
+``cluster``."""
 NAME = "egress-proxy"
 """The process's name in :class:`LocalCluster` (its output goes to ``egress-proxy.log``)."""
 LOG_NAME = "egress-proxy.jsonl"
@@ -213,19 +218,16 @@ def proxy_process(workdir: Path) -> Process:
 
 
 def write_selector_config(path: Path, workdir: Path) -> Path:
-    """The EgressSelectorConfiguration sending all ``cluster`` egress through the proxy."""
+    """The EgressSelectorConfiguration sending ``cluster`` and ``controlplane`` egress
+    through the proxy (``etcd`` stays direct: it is on 127.0.0.1, checked before start)."""
+    connection = {
+        "proxyProtocol": "HTTPConnect",
+        "transport": {"uds": {"udsName": str(socket_path(workdir))}},
+    }
     config: dict[str, Any] = {
         "apiVersion": "apiserver.k8s.io/v1beta1",
         "kind": "EgressSelectorConfiguration",
-        "egressSelections": [
-            {
-                "name": "cluster",
-                "connection": {
-                    "proxyProtocol": "HTTPConnect",
-                    "transport": {"uds": {"udsName": str(socket_path(workdir))}},
-                },
-            }
-        ],
+        "egressSelections": [{"name": name, "connection": connection} for name in SELECTIONS],
     }
     path.write_text(json.dumps(config, indent=2) + "\n")  # JSON is YAML
     return path

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from gitops_nb import localcluster
-from gitops_nb.localcluster import components, egress
 from gitops_nb.errors import ControlPlaneError, ToolMissingError
+from gitops_nb.localcluster import components, egress
 
 ROOT = Path(__file__).resolve().parents[2]
 
