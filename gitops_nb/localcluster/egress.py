@@ -27,6 +27,7 @@ import asyncio
 import hashlib
 import ipaddress
 import json
+import os
 import signal
 import socket
 import sys
@@ -212,9 +213,14 @@ def socket_path(workdir: Path) -> Path:
 
 
 def proxy_process(workdir: Path) -> Process:
-    args = [sys.executable, "-m", "gitops_nb.localcluster.egress"]
+    """This interpreter runs this very module: ``-P`` keeps the working directory off
+    ``sys.path`` (another ``gitops_nb`` checkout there must not shadow it) and ``PYTHONPATH``
+    starts with the directory this ``gitops_nb`` was imported from."""
+    root = str(Path(__file__).resolve().parents[2])
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+    args = [sys.executable, "-P", "-m", "gitops_nb.localcluster.egress"]
     args += ["--socket", str(socket_path(workdir)), "--log", str(workdir / LOG_NAME)]
-    return Process(NAME, args, workdir / f"{NAME}.log")
+    return Process(NAME, args, workdir / f"{NAME}.log", env={**os.environ, "PYTHONPATH": path})
 
 
 def write_selector_config(path: Path, workdir: Path) -> Path:

@@ -35,6 +35,8 @@ class Process:
     log_path: Path
     popen: subprocess.Popen[bytes] | None = None
     log: IO[bytes] | None = None
+    env: Mapping[str, str] | None = None
+    """The environment, when not this process's own."""
 
     @property
     def program(self) -> str:
@@ -49,6 +51,7 @@ class Process:
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env=self.env,
             preexec_fn=None if detach else _die_with_parent,
         )
 
@@ -87,9 +90,11 @@ class Process:
 
 
 def program(args: Sequence[str]) -> str:
-    """What a command line runs: the module of ``python -m MODULE``, else the binary's name."""
-    if len(args) > 2 and args[1] == "-m":
-        return args[2]
+    """What a command line runs: the module of ``python [-P] -m MODULE``, else the binary's
+    name."""
+    for i in (1, 2):
+        if len(args) > i + 1 and args[i] == "-m":
+            return args[i + 1]
     return Path(args[0]).name if args else ""
 
 

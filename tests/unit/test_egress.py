@@ -76,7 +76,7 @@ def test_long_workdirs_get_a_short_socket_path(tmp_path: Path) -> None:
 def proxy(tmp_path: Path) -> Iterator[tuple[Path, subprocess.Popen[bytes]]]:
     """The proxy as LocalCluster runs it: ``python -m gitops_nb.localcluster.egress``."""
     p = egress.proxy_process(tmp_path)
-    assert p.args[:3] == [sys.executable, "-m", "gitops_nb.localcluster.egress"]
+    assert p.args[:4] == [sys.executable, "-P", "-m", "gitops_nb.localcluster.egress"]
     p.start(detach=False)
     assert p.popen is not None
     try:
@@ -160,3 +160,23 @@ def test_proxy_serves_only_connect(proxy: tuple[Path, subprocess.Popen[bytes]]) 
         s.sendall(b"GET http://203.0.113.7/ HTTP/1.1\r\nHost: x\r\n\r\n")
         assert s.recv(200).startswith(b"HTTP/1.1 405 ")
     assert egress.read_log(workdir) == []
+
+
+def test_proxy_runs_this_gitops_nb_whatever_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``python -m`` would put the working directory first on ``sys.path``: another
+    ``gitops_nb`` there (an older checkout) must not be the one that runs."""
+    decoy = tmp_path / "checkout" / "gitops_nb"
+    decoy.mkdir(parents=True)
+    (decoy / "__init__.py").write_text("raise ImportError('the decoy gitops_nb was imported')\n")
+    monkeypatch.chdir(decoy.parent)
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    p = egress.proxy_process(tmp_path)
+    p.start(detach=False)
+    try:
+        egress.wait_listening(tmp_path, 10, lambda: None)
+        assert p.alive()
+    finally:
+        p.stop()
+    assert "decoy" not in p.tail()
