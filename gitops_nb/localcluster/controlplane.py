@@ -5,8 +5,9 @@ Like controller-runtime's envtest, but with the controller manager too, so names
 delete, garbage collection cascades and Deployments get status. Binaries are built once by
 ``tools/controlplane/build.sh`` into a cache directory (see :func:`binary_dir`).
 
-**Loopback only**: see :mod:`gitops_nb.localcluster.loopback`. Processes are started and
-stopped by :mod:`gitops_nb.localcluster.processes`.
+**Never dials outside the machine**: see :class:`LocalCluster`,
+:mod:`gitops_nb.localcluster.loopback` and :mod:`gitops_nb.localcluster.egress`. Processes
+are started and stopped by :mod:`gitops_nb.localcluster.processes`.
 
     with LocalCluster() as cluster:
         print(cluster.kubeconfig)
@@ -18,7 +19,6 @@ stopped by :mod:`gitops_nb.localcluster.processes`.
 from __future__ import annotations
 
 import atexit
-import json
 import shutil
 import ssl
 import tempfile
@@ -28,37 +28,15 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from gitops_nb.binaries import BINARIES, find_binary, find_kwok
 from gitops_nb.errors import ControlPlaneError
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.resources import NAMESPACES, NODES, SERVICEACCOUNTS
+from gitops_nb.localcluster import components, egress, pki
 from gitops_nb.localcluster import nodes as simulated
-from gitops_nb.localcluster import pki
-from gitops_nb.localcluster.loopback import SERVICE_CIDR, SERVICE_IP, free_port
-from gitops_nb.localcluster.processes import Process
-
-SA_ISSUER = "https://kubernetes.default.svc.cluster.local"
-# Controllers the tests and demo rely on; the rest (nodes, cloud, IPAM) need kubelets.
-CONTROLLERS = (
-    "namespace-controller",
-    "garbage-collector-controller",
-    "deployment-controller",
-    "replicaset-controller",
-    "statefulset-controller",
-    "job-controller",
-    "daemonset-controller",
-    "disruption-controller",
-    "cronjob-controller",
-    "ttl-after-finished-controller",
-    "serviceaccount-controller",
-    "serviceaccount-token-controller",
-    "root-ca-certificate-publisher-controller",
-    # Fills admin, edit and view from their aggregated ClusterRoles: without it they hold
-    # no rules, and RoleBindings to them (an app's ServiceAccount) grant nothing.
-    "clusterrole-aggregation-controller",
-)
+from gitops_nb.localcluster.loopback import SERVICE_IP, free_port
+from gitops_nb.localcluster.processes import Process, write_state
 
 
 @dataclass
@@ -69,6 +47,29 @@ class LocalCluster:
     directory is used (and kept only on failure) when none is given. ``nodes`` > 0 also
     starts kube-scheduler and kwok with that many simulated nodes (see
     :mod:`gitops_nb.localcluster.nodes`).
+
+    **Guarantee: the cluster never dials an address outside the machine.**
+
+    - Everything it binds to or hands out is in ``127.0.0.0/8``: the components listen on
+      127.0.0.1, Service ClusterIPs come from ``127.200.0.0/24``, kwok nodes' InternalIPs from
+      ``127.202.0.0/24`` and their Pod IPs from ``127.201.0.0/16``. Every command line passes
+      :func:`~gitops_nb.localcluster.loopback.check_loopback` before it starts, extra API
+      server flags included.
+    - Every connection the API server opens towards the cluster goes through the egress
+      proxy (:mod:`gitops_nb.localcluster.egress`), a child process started before the API
+      server: admission webhooks (``service:`` and ``url:``), aggregated APIs, ExternalName
+      Services behind either, the ``services/proxy`` and ``pods/proxy`` subresources and
+      kubelet calls (``logs``, ``exec``). It connects only to loopback addresses (or a
+      ``localhost`` name, at 127.0.0.1) and refuses anything else without a DNS lookup; the
+      client's error then says ``gitops-nb local cluster: refused to dial HOST:PORT: outside
+      127.0.0.0/8 (loopback only)``, so a webhook whose backend cannot run here fails closed.
+      Every target it was asked for is a JSON line in ``workdir/egress-proxy.jsonl``
+      (:func:`~gitops_nb.localcluster.egress.read_log`).
+    - Aggregated APIs and webhooks are called at their Service's ClusterIP
+      (``--enable-aggregator-routing`` is refused) and kubelets at their InternalIP.
+
+    Out of scope: connections the API server makes for its own configuration (etcd on
+    127.0.0.1; none of the authentication or authorization webhooks is configured).
     """
 
     workdir: Path | None = None
@@ -105,23 +106,33 @@ class LocalCluster:
             self.workdir = Path(tempfile.mkdtemp(prefix="gitops-nb-cluster-"))
             self._owns_workdir = True
         self.workdir.mkdir(parents=True, exist_ok=True)
+        w = self.workdir
         if not self.detach:  # a detached cluster outlives this process by design
             atexit.register(self.stop)
         try:
             self._write_pki()
+            self._procs[egress.NAME] = egress.proxy_process(w)
+            self._procs[egress.NAME].start(detach=self.detach)
             etcd_port, peer_port = free_port(), free_port()
-            self._procs["etcd"] = self._etcd(bins["etcd"], etcd_port, peer_port)
+            self._procs["etcd"] = components.etcd(bins["etcd"], w, etcd_port, peer_port)
             self._procs["etcd"].start(detach=self.detach)
             api_port = free_port()
             self.server = f"https://127.0.0.1:{api_port}"
-            self._procs["kube-apiserver"] = self._apiserver(
-                bins["kube-apiserver"], api_port, etcd_port
+            self._finish_kubeconfigs()
+            self._procs["kube-apiserver"] = components.apiserver(
+                bins["kube-apiserver"],
+                w,
+                api_port,
+                etcd_port,
+                egress.write_selector_config(w / "egress-selector.yaml", w),
+                self.extra_apiserver_args,
             )
             self._procs["kube-apiserver"].start(detach=self.detach)
             self.wait_ready()
+            egress.wait_listening(w, self.ready_timeout, self._check_alive)
             if self.controller_manager:
-                self._procs["kube-controller-manager"] = self._controller_manager(
-                    bins["kube-controller-manager"]
+                self._procs["kube-controller-manager"] = components.controller_manager(
+                    bins["kube-controller-manager"], w
                 )
                 self._procs["kube-controller-manager"].start(detach=self.detach)
                 self._wait_default_serviceaccount()
@@ -131,7 +142,7 @@ class LocalCluster:
             self.stop(keep_workdir=True)
             raise
         self.started_in_s = time.monotonic() - t0
-        self._write_state()
+        write_state(w, self._procs, server=self.server, kubeconfig=str(self.kubeconfig))
         return self
 
     def stop(self, keep_workdir: bool = False) -> None:
@@ -181,6 +192,7 @@ class LocalCluster:
         assert self.workdir is not None
         skip = {"kubectl"} if self.nodes else {"kubectl", "kube-scheduler"}
         names = [b for b in BINARIES if b not in skip] + (["kwok"] if self.nodes else [])
+        names.append(egress.NAME)
         return {name: self.workdir / f"{name}.log" for name in names}
 
     def command_lines(self) -> dict[str, list[str]]:
@@ -326,82 +338,3 @@ class LocalCluster:
                 self.workdir / f"{name}.kubeconfig",
                 pki.kubeconfig(self.server, self.ca_pem, user=user, client=pair),
             )
-
-    def _etcd(self, binary: Path, port: int, peer: int) -> Process:
-        assert self.workdir is not None
-        client_url, peer_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{peer}"
-        args = [
-            str(binary),
-            "--name=default",
-            f"--data-dir={self.workdir / 'etcd'}",
-            f"--listen-client-urls={client_url}",
-            f"--advertise-client-urls={client_url}",
-            f"--listen-peer-urls={peer_url}",
-            f"--initial-advertise-peer-urls={peer_url}",
-            f"--initial-cluster=default={peer_url}",
-            "--listen-metrics-urls=",
-            # A throwaway cluster: durability is not worth the fsync latency.
-            "--unsafe-no-fsync",
-            "--log-level=warn",
-        ]
-        return Process("etcd", args, self.workdir / "etcd.log")
-
-    def _apiserver(self, binary: Path, port: int, etcd_port: int) -> Process:
-        assert self.workdir is not None
-        w = self.workdir
-        self._finish_kubeconfigs()
-        args = [
-            str(binary),
-            f"--etcd-servers=http://127.0.0.1:{etcd_port}",
-            "--bind-address=127.0.0.1",
-            "--advertise-address=127.0.0.1",
-            f"--secure-port={port}",
-            f"--cert-dir={w / 'apiserver-certs'}",
-            f"--tls-cert-file={w / 'apiserver.crt'}",
-            f"--tls-private-key-file={w / 'apiserver.key'}",
-            f"--client-ca-file={w / 'ca.crt'}",
-            "--authorization-mode=RBAC",
-            f"--service-account-issuer={SA_ISSUER}",
-            f"--service-account-key-file={w / 'sa.pub'}",
-            f"--service-account-signing-key-file={w / 'sa.key'}",
-            f"--service-cluster-ip-range={SERVICE_CIDR}",
-            "--enable-admission-plugins=NamespaceLifecycle,ServiceAccount",
-            "--allow-privileged=true",
-            "--profiling=false",
-            "--endpoint-reconciler-type=none",
-            "--v=1",
-            *self.extra_apiserver_args,
-        ]
-        return Process("kube-apiserver", args, w / "kube-apiserver.log")
-
-    def _controller_manager(self, binary: Path) -> Process:
-        assert self.workdir is not None
-        w = self.workdir
-        kubeconfig = w / "kube-controller-manager.kubeconfig"
-        args = [
-            str(binary),
-            f"--kubeconfig={kubeconfig}",
-            f"--authentication-kubeconfig={kubeconfig}",
-            f"--authorization-kubeconfig={kubeconfig}",
-            "--bind-address=127.0.0.1",
-            f"--secure-port={free_port()}",
-            f"--controllers={','.join(CONTROLLERS)}",
-            f"--service-account-private-key-file={w / 'sa.key'}",
-            f"--root-ca-file={w / 'ca.crt'}",
-            "--use-service-account-credentials=true",
-            "--leader-elect=false",
-            f"--service-cluster-ip-range={SERVICE_CIDR}",
-            "--v=1",
-        ]
-        return Process("kube-controller-manager", args, w / "kube-controller-manager.log")
-
-    # -- detached clusters (CLI `local-cluster up --detach` / `down`) ----------------------
-
-    def _write_state(self) -> None:
-        assert self.workdir is not None
-        state: dict[str, Any] = {
-            "server": self.server,
-            "kubeconfig": str(self.kubeconfig),
-            "pids": {n: p.popen.pid for n, p in self._procs.items() if p.popen is not None},
-        }
-        (self.workdir / "state.json").write_text(json.dumps(state, indent=2))

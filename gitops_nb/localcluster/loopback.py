@@ -1,18 +1,18 @@
 """Loopback only: every address the local cluster listens on or allocates is in 127.0.0.0/8.
 
 The components bind to 127.0.0.1 and Service ClusterIPs come from ``127.200.0.0/24``.
-Nothing on the machine answers for a ClusterIP and no kube-proxy translates one, so when the
-API server calls a Service (an admission webhook, an aggregated API, the ``proxy``
-subresource) the connection stays on this machine and is refused: the webhook fails closed
-with "connect: connection refused" instead of sending the object, which may be a Secret, to
-whatever host owns that address on the user's network. Aggregated APIs and webhooks are
-routed to the Service's ClusterIP, never to its endpoints (``--enable-aggregator-routing``
-stays off), because endpoints may name any address. :func:`check_loopback` refuses extra
-flags that would break this.
-
 Simulated nodes (kwok, :mod:`gitops_nb.localcluster.nodes`) follow the same rule: each node's
-InternalIP comes from ``NODE_CIDR`` and its Pods' IPs from its slice of ``POD_CIDR``, so a
-Pod IP or node address the API server dials (``logs``, ``exec``, ``proxy``) is refused here.
+InternalIP comes from ``NODE_CIDR`` and its Pods' IPs from its slice of ``POD_CIDR``.
+
+What the API server dials is decided elsewhere: all of its ``cluster`` egress goes through
+the egress proxy (:mod:`gitops_nb.localcluster.egress`), which connects only to loopback
+addresses. Webhooks and aggregated APIs are called at the Service's ClusterIP (or an
+ExternalName Service's ``externalName``, or a webhook's ``url``), the ``proxy`` subresources
+at an endpoint or Pod IP, kubelets at the node's InternalIP: loopback addresses reach this
+machine (nothing answers on a ClusterIP: there is no kube-proxy), anything else is refused by
+the proxy. :func:`check_loopback` refuses flags that would break this: a non-loopback
+address, ``--enable-aggregator-routing``, or a second ``--egress-selector-config-file``
+overriding the proxy's.
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ _ADDRESS_FLAGS = (
 )
 # Flags that would send API-server calls to endpoints, which may name any address.
 _FORBIDDEN_FLAGS = ("--enable-aggregator-routing",)
+# Flags the cluster sets once; a second occurrence (an extra flag) would override it.
+_ONCE_FLAGS = ("--egress-selector-config-file",)
 
 
 def free_port() -> int:
@@ -80,10 +82,16 @@ def _addresses(value: str) -> list[str]:
 
 def non_loopback(args: Sequence[str]) -> list[str]:
     """Flags in ``args`` that bind to or allocate an address outside ``127.0.0.0/8``,
-    or that route API-server calls to endpoints; empty when the command line is safe."""
+    route API-server calls to endpoints or replace the egress proxy; empty when the command
+    line is safe."""
     bad = []
+    seen: set[str] = set()
     for arg in args:
         flag, _, value = arg.partition("=")
+        if flag in _ONCE_FLAGS:
+            if flag in seen:
+                bad.append(arg)
+            seen.add(flag)
         if flag in _FORBIDDEN_FLAGS and value.lower() not in ("false", "0"):
             bad.append(arg)
         if flag not in _ADDRESS_FLAGS:

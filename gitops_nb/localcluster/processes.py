@@ -12,9 +12,10 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from gitops_nb.localcluster.loopback import check_loopback
 
@@ -34,6 +35,12 @@ class Process:
     log_path: Path
     popen: subprocess.Popen[bytes] | None = None
     log: IO[bytes] | None = None
+    env: Mapping[str, str] | None = None
+    """The environment, when not this process's own."""
+
+    @property
+    def program(self) -> str:
+        return program(self.args)
 
     def start(self, *, detach: bool) -> None:
         check_loopback(self.name, self.args)
@@ -44,6 +51,7 @@ class Process:
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env=self.env,
             preexec_fn=None if detach else _die_with_parent,
         )
 
@@ -81,8 +89,29 @@ class Process:
             return ""
 
 
+def program(args: Sequence[str]) -> str:
+    """What a command line runs: the module of ``python [-P] -m MODULE``, else the binary's
+    name."""
+    for i in (1, 2):
+        if len(args) > i + 1 and args[i] == "-m":
+            return args[i + 1]
+    return Path(args[0]).name if args else ""
+
+
+def write_state(workdir: Path, procs: Mapping[str, Process], **extra: Any) -> None:
+    """Record the running processes (in start order) for ``local-cluster down``."""
+    running = {n: p for n, p in procs.items() if p.popen is not None}
+    state: dict[str, Any] = {
+        **extra,
+        "pids": {n: p.popen.pid for n, p in running.items() if p.popen is not None},
+        "programs": {n: p.program for n, p in running.items()},
+    }
+    (workdir / "state.json").write_text(json.dumps(state, indent=2))
+
+
 def stop_detached(workdir: Path, timeout: float = 10.0) -> list[str]:
-    """Stop the processes a detached cluster in ``workdir`` recorded; return their names.
+    """Stop the processes a detached cluster in ``workdir`` recorded, newest first; return
+    their names.
 
     Returns only once each process has exited (its ports and etcd's data directory are
     free), not when it merely stopped looking like itself.
@@ -90,11 +119,13 @@ def stop_detached(workdir: Path, timeout: float = 10.0) -> list[str]:
     state_file = workdir / "state.json"
     if not state_file.is_file():
         return []
-    pids: dict[str, int] = json.loads(state_file.read_text()).get("pids", {})
+    state = json.loads(state_file.read_text())
+    pids: dict[str, int] = state.get("pids", {})
+    programs: dict[str, str] = state.get("programs", {})
     stopped = []
-    for name in ("kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"):
-        pid = pids.get(name)
-        if pid is None or not _is_ours(pid, name):
+    for name in reversed(list(pids)):
+        pid = pids[name]
+        if not _is_ours(pid, programs.get(name, name)):
             continue
         started = _start_time(pid)  # identity from here on, even once cmdline is gone
         os.kill(pid, signal.SIGTERM)
@@ -135,10 +166,12 @@ def _running(pid: int, started: str) -> bool:
 
 
 def _is_ours(pid: int, name: str) -> bool:
-    """True if ``pid`` is alive and runs the named binary (guards against pid reuse)."""
+    """True if ``pid`` is alive and runs ``name`` (a binary's name or a Python module, see
+    :func:`program`): guards against pid reuse."""
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
     fields = _stat(pid)
-    return Path(cmdline).name == name and fields is not None and fields[0] not in ("Z", "X")
+    args = [a.decode(errors="replace") for a in raw if a]
+    return program(args) == name and fields is not None and fields[0] not in ("Z", "X")

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from gitops_nb.errors import GitOpsError
+from gitops_nb.kube.client import Kube
 from gitops_nb.kube.discovery import Discovery
 from gitops_nb.localcluster import LocalCluster, find_binary
 
@@ -49,3 +53,62 @@ def cli_flags(
         *("--repo", str(repo), "--path", path, "--app", app, "--namespace", namespace),
         *("--kubeconfig", str(cluster.kubeconfig), "--cache-dir", str(cache)),
     ]
+
+
+def wait_for(pred: Callable[[], Any], timeout: float = 30.0) -> Any:
+    """Poll ``pred`` until it returns something truthy; return that."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = pred()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+def admission_error(kube: Kube, namespace: str, labels: dict[str, str] | None = None) -> str:
+    """Create ConfigMap ``x`` in ``namespace``: the webhook error that refused it, or "" (and
+    the ConfigMap deleted again) while no webhook configuration is active yet."""
+    meta: dict[str, Any] = {"name": "x", "labels": labels or {}}
+    try:
+        kube.create(
+            f"/api/v1/namespaces/{namespace}/configmaps",
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta},
+        )
+    except GitOpsError as e:
+        return str(e) if "webhook" in str(e) else ""
+    kube.delete(f"/api/v1/namespaces/{namespace}/configmaps/x")
+    return ""
+
+
+def validating_webhook(
+    name: str, namespace: str, client_config: dict[str, Any], *, label: str = ""
+) -> dict[str, Any]:
+    """A ValidatingWebhookConfiguration with one webhook (``failurePolicy: Fail``) on
+    ConfigMap creation in ``namespace`` only (other tests must not see it), and with
+    ``label``, only on ConfigMaps carrying ``gitops-nb.test/probe: <label>``."""
+    webhook: dict[str, Any] = {
+        "name": name,
+        "clientConfig": client_config,
+        "rules": [
+            {
+                "apiGroups": [""],
+                "apiVersions": ["v1"],
+                "operations": ["CREATE"],
+                "resources": ["configmaps"],
+            }
+        ],
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}},
+        "failurePolicy": "Fail",
+        "sideEffects": "None",
+        "admissionReviewVersions": ["v1"],
+        "timeoutSeconds": 5,
+    }
+    if label:
+        webhook["objectSelector"] = {"matchLabels": {"gitops-nb.test/probe": label}}
+    return {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": name},
+        "webhooks": [webhook],
+    }

@@ -7,14 +7,15 @@ import json
 import re
 import socket
 import subprocess
-import time
 from typing import Any
 
 import pytest
 
 from gitops_nb.errors import ForbiddenError, GitOpsError
 from gitops_nb.kube.client import Kube, load_configuration
-from gitops_nb.localcluster import LOOPBACK, LocalCluster, find_binary, non_loopback
+from gitops_nb.localcluster import LOOPBACK, LocalCluster, egress, find_binary, non_loopback
+
+from .helpers import admission_error, validating_webhook, wait_for
 
 
 def _deployment(name: str) -> dict[str, Any]:
@@ -33,16 +34,6 @@ def _deployment(name: str) -> dict[str, Any]:
     }
 
 
-def _wait(pred: Any, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = pred()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
-
-
 def test_server_side_apply_returns_server_defaults_and_managed_fields(
     kube: Kube, namespace: str
 ) -> None:
@@ -58,13 +49,13 @@ def test_server_side_apply_returns_server_defaults_and_managed_fields(
 def test_deployment_controller_fills_status_and_gc_cascades(kube: Kube, namespace: str) -> None:
     path = f"/apis/apps/v1/namespaces/{namespace}/deployments/web"
     kube.apply(path, _deployment("web"), field_manager="test-manager")
-    status = _wait(lambda: kube.get(path).get("status", {}).get("observedGeneration"))
+    status = wait_for(lambda: kube.get(path).get("status", {}).get("observedGeneration"))
     assert status == 1
     rs_path = f"/apis/apps/v1/namespaces/{namespace}/replicasets"
-    rs = _wait(lambda: kube.list(rs_path))
+    rs = wait_for(lambda: kube.list(rs_path))
     assert rs[0]["metadata"]["ownerReferences"][0]["kind"] == "Deployment"
     kube.delete(path, propagation="Background")
-    _wait(lambda: not kube.list(rs_path))
+    wait_for(lambda: not kube.list(rs_path))
 
 
 def test_service_account_token_is_accepted_and_rbac_denies(
@@ -129,7 +120,7 @@ def test_namespace_deletion_completes(kube: Kube) -> None:
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}},
     )
     kube.delete("/api/v1/namespaces/to-delete-ns")
-    _wait(lambda: kube.get_or_none("/api/v1/namespaces/to-delete-ns") is None, timeout=60)
+    wait_for(lambda: kube.get_or_none("/api/v1/namespaces/to-delete-ns") is None, timeout=60)
 
 
 def test_real_kubectl_talks_to_the_cluster(cluster: LocalCluster, namespace: str) -> None:
@@ -205,7 +196,9 @@ def test_cli_local_cluster_up_detach_and_down(tmp_path: Any) -> None:
     kubeconfig = workdir / "kubeconfig"
     assert f"export KUBECONFIG={kubeconfig}" in up.stdout
     state = json.loads((workdir / "state.json").read_text())
-    pids = state["pids"]
+    pids, programs = state["pids"], state["programs"]
+    assert programs["egress-proxy"] == "gitops_nb.localcluster.egress"
+    assert _is_ours(pids["egress-proxy"], programs["egress-proxy"])  # it outlived `up`
     started = {name: _start_time(pid) for name, pid in pids.items()}
     api_port = int(state["server"].rsplit(":", 1)[1])
     try:
@@ -243,9 +236,11 @@ def test_cli_local_cluster_up_detach_and_down(tmp_path: Any) -> None:
     assert down.returncode == 0 and "kube-apiserver" in down.stdout
     assert {"kwok", "kube-scheduler"} <= set(pids)  # `up` starts 2 kwok nodes by default
     assert "kwok" in down.stdout and "kube-scheduler" in down.stdout
+    assert "egress-proxy" in down.stdout
     # `down` returns once every process has exited, not when it stopped looking like itself
     assert not any(_running(pid, started[name]) for name, pid in pids.items())
-    assert not any(_is_ours(pid, name) for name, pid in pids.items())
+    assert not any(_is_ours(pid, programs[name]) for name, pid in pids.items())
+    assert not egress.socket_path(workdir).exists()
     with socket.socket() as s, pytest.raises(ConnectionRefusedError):
         s.connect(("127.0.0.1", api_port))
 
@@ -320,50 +315,12 @@ def test_webhook_calls_stay_on_loopback_and_fail_closed(kube: Kube, namespace: s
     path = f"/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/{name}"
     kube.create(
         "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
-        {
-            "apiVersion": "admissionregistration.k8s.io/v1",
-            "kind": "ValidatingWebhookConfiguration",
-            "metadata": {"name": name},
-            "webhooks": [
-                {
-                    "name": name,
-                    "clientConfig": {
-                        "service": {"namespace": namespace, "name": "admission", "port": 443}
-                    },
-                    "rules": [
-                        {
-                            "apiGroups": [""],
-                            "apiVersions": ["v1"],
-                            "operations": ["CREATE"],
-                            "resources": ["configmaps"],
-                        }
-                    ],
-                    # only this test's namespace: other tests must not see the webhook
-                    "namespaceSelector": {
-                        "matchLabels": {"kubernetes.io/metadata.name": namespace}
-                    },
-                    "failurePolicy": "Fail",
-                    "sideEffects": "None",
-                    "admissionReviewVersions": ["v1"],
-                    "timeoutSeconds": 5,
-                }
-            ],
-        },
+        validating_webhook(
+            name, namespace, {"service": {"namespace": namespace, "name": "admission", "port": 443}}
+        ),
     )
     try:
-
-        def attempt() -> str:
-            try:
-                kube.create(
-                    f"/api/v1/namespaces/{namespace}/configmaps",
-                    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}},
-                )
-            except GitOpsError as e:
-                return str(e) if "webhook" in str(e) else ""
-            kube.delete(f"/api/v1/namespaces/{namespace}/configmaps/x")
-            return ""  # the configuration is not active yet
-
-        error = _wait(attempt)
+        error = wait_for(lambda: admission_error(kube, namespace))
         tried = _dialled(error.split("webhook", 1)[1])
         assert tried, error
         assert all(a in LOOPBACK for a in tried), error
@@ -401,7 +358,7 @@ def test_aggregated_api_calls_stay_on_loopback(kube: Kube, namespace: str) -> No
             msgs = [c.get("message", "") for c in conds if c.get("type") == "Available"]
             return next((m for m in msgs if "dial" in m or "refused" in m), "")
 
-        message = _wait(unavailable, timeout=60)
+        message = wait_for(unavailable, timeout=60)
         tried = _dialled(message)
         assert tried, message
         assert all(a in LOOPBACK for a in tried), message

@@ -10,6 +10,7 @@ import pytest
 
 from gitops_nb import localcluster
 from gitops_nb.errors import ControlPlaneError, ToolMissingError
+from gitops_nb.localcluster import components, egress
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,13 +81,12 @@ def test_binary_dir_default_is_versioned(monkeypatch: pytest.MonkeyPatch, tmp_pa
 
 
 def test_every_address_flag_the_cluster_uses_is_loopback(tmp_path: Path) -> None:
-    c = localcluster.LocalCluster(workdir=tmp_path)
-    c.server = "https://127.0.0.1:1"
-    c._write_pki()
+    config = egress.write_selector_config(tmp_path / "egress.yaml", tmp_path)
     args = [
-        *c._etcd(Path("etcd"), 1, 2).args,
-        *c._apiserver(Path("kube-apiserver"), 3, 1).args,
-        *c._controller_manager(Path("kube-controller-manager")).args,
+        *components.etcd(Path("etcd"), tmp_path, 1, 2).args,
+        *components.apiserver(Path("kube-apiserver"), tmp_path, 3, 1, config).args,
+        *components.controller_manager(Path("kube-controller-manager"), tmp_path).args,
+        *egress.proxy_process(tmp_path).args,
     ]
     assert any(a.startswith("--service-cluster-ip-range=127.") for a in args)
     assert localcluster.non_loopback(args) == []
@@ -103,12 +103,14 @@ def test_every_address_flag_the_cluster_uses_is_loopback(tmp_path: Path) -> None
         "--etcd-servers=http://10.0.0.5:2379",
         "--enable-aggregator-routing=true",
         "--enable-aggregator-routing",
+        "--egress-selector-config-file=/tmp/direct.yaml",
     ],
 )
 def test_flags_that_leave_the_machine_are_refused(flag: str, tmp_path: Path) -> None:
-    assert localcluster.non_loopback([flag]) == [flag]
+    ours = "--egress-selector-config-file=/w/egress-selector.yaml"  # an extra one overrides it
+    assert localcluster.non_loopback([ours, flag]) == [flag]
     with pytest.raises(ControlPlaneError) as err:
-        localcluster.check_loopback("kube-apiserver", ["kube-apiserver", flag])
+        localcluster.check_loopback("kube-apiserver", ["kube-apiserver", ours, flag])
     assert "127.0.0.0/8" in str(err.value) and flag in str(err.value)
 
 
