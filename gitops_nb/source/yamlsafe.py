@@ -132,12 +132,38 @@ def _own_bytes(node: Node) -> int:
     return len(node.value) + 2 if isinstance(node, ScalarNode) else 2
 
 
+def _is_tree(root: Node, source: str) -> bool:
+    """Validate every node; True when no node is reached twice (no alias, no recursion).
+
+    The common case: a tree expands to itself, so there is nothing to charge and the
+    memoised walk below is not needed.
+    """
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        nid = id(node)
+        if nid in seen:
+            return False
+        seen.add(nid)
+        _check_node(node, source)
+        if isinstance(node, SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, MappingNode):
+            for key, value in node.value:
+                stack.append(key)
+                stack.append(value)
+    return True
+
+
 def _check_graph(root: Node, source: str, budget: _Budget) -> None:
     """Validate the node graph of one document and charge its alias expansion to ``budget``.
 
     Expanded node counts and scalar bytes are memoised per node, so the walk costs the
     number of distinct nodes however large the expansion would be.
     """
+    if _is_tree(root, source):
+        return
     sizes: dict[int, tuple[int, int]] = {}  # id -> (expanded nodes, expanded bytes)
     refs: dict[int, int] = {}
     nodes: dict[int, Node] = {}
