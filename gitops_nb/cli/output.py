@@ -64,6 +64,19 @@ def diff_document(
     return {"app": app, "revision": revision.commit if revision else None, "resources": resources}
 
 
+def write_plain(console: Console, text: str) -> None:
+    """``text`` to the console's file as it is: machine-readable output needs no styling,
+    and going through Rich's renderer costs seconds for thousands of objects."""
+    console.file.write(text)
+    console.file.flush()
+
+
+def write_json(console: Console, doc: object) -> None:
+    """Indented JSON, non-ASCII kept as it is (as Rich's ``print_json`` printed it); control
+    characters are escaped by the encoder, so values cannot drive the terminal."""
+    write_plain(console, json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
 def render_diff(
     app: str,
     revision: Revision | None,
@@ -74,9 +87,9 @@ def render_diff(
 ) -> None:
     doc = diff_document(app, revision, diffs, health)
     if fmt == "json":
-        console.print_json(json.dumps(doc, default=str), indent=2, highlight=False)
+        write_json(console, doc)
     elif fmt == "yaml":
-        console.print(yaml.safe_dump(doc, sort_keys=False), end="", markup=False, highlight=False)
+        write_plain(console, yaml.safe_dump(doc, sort_keys=False))
     elif fmt == "markdown":
         console.print(diff_markdown(app, revision, diffs), end="", markup=False, highlight=False)
     else:
@@ -199,7 +212,7 @@ def render_changeset(
                 entry["health"] = h.to_dict() if h is not None else None
             doc["health"] = str(health.health)
             doc["healthyAt"] = health.healthy_at
-        console.print_json(json.dumps(doc), indent=2, highlight=False)
+        write_json(console, doc)
         return
 
     def shown(ref: ObjectRef, action: Action) -> bool:

@@ -6,6 +6,7 @@ Values come from the cluster (live values, manager names, API errors) and may be
 from __future__ import annotations
 
 import io
+import json
 
 from rich.console import Console
 
@@ -115,3 +116,21 @@ def test_a_deletion_and_a_removal_by_hand_say_so_and_a_new_object_does_not() -> 
     assert "deleted by hand (manager unknown)" in lines["ConfigMap/prod/settings"]
     assert "by hand" not in lines["ConfigMap/prod/new"]
     assert "removed by hand (manager unknown)" in lines["ConfigMap/prod/keys"]
+
+
+def test_json_output_is_plain_and_identical_to_richs_print_json() -> None:
+    """Machine-readable output skips Rich's renderer (seconds for thousands of objects) and
+    stays byte for byte what ``print_json`` wrote: indented, non-ASCII kept, control
+    characters escaped, markup never interpreted."""
+    import io
+
+    from rich.console import Console
+
+    from gitops_nb.cli.output import write_json
+
+    doc = {"v": "héllo \u001b[31m [red]x[/red] <b>", "n": [1, 2.5, None, True], "e": {}}
+    rich_buf, plain_buf = io.StringIO(), io.StringIO()
+    Console(file=rich_buf, soft_wrap=True).print_json(json.dumps(doc), indent=2, highlight=False)
+    write_json(Console(file=plain_buf, soft_wrap=True), doc)
+    assert plain_buf.getvalue() == rich_buf.getvalue()
+    assert "\u001b" not in plain_buf.getvalue() and "[red]x[/red]" in plain_buf.getvalue()
