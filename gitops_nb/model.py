@@ -49,6 +49,10 @@ def format_time(t: dt.datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+#: the "when" of a field manager that wrote without a timestamp (``kubectl scale``)
+TIME_UNKNOWN = "time unknown"
+
+
 class DiffStatus(StrEnum):
     """How one desired (or inventoried) object compares with the live cluster."""
 
@@ -291,7 +295,7 @@ class FieldChange:
     def time_text(self) -> str:
         """The "when" cell: the manager's time, ``time unknown`` when a manager wrote without
         one (``kubectl scale`` through the scale subresource), "" when no manager is known."""
-        return self.time or ("time unknown" if self.manager else "")
+        return self.time or (TIME_UNKNOWN if self.manager else "")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
