@@ -110,6 +110,15 @@ def _shown(df: pd.DataFrame, fmt: str, view: str) -> str:
     return _table(narrow(df, view))
 
 
+def _defined(df: pd.DataFrame, fmt: str, view: str) -> str:
+    """:func:`_shown`, then what each health figure shown means (``HEALTH_DEFINITIONS``)."""
+    from gitops_nb.cli.tables import NARROW
+    from gitops_nb.history.metrics import definition_lines
+
+    columns = NARROW[view] if fmt == "table" else df.columns
+    return "\n".join([_shown(df, fmt, view), "where", *definition_lines(columns)])
+
+
 def _emit(df: pd.DataFrame, fmt: str, out: str | None, view: str) -> None:
     if fmt == "parquet":
         if not out:
@@ -122,6 +131,8 @@ def _emit(df: pd.DataFrame, fmt: str, out: str | None, view: str) -> None:
         text = csv_text(df)
     elif fmt == "json":
         text = df.to_json(orient="records", date_format="iso", indent=2) or "[]"
+    elif view == "dora":
+        text = _defined(df, fmt, view)
     else:
         text = _shown(df, fmt, view)
     if out:
@@ -154,8 +165,8 @@ def _health_sections(intervals: pd.DataFrame, runs: list[Any], args: argparse.Na
         f"Unhealthy episodes (synced but not Current):\n"
         f"{_shown(intervals, args.output, 'health')}\n\n"
         f"Time to healthy (commit → applied → healthy):\n"
-        f"{_shown(tth, args.output, 'time_to_healthy')}\n\n"
-        f"DORA:\n{_shown(history.dora(runs), args.output, 'dora')}\n"
+        f"{_defined(tth, args.output, 'time_to_healthy')}\n\n"
+        f"DORA:\n{_defined(history.dora(runs), args.output, 'dora')}\n"
     )
     if args.out:
         Path(args.out).write_text(text)

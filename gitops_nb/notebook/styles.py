@@ -11,7 +11,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 from pandas.io.formats.style_render import CSSDict
 
-from gitops_nb.history.metrics import METRIC_DEFINITIONS
+from gitops_nb.history.metrics import HEALTH_LABELS, METRIC_DEFINITIONS, METRIC_LABELS
 from gitops_nb.history.views import WHEN_COLUMNS, episodes_view, with_when_labels
 from gitops_nb.model import COUNT_KEYS, DiffStatus
 from gitops_nb.notebook.plots import OUTCOME_COLOURS
@@ -97,6 +97,7 @@ HEADERS = {
     "changed_at": "changed at",
     "first_seen": "first seen",
     "time": "changed at",
+    **HEALTH_LABELS,  # never two different figures under one name
 }
 DEPLOYMENT_DISPLAY = (
     "commit",
@@ -324,6 +325,6 @@ def summary_frame(summary: Mapping[str, Any]) -> pd.DataFrame:
             text = ", ".join(f"{name} ({n})" for name, n in value) or "none"
         else:
             text = str(value)
-        label = key.removesuffix("_s").replace("_", " ")
+        label = METRIC_LABELS.get(key) or key.removesuffix("_s").replace("_", " ")
         rows.append((label, text, METRIC_DEFINITIONS.get(key, "")))
     return pd.DataFrame(rows, columns=["metric", "value", "definition"])

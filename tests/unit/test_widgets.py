@@ -214,7 +214,7 @@ def test_summary_frame_formats_each_kind_of_metric() -> None:
         "sync frequency": "2.0 runs/hour",
         "success rate": "75%",
         "mean lead time": "30.00s",
-        "change failure rate": "n/a",
+        "change failure rate (reverted commits)": "n/a",
         "most drifted objects": "Deployment/prod/web (3)",
     }
 
@@ -354,7 +354,9 @@ def test_every_headline_number_carries_its_definition() -> None:
     )
     assert list(frames.columns) == ["metric", "value", "definition"]
     assert all(frames["definition"].str.len() > 10)
-    rate = frames[frames["metric"] == "change failure rate"]["definition"].iloc[0]
+    rate = frames[frames["metric"] == "change failure rate (reverted commits)"]["definition"].iloc[
+        0
+    ]
     assert "revert" in rate
 
 
