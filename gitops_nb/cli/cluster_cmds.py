@@ -59,7 +59,12 @@ def register(sub: Any) -> None:
         sub, "local-cluster", "a local etcd + kube-apiserver + controller-manager (+ kwok nodes)"
     )
     lcs = lc.add_subparsers(dest="action", required=True)
-    up = lcs.add_parser("up", help="start it and print the kubeconfig")
+    up = add_command(
+        lcs,
+        "up",
+        "start etcd, kube-apiserver, controller-manager (and kwok nodes); print the kubeconfig",
+        key="local-cluster up",
+    )
     up.add_argument("--detach", action="store_true", help="return once ready, leave it running")
     up.add_argument("--workdir", default=None, help="state, certificates and logs")
     up.add_argument(
@@ -69,6 +74,13 @@ def register(sub: Any) -> None:
         help="simulated kwok nodes, so Pods run (default 2; 0: control plane only)",
     )
     up.set_defaults(func=cmd_cluster_up)
-    down = lcs.add_parser("down", help="stop a detached local cluster")
-    down.add_argument("--workdir", default=None)
+    down = add_command(
+        lcs,
+        "down",
+        "stop a detached local cluster; returns once every component has exited",
+        key="local-cluster down",
+    )
+    down.add_argument(
+        "--workdir", default=None, help="the cluster's directory (default: as for up)"
+    )
     down.set_defaults(func=cmd_cluster_down)

@@ -43,6 +43,11 @@ EXIT_CODES = {
         f"3 repository, API server or records database unreachable · {_CTRL_C} · {_REFUSED}"
     ),
     "local-cluster": "0 started / stopped · 2 a component failed to start (its log is named)",
+    "local-cluster up": (
+        "0 ready (--detach) or stopped by SIGTERM/Ctrl-C · "
+        "2 a component failed to start (its log is named)"
+    ),
+    "local-cluster down": "0 stopped, or nothing was running",
 }
 
 EXAMPLES = {
@@ -85,11 +90,28 @@ EXAMPLES = {
         "gitops-nb local-cluster up --detach --nodes 2 && export KUBECONFIG=...",
         "gitops-nb local-cluster down",
     ],
+    "local-cluster up": [
+        "gitops-nb local-cluster up                      # in the foreground; Ctrl-C stops it",
+        "gitops-nb local-cluster up --detach --nodes 0   # control plane only, in the background",
+        "gitops-nb local-cluster up --detach --workdir /tmp/lc",
+    ],
+    "local-cluster down": [
+        "gitops-nb local-cluster down",
+        "gitops-nb local-cluster down --workdir /tmp/lc",
+    ],
 }
 
 
 class Parser(argparse.ArgumentParser):
-    """An argument parser whose errors suggest the nearest flag or command."""
+    """An argument parser whose errors suggest the nearest flag or command.
+
+    Prefixes of flags are not accepted (``allow_abbrev=False``): ``--node 3`` is an error
+    that suggests ``--nodes``, never a silent guess.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         hint = suggestion(message, self._choices())
@@ -100,8 +122,8 @@ class Parser(argparse.ArgumentParser):
         out: list[str] = []
         for action in self._actions:
             out.extend(action.option_strings)
-            if isinstance(action, argparse._SubParsersAction):
-                out.extend(action.choices)
+            if action.choices is not None and not action.option_strings:
+                out.extend(action.choices)  # sub-commands and positional choices (views)
         return out
 
 
@@ -116,10 +138,14 @@ def suggestion(message: str, choices: list[str]) -> str:
     return f"; did you mean {close[0]}?" if close else ""
 
 
-def add_command(sub: Any, name: str, summary: str) -> argparse.ArgumentParser:
-    """A sub-command parser with its description, examples and exit codes in ``--help``."""
-    examples = "\n".join(f"  {e}" for e in EXAMPLES.get(name, []))
-    epilog = f"examples:\n{examples}\n\nexit codes: {EXIT_CODES.get(name, '0 ok · 2 error')}"
+def add_command(sub: Any, name: str, summary: str, key: str = "") -> argparse.ArgumentParser:
+    """A sub-command parser with its description, examples and exit codes in ``--help``.
+
+    ``key`` names a nested command in :data:`EXAMPLES` and :data:`EXIT_CODES`
+    (``"local-cluster up"``); default ``name``."""
+    key = key or name
+    examples = "\n".join(f"  {e}" for e in EXAMPLES.get(key, []))
+    epilog = f"examples:\n{examples}\n\nexit codes: {EXIT_CODES.get(key, '0 ok · 2 error')}"
     parser: argparse.ArgumentParser = sub.add_parser(
         name,
         help=summary,

@@ -108,10 +108,21 @@ def _table(df: pd.DataFrame) -> str:
 def _shown(df: pd.DataFrame, fmt: str, view: str) -> str:
     """``table``: the key columns, one line each (:mod:`gitops_nb.cli.tables`); ``wide``: all."""
     if fmt == "wide":
-        return _table(df)
+        from gitops_nb.history.views import with_when_labels
+
+        return _table(with_when_labels(df))
     from gitops_nb.cli.tables import narrow
 
     return _table(narrow(df, view))
+
+
+def _defined(df: pd.DataFrame, fmt: str, view: str) -> str:
+    """:func:`_shown`, then what each health figure shown means (``HEALTH_DEFINITIONS``)."""
+    from gitops_nb.cli.tables import NARROW
+    from gitops_nb.history.metrics import definition_lines
+
+    columns = NARROW[view] if fmt == "table" else df.columns
+    return "\n".join([_shown(df, fmt, view), "where", *definition_lines(columns)])
 
 
 def _emit(df: pd.DataFrame, fmt: str, out: str | None, view: str) -> None:
@@ -126,6 +137,8 @@ def _emit(df: pd.DataFrame, fmt: str, out: str | None, view: str) -> None:
         text = csv_text(df)
     elif fmt == "json":
         text = df.to_json(orient="records", date_format="iso", indent=2) or "[]"
+    elif view == "dora":
+        text = _defined(df, fmt, view)
     else:
         text = _shown(df, fmt, view)
     if out:
@@ -153,13 +166,13 @@ def _health_sections(intervals: pd.DataFrame, runs: list[Any], args: argparse.Na
     columns of the episodes; ``wide``: every column)."""
     from gitops_nb import history
 
-    cols = ["object", "status", "reason", "first_seen", "healthy_at", "open", "duration"]
-    shown = intervals[cols] if args.output == "table" else intervals
-    tth = history.time_to_healthy(runs).assign(commit=lambda d: d["commit"].str[:12])
+    tth = history.time_to_healthy(runs)
     text = (
-        f"Unhealthy episodes (synced but not Current):\n{_table(shown)}\n\n"
-        f"Time to healthy (commit → applied → healthy):\n{_table(tth)}\n\n"
-        f"DORA:\n{_table(history.dora(runs))}\n"
+        f"Unhealthy episodes (synced but not Current):\n"
+        f"{_shown(intervals, args.output, 'health')}\n\n"
+        f"Time to healthy (commit → applied → healthy):\n"
+        f"{_defined(tth, args.output, 'time_to_healthy')}\n\n"
+        f"DORA:\n{_defined(history.dora(runs), args.output, 'dora')}\n"
     )
     if args.out:
         Path(args.out).write_text(text)

@@ -35,9 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
-    if unknown:  # name the sub-command's usage, not the top level's
-        command = _subparsers(parser).get(args.command, parser)
-        command.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if unknown:  # name the innermost sub-command's usage, not the top level's
+        _innermost(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return _run(args)
     finally:
@@ -49,11 +48,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(tally), file=sys.stderr)
 
 
-def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+def subcommands(parser: argparse.ArgumentParser) -> tuple[str, dict[str, argparse.ArgumentParser]]:
+    """The parser's sub-command ``dest`` and its parsers by name (``("", {})``: none)."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            return dict(action.choices)
-    return {}
+            return action.dest, dict(action.choices)
+    return "", {}
+
+
+def _innermost(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> argparse.ArgumentParser:
+    """The parser of the sub-command ``args`` chose, nested ones too (``local-cluster down``)."""
+    while True:
+        dest, parsers = subcommands(parser)
+        chosen = parsers.get(getattr(args, dest, None) or "") if dest else None
+        if chosen is None:
+            return parser
+        parser = chosen
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -52,6 +52,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
             kubeconfig=args.kubeconfig,
             cache_dir=args.cache_dir,
             on_rendered=progress.rendered,
+            progress=progress,
         )
     diffs = result.report.diffs
     shown = [d for d in diffs if d.status is not DiffStatus.IN_SYNC] if args.only_drifted else diffs
@@ -86,9 +87,9 @@ def cmd_apply(args: argparse.Namespace) -> int:
             opts,
             kubeconfig=args.kubeconfig,
             cache_dir=args.cache_dir,
-            on_object=progress.advance,
             on_rendered=progress.rendered,
             wait_s=args.timeout if args.wait else None,
+            progress=progress,
         )
     render_changeset(
         result.changes,

@@ -10,6 +10,14 @@ from __future__ import annotations
 
 from gitops_nb.engine.engine import Engine
 from gitops_nb.engine.options import FIELD_MANAGER, SyncOptions
+from gitops_nb.engine.progress import EngineProgress
 from gitops_nb.engine.report import DiffReport, ObjectCallback
 
-__all__ = ["FIELD_MANAGER", "DiffReport", "Engine", "ObjectCallback", "SyncOptions"]
+__all__ = [
+    "FIELD_MANAGER",
+    "DiffReport",
+    "Engine",
+    "EngineProgress",
+    "ObjectCallback",
+    "SyncOptions",
+]

@@ -16,6 +16,7 @@ from gitops_nb.engine.desired import Desired, resolve_pending
 from gitops_nb.engine.evaluate import Evaluated, LiveReader
 from gitops_nb.engine.options import SyncOptions
 from gitops_nb.engine.parent import ensure_parent
+from gitops_nb.engine.progress import EngineProgress
 from gitops_nb.engine.report import DiffReport, ObjectCallback
 from gitops_nb.errors import ConflictError, GitOpsError, InterruptedRun
 from gitops_nb.kube.client import Kube
@@ -39,6 +40,7 @@ class Applier:
         on_object: ObjectCallback | None,
         stop: threading.Event,
         app_kube: Kube | None = None,
+        progress: EngineProgress | None = None,
     ) -> None:
         self.kube = kube
         """Our own identity: the ApplySet parent."""
@@ -47,6 +49,7 @@ class Applier:
         self.discovery = discovery
         self.opts = opts
         self.on_object = on_object
+        self.progress = progress
         self.stop = stop
         self.changes = ChangeSet()
         self.reader = LiveReader(
@@ -64,6 +67,8 @@ class Applier:
             self.changes.add(ref, action, error)
             if self.on_object is not None:
                 self.on_object(ref, action, error)
+            if self.progress is not None:
+                self.progress.step()
 
     def run(self, report: DiffReport, desired: Sequence[Desired]) -> ChangeSet:
         """Validate the prune, apply in stages, prune; per-object failures don't stop others."""
@@ -73,6 +78,10 @@ class Applier:
         applied = [e for e in report.items if e.desired is not None]
         foundation = [e for e in applied if ordering.stage(e.ref) == ordering.STAGE_FOUNDATION]
         rest = [e for e in applied if ordering.stage(e.ref) != ordering.STAGE_FOUNDATION]
+        left_alone = pruning.left_alone(report)
+        if self.progress is not None:  # every object below is recorded exactly once
+            name = "applying (dry run)" if opts.dry_run else "applying"
+            self.progress.phase(name, len(applied) + len(to_prune) + len(left_alone))
 
         listed = ownership.decode_inventory(report.parent)
         self._apply_batch(foundation)
@@ -88,7 +97,7 @@ class Applier:
         else:
             for e in to_prune:
                 self.record(e.ref, Action.SKIPPED, "not in Git; prune disabled")
-        for e in pruning.left_alone(report):
+        for e in left_alone:
             self.record(e.ref, Action.SKIPPED, e.blocked)
         if not self.changes.failed:
             pruned = {c.ref.key for c in self.changes.entries if c.action is Action.PRUNED}

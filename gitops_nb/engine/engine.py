@@ -21,6 +21,7 @@ from gitops_nb.engine.desired import Desired
 from gitops_nb.engine.evaluate import LiveReader
 from gitops_nb.engine.inventory import RecordedRefs
 from gitops_nb.engine.options import SyncOptions
+from gitops_nb.engine.progress import EngineProgress
 from gitops_nb.engine.report import DiffReport, ObjectCallback
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.discovery import Discovery
@@ -40,12 +41,15 @@ class Engine:
         stop: threading.Event | None = None,
         recorded: RecordedRefs | None = None,
         lists: SharedLists | None = None,
+        progress: EngineProgress | None = None,
     ) -> None:
         self.kube = kube
         self.lists = lists
         """LISTs shared with the other apps of a fleet run (None: this app's own)."""
         self.discovery = discovery or Discovery(kube)
         self.on_object = on_object
+        self.progress = progress
+        """Told of each phase and object as it finishes (see :mod:`.progress`)."""
         self.recorded = recorded
         """Objects our run records list; rebuilds a deleted ApplySet parent's inventory."""
         self.stop = stop or threading.Event()
@@ -79,6 +83,7 @@ class Engine:
             ignore=opts.ignore,
             books=self.kube,
             lists=self.lists,
+            progress=self.progress,
         )
 
     def _seen(self, report: DiffReport) -> DiffReport:
@@ -131,5 +136,6 @@ class Engine:
             on_object=self.on_object,
             stop=self.stop,
             app_kube=self.app_kube(opts),
+            progress=self.progress,
         )
         return applier.run(report, desired)

@@ -26,6 +26,7 @@ from gitops_nb.engine.applyset import (
 )
 from gitops_nb.engine.desired import Desired as Desired  # engine/policy.py imports it here
 from gitops_nb.engine.options import FIELD_MANAGER
+from gitops_nb.engine.progress import EngineProgress
 from gitops_nb.errors import (
     ForbiddenError,
     GitOpsError,
@@ -80,8 +81,11 @@ class LiveReader:
         ignore: IgnoreRules = DEFAULT,
         books: Kube | None = None,
         lists: SharedLists | None = None,
+        progress: EngineProgress | None = None,
     ) -> None:
         self.kube = kube
+        self.progress = progress
+        """Told of each object :meth:`evaluate` judges (see :mod:`.progress`)."""
         """Reads and dry-runs the app's objects (as the app's ServiceAccount, if any)."""
         self.lists = lists
         """A fleet run's shared LISTs (:meth:`members`, :meth:`parent`); None: the app's own."""
@@ -107,8 +111,15 @@ class LiveReader:
         was most of the time. Such objects are Missing without a request, as that NotFound
         made them before.
         """
+
+        def judge(d: Desired) -> Evaluated:
+            e = self.evaluate_one(d, namespaces_in_set)
+            if self.progress is not None:
+                self.progress.step()
+            return e
+
         first = [d for d in desired if _is_namespace(d.ref)]
-        judged = {d.ref: e for d, e in zip(first, self.map(self.evaluate_one, first), strict=True)}
+        judged = {d.ref: e for d, e in zip(first, self.map(judge, first), strict=True)}
         absent = {
             ref.name
             for ref, e in judged.items()
@@ -117,8 +128,10 @@ class LiveReader:
 
         def one(d: Desired) -> Evaluated:
             if d.ref.namespace and d.ref.namespace in absent:
+                if self.progress is not None:
+                    self.progress.step()
                 return Evaluated(d.ref, _missing(d.ref, d.obj), d, None, None, d.resource)
-            return self.evaluate_one(d, namespaces_in_set)
+            return judge(d)
 
         rest = [d for d in desired if d.ref not in judged]
         judged.update(zip((d.ref for d in rest), self.map(one, rest), strict=True))

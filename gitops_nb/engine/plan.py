@@ -214,6 +214,9 @@ def evaluate(
             continue
         fast.append(_in_sync(d.ref, d.resource, d))
         fps[k] = fp
+    if reader.progress is not None:  # judged by fingerprint: done already
+        reader.progress.phase("dry-running", len(desired))
+        reader.progress.step(len(fast))
     namespaces = {d.ref.name for d in desired if d.ref.kind == "Namespace"}
     evaluated = _refuse_takeovers(reader, reader.evaluate(slow, namespaces), opts)
     for e in evaluated:

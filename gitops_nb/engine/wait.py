@@ -17,6 +17,7 @@ from typing import Any
 
 from gitops_nb.engine.applyset import PART_OF
 from gitops_nb.engine.health import WORKLOADS, assess, run_health, with_pods
+from gitops_nb.engine.progress import EngineProgress
 from gitops_nb.errors import KubeError
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.discovery import Discovery
@@ -265,9 +266,10 @@ class HealthReader:
         stop: threading.Event | None = None,
         clock: Callable[[], float] = time.monotonic,
         present: Collection[ObjectRef] = (),
+        progress: EngineProgress | None = None,
     ) -> HealthReport:
         """Poll until every object is Current, one is Failed, ``timeout_s`` passes, or
-        ``stop`` is set.
+        ``stop`` is set (``progress`` counts the objects Current, see :mod:`.progress`).
 
         Failed ends the wait at once, as fluxcd/pkg ``ssa`` with ``FailFast``: kstatus
         Failed (a progress deadline exceeded, a crash loop, a failed Job) does not heal
@@ -277,10 +279,15 @@ class HealthReader:
         start = clock()
         stop = stop or threading.Event()
         pending = watched(refs)
+        if progress is not None:
+            progress.phase("waiting for Current", len(pending))
         seen: dict[ObjectRef, Health] = {}
         while True:
             seen.update(self.read_all(pending, present))
-            pending = [r for r in pending if not seen[r].status.is_healthy]
+            still = [r for r in pending if not seen[r].status.is_healthy]
+            if progress is not None:
+                progress.step(len(pending) - len(still))
+            pending = still
             elapsed = clock() - start
             if not pending:
                 return HealthReport(dict(seen), True, False, self._now(), elapsed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
@@ -40,6 +41,40 @@ METRIC_DEFINITIONS: dict[str, str] = {
     "most_drifted_objects": "objects with the most drift episodes",
     "most_responsible_managers": "field managers that wrote the most drifted values",
 }
+#: what ``summary_frame`` and the reports call :data:`METRIC_DEFINITIONS` keys when the
+#: plain name would clash with a health (DORA) figure of the same name
+METRIC_LABELS: dict[str, str] = {
+    "change_failure_rate": "change failure rate (reverted commits)",
+}
+#: the columns of ``time_to_healthy``, ``dora`` and ``restores`` (health, kstatus): shown
+#: under those tables (:func:`definition_lines`)
+HEALTH_DEFINITIONS: dict[str, str] = {
+    "commit_time": "when the commit was made",
+    "applied_at": "start of the first succeeded run at the commit",
+    "healthy_at": "when a run at the commit first found every object Current (kstatus)",
+    "lead_time": "commit → applied_at",
+    "time_to_healthy": "commit → healthy_at",
+    "degraded": "a run at the commit ended Degraded or failed",
+    "deployments": "commits the reconciler applied that changed something for the app",
+    "lead_time_median": "median time from a deployed commit to its first Healthy run",
+    "change_failure_rate": "change failure rate (runs ended Degraded/Failed): failed_changes "
+    "/ deployments",
+    "failed_changes": "deployments with a run that ended Degraded or failed",
+    "restores": "Degraded periods that ended: a run ended Degraded, a later one Healthy",
+    "time_to_restore": "from the start of the run that ended Degraded to when the next "
+    "Healthy run found every object Current",
+    "time_to_restore_median": "median of the restores' time from the start of the run that "
+    "ended Degraded to when the next Healthy run found every object Current",
+}
+#: table headers for :data:`HEALTH_DEFINITIONS` columns whose plain name would clash
+HEALTH_LABELS: dict[str, str] = {
+    "change_failure_rate": "change failure rate (runs ended Degraded/Failed)",
+}
+
+
+def definition_lines(columns: Iterable[str], indent: str = "  ") -> list[str]:
+    """``name: definition`` for each of ``columns`` that :data:`HEALTH_DEFINITIONS` defines."""
+    return [f"{indent}{c}: {HEALTH_DEFINITIONS[c]}" for c in columns if c in HEALTH_DEFINITIONS]
 
 
 def _run_positions(commits_df: pd.DataFrame, runs_df: pd.DataFrame) -> list[tuple[int, Any, str]]:

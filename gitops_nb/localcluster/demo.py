@@ -321,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         result = build_demo(workdir, cluster, start=args.start)
         from gitops_nb.history import deployments, drift_intervals, summary
         from gitops_nb.history import runs as runs_frame
+        from gitops_nb.history.metrics import METRIC_DEFINITIONS
         from gitops_nb.report.fmt import duration_text
 
         table = runs_frame(result.runs)
@@ -340,6 +341,9 @@ def main(argv: list[str] | None = None) -> int:
             f"mean time to restore {duration_text(numbers['mean_time_to_restore_s'])}; "
             f"mean lead time {duration_text(numbers['mean_lead_time_s'])}"
         )
+        for key in ("sync_frequency", "mean_time_to_restore_s", "mean_lead_time_s"):
+            label = key.removesuffix("_s").replace("_", " ")
+            print(f"  {label}: {METRIC_DEFINITIONS[key]}")
         print(f"\n{len(iv)} drift episodes, {int(iv['open'].sum())} still open:")
         print(
             iv[["object", "path", "live", "manager", "resolved_by"]]

@@ -45,7 +45,7 @@ from gitops_nb.model.states import (
     Outcome,
     RunHealth,
 )
-from gitops_nb.model.times import format_time, parse_time
+from gitops_nb.model.times import TIME_UNKNOWN, format_time, parse_time
 
 __all__ = [
     "APP_LABEL",
@@ -57,6 +57,7 @@ __all__ = [
     "REMOVED_TRIGGER",
     "SCHEMA_VERSION",
     "SUPPORTED_SCHEMAS",
+    "TIME_UNKNOWN",
     "Action",
     "Cause",
     "ChangeSet",

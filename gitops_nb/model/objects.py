@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from gitops_nb.model.states import Action, Cause, DiffStatus
+from gitops_nb.model.times import TIME_UNKNOWN
 
 
 @dataclass(frozen=True, order=True)
@@ -111,7 +112,7 @@ class FieldChange:
     def time_text(self) -> str:
         """The "when" cell: the manager's time, ``time unknown`` when a manager wrote without
         one (``kubectl scale`` through the scale subresource), "" when no manager is known."""
-        return self.time or ("time unknown" if self.manager else "")
+        return self.time or (TIME_UNKNOWN if self.manager else "")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -20,6 +20,10 @@ def parse_time(value: str | None) -> dt.datetime | None:
     return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
 
 
+#: the "when" of a field manager that wrote without a timestamp (``kubectl scale``)
+TIME_UNKNOWN = "time unknown"
+
+
 def format_time(t: dt.datetime) -> str:
     """``YYYY-MM-DDTHH:MM:SSZ`` in UTC (naive means UTC): how records, Events and reports
     write a time to the second."""

@@ -11,8 +11,8 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 from pandas.io.formats.style_render import CSSDict
 
-from gitops_nb.history.metrics import METRIC_DEFINITIONS
-from gitops_nb.history.views import episodes_view
+from gitops_nb.history.metrics import HEALTH_LABELS, METRIC_DEFINITIONS, METRIC_LABELS
+from gitops_nb.history.views import WHEN_COLUMNS, episodes_view, with_when_labels
 from gitops_nb.model import COUNT_KEYS, DiffStatus
 from gitops_nb.notebook.plots import OUTCOME_COLOURS
 from gitops_nb.report.fmt import duration_text, percent_text
@@ -62,12 +62,42 @@ INTERVAL_DISPLAY = (
     "runs_seen",
     "open",
 )
+#: per-run drifted fields (``history.drift``), key columns first: object, field,
+#: live → desired, manager, when; then the run that saw it (the rest follow)
+DRIFT_DISPLAY = (
+    "object",
+    "path",
+    "live",
+    "desired",
+    "manager",
+    "time",
+    "cause",
+    "op",
+    "started",
+    "run_id",
+)
+#: per-object results of each run (``history.resource_results``), key columns first
+RESULT_DISPLAY = (
+    "object",
+    "status",
+    "action",
+    "cause",
+    "n_changes",
+    "health",
+    "health_reason",
+    "error",
+    "started",
+    "run_id",
+    "outcome",
+)
 #: header names tables show instead of the frame's column names
 HEADERS = {
     "path": "field",
     "desired_at_start": "desired (git)",
     "changed_at": "changed at",
     "first_seen": "first seen",
+    "time": "changed at",
+    **HEALTH_LABELS,  # never two different figures under one name
 }
 DEPLOYMENT_DISPLAY = (
     "commit",
@@ -168,6 +198,8 @@ def style_table(
     functions must escape what they return)."""
     if columns is not None:
         df = df[[c for c in columns if c in df.columns]]
+    # a manager's write time reads "time unknown" when it has none (kubectl scale)
+    df = with_when_labels(df, lambda t: t.strftime(TIME_FORMAT))
     chosen: dict[Hashable, str | Callable[[object], str] | None] = {}
     for col, dtype in df.dtypes.items():
         name = str(col)
@@ -182,7 +214,7 @@ def style_table(
         for col, dtype in df.dtypes.items()
         if pd.api.types.is_datetime64_any_dtype(dtype)
         or pd.api.types.is_timedelta64_dtype(dtype)
-        or str(col) in (*SHA_COLUMNS, *RUN_ID_COLUMNS)
+        or str(col) in (*SHA_COLUMNS, *RUN_ID_COLUMNS, *WHEN_COLUMNS)
     ]
     if nowrap:  # a timestamp or an id never breaks over two lines
         styler = styler.set_properties(subset=nowrap, **{"white-space": "nowrap"})
@@ -231,6 +263,24 @@ def style_intervals(df: pd.DataFrame) -> Styler:
     return styler
 
 
+def key_columns_first(df: pd.DataFrame, key: Sequence[str]) -> list[str]:
+    """``key`` columns that ``df`` has, then every other column in its own order."""
+    first = [c for c in key if c in df.columns]
+    return [*first, *(str(c) for c in df.columns if c not in first)]
+
+
+def style_drift(df: pd.DataFrame) -> Styler:
+    """Drifted fields per run (:func:`gitops_nb.history.drift`): object, field, live →
+    desired, manager and when first; the run and the API details after."""
+    return style_table(df, columns=key_columns_first(df, DRIFT_DISPLAY))
+
+
+def style_results(df: pd.DataFrame) -> Styler:
+    """Each run's per-object results: object, status and action first, status coloured."""
+    shown = df[key_columns_first(df, RESULT_DISPLAY)]
+    return style_status(shown)
+
+
 def style_deployments(df: pd.DataFrame) -> Styler:
     """Deployments (:func:`gitops_nb.history.deployments`): reverts and reverted highlighted."""
     styler = style_table(df, columns=DEPLOYMENT_DISPLAY)
@@ -275,6 +325,6 @@ def summary_frame(summary: Mapping[str, Any]) -> pd.DataFrame:
             text = ", ".join(f"{name} ({n})" for name, n in value) or "none"
         else:
             text = str(value)
-        label = key.removesuffix("_s").replace("_", " ")
+        label = METRIC_LABELS.get(key) or key.removesuffix("_s").replace("_", " ")
         rows.append((label, text, METRIC_DEFINITIONS.get(key, "")))
     return pd.DataFrame(rows, columns=["metric", "value", "definition"])

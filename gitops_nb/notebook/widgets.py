@@ -34,7 +34,9 @@ from gitops_nb.notebook.styles import (
     hide_in_sync,
     short_sha,
     style_deployments,
+    style_drift,
     style_intervals,
+    style_results,
     style_runs,
     style_status,
     style_table,
@@ -64,8 +66,9 @@ def time_range(df: pd.DataFrame, column: str | None = None) -> widgets.Selection
 
 
 def readout_label(slider: widgets.SelectionRangeSlider) -> widgets.Label:
-    """The slider's range in full (``from → to``), kept up to date."""
-    label = widgets.Label()
+    """The slider's range in full (``from → to``), kept up to date. :func:`filter_panel`
+    puts it on its own line under the slider, so the notebook's width never cuts it off."""
+    label = widgets.Label(layout=widgets.Layout(width="auto", min_width="max-content"))
 
     def show(_: object = None) -> None:
         lo, hi = slider.index
@@ -97,7 +100,7 @@ def filter_panel(df: pd.DataFrame, on_change: Callable[[pd.DataFrame], None]) ->
     controls: list[widgets.Widget] = [widgets.HBox(list(dropdowns.values()))]
     if slider is not None:
         slider.observe(changed, names="value")
-        controls.append(widgets.HBox([slider, readout_label(slider)]))
+        controls.append(widgets.VBox([slider, readout_label(slider)]))
     return widgets.VBox(controls)
 
 
@@ -221,6 +224,24 @@ def _html(df: pd.DataFrame, empty: str) -> str:
     return style_table(df).to_html() if len(df) else f"<p><i>{empty}</i></p>"
 
 
+def results_table(df: pd.DataFrame, *, show_in_sync: bool = False) -> widgets.VBox:
+    """Each run's per-object results to filter (:func:`filtered_table`, key columns first),
+    rows in sync hidden until the ``show in sync`` checkbox is ticked."""
+    toggle = widgets.Checkbox(value=show_in_sync, description="show in sync", indent=False)
+    hidden = widgets.Label()
+    body = widgets.VBox()
+
+    def show(_: object = None) -> None:
+        rows = df if toggle.value else hide_in_sync(df)
+        n = len(df) - len(rows)
+        hidden.value = f"{n} rows in sync hidden (tick to show them)" if n else ""
+        body.children = [filtered_table(rows, style_results)]
+
+    toggle.observe(show, names="value")
+    show()
+    return widgets.VBox([widgets.HBox([toggle, hidden]), body])
+
+
 def object_picker(diffs: Iterable[ResourceDiff]) -> widgets.VBox:
     """A dropdown of objects (drifted first) and, below it, the picked object's diff."""
     choices = object_choices(diffs)
@@ -257,10 +278,13 @@ __all__ = [
     "panel_controls",
     "readout_label",
     "render_diff_html",
+    "results_table",
     "short_sha",
     "status_table",
     "style_deployments",
+    "style_drift",
     "style_intervals",
+    "style_results",
     "style_runs",
     "style_status",
     "style_table",

@@ -13,6 +13,7 @@ from html import escape
 import pandas as pd
 
 from gitops_nb.history.frames import to_utc
+from gitops_nb.history.metrics import HEALTH_DEFINITIONS
 from gitops_nb.report.model import Report, ReportObject, safe_report
 from gitops_nb.report.rows import (
     CHANGE_HEADER,
@@ -185,6 +186,8 @@ def to_html(report: Report) -> str:
         restored = restore_rows(report.restores)
         body.append(
             "<h3>Bad rollouts and time to restore</h3>"
+            + f'<p class="note">Time to restore: {escape(HEALTH_DEFINITIONS["time_to_restore"])}'
+            + " (not the drift episodes' mean time to restore above).</p>"
             + table(RESTORE_HEADER, restored, "restores")
             if restored
             else '<p class="note">No run ended Degraded.</p>'

@@ -11,6 +11,7 @@ import re
 
 from gitops_nb.escaping import markdown as escape
 from gitops_nb.escaping import markdown_table as table
+from gitops_nb.history.metrics import HEALTH_DEFINITIONS
 from gitops_nb.report.model import Report, ReportObject, safe_report
 from gitops_nb.report.rows import (
     CHANGE_HEADER,
@@ -69,7 +70,15 @@ def to_markdown(report: Report) -> str:
         lines.extend(["## Health (kstatus)", ""])
         restored = restore_rows(report.restores)
         lines.extend(
-            ["### Bad rollouts and time to restore", "", *table(RESTORE_HEADER, restored), ""]
+            [
+                "### Bad rollouts and time to restore",
+                "",
+                f"Time to restore: {HEALTH_DEFINITIONS['time_to_restore']} (not the drift "
+                "episodes' mean time to restore above).",
+                "",
+                *table(RESTORE_HEADER, restored),
+                "",
+            ]
             if restored
             else ["No run ended Degraded.", ""]
         )

@@ -105,7 +105,11 @@ def summary_rows(report: Report) -> list[tuple[str, str]]:
     if "median_lead_time_s" in m:
         metric("Median lead time", "median_lead_time_s", duration_text(m["median_lead_time_s"]))
     if "change_failure_rate" in m:
-        metric("Change failure rate", "change_failure_rate", percent_text(m["change_failure_rate"]))
+        metric(
+            "Change failure rate (reverted commits)",
+            "change_failure_rate",
+            percent_text(m["change_failure_rate"]),
+        )
     return rows
 
 

@@ -12,7 +12,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gitops_nb.engine import DiffReport, Engine, ObjectCallback, SyncOptions
+from gitops_nb.engine import DiffReport, Engine, EngineProgress, ObjectCallback, SyncOptions
 from gitops_nb.engine.health import assess
 from gitops_nb.engine.inventory import RecordedRefs, refs_in_records
 from gitops_nb.engine.wait import HealthReader, HealthReport
@@ -78,16 +78,18 @@ def diff_app(
     kubeconfig: str | Path | None = None,
     cache_dir: str | Path | None = None,
     on_rendered: Callable[[int], None] | None = None,
+    progress: EngineProgress | None = None,
 ) -> DiffResult:
     """Fetch and render ``spec``, then diff it against the cluster by server dry-run
-    (``on_rendered(n)`` is told how many objects were rendered before the first request)."""
+    (``on_rendered(n)`` is told how many objects were rendered before the first request;
+    ``progress`` of each object judged)."""
     chart = chart_context(spec, opts.app, opts.namespace, kubeconfig=kubeconfig)
     rendered = fetch_and_render(spec, Path(cache_dir) if cache_dir else None, chart)
     if on_rendered is not None:
         on_rendered(len(rendered.manifests))
     with (
         closing(ReadOnlyKube.from_kubeconfig(kubeconfig)) as kube,
-        closing(Engine(kube, recorded=_recorded(kube, opts))) as engine,
+        closing(Engine(kube, recorded=_recorded(kube, opts), progress=progress)) as engine,
     ):
         report = engine.diff(rendered.manifests, opts)
         reader = HealthReader(engine.app_kube(opts), engine.discovery, opts.workers)
@@ -123,13 +125,14 @@ def apply_app(
     on_object: ObjectCallback | None = None,
     on_rendered: Callable[[int], None] | None = None,
     wait_s: float | None = None,
+    progress: EngineProgress | None = None,
 ) -> ApplyResult:
     """Fetch and render ``spec``, then apply it (and prune, if ``opts.prune``).
 
     ``on_rendered(n)`` is told how many objects were rendered before the first request;
     ``on_object`` is called as each object finishes. With ``wait_s``, wait up to that many
     seconds for every applied object to be Current (kstatus); the result's exit code is 7
-    if one is not.
+    if one is not. ``progress`` hears of the dry-runs, the applies and prunes, and the wait.
     """
     chart = chart_context(spec, opts.app, opts.namespace, kubeconfig=kubeconfig)
     rendered = fetch_and_render(spec, Path(cache_dir) if cache_dir else None, chart)
@@ -137,14 +140,16 @@ def apply_app(
         on_rendered(len(rendered.manifests))
     with (
         closing(Kube.from_kubeconfig(kubeconfig)) as kube,
-        closing(Engine(kube, on_object=on_object, recorded=_recorded(kube, opts))) as engine,
+        closing(
+            Engine(kube, on_object=on_object, recorded=_recorded(kube, opts), progress=progress)
+        ) as engine,
     ):
         changes = engine.apply(rendered.manifests, opts)
         health = None
         if wait_s is not None and not opts.dry_run and not changes.failed:
             reader = HealthReader(engine.app_kube(opts), engine.discovery)
             applied = applied_refs(changes)
-            health = reader.wait_current(applied, wait_s, present=set(applied))
+            health = reader.wait_current(applied, wait_s, present=set(applied), progress=progress)
     return ApplyResult(opts.app, rendered.revision, changes, tuple(engine.warnings), health)
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from gitops_nb.history import deployments, drift_intervals, runs, summary
+from gitops_nb.history.metrics import METRIC_DEFINITIONS
 from gitops_nb.localcluster import find_binary, stop_detached
 from gitops_nb.localcluster.demo import DemoResult, main
 from gitops_nb.model import SyncRun, parse_time
@@ -98,6 +99,8 @@ def test_every_demo_starts_on_a_fresh_cluster_and_gives_the_same_numbers(
     assert [r.counts for r in first] == [r.counts for r in second]
     out = capsys.readouterr().out
     assert "runs/hour; mean time to restore" in out
+    for key in ("sync_frequency", "mean_time_to_restore_s", "mean_lead_time_s"):
+        assert METRIC_DEFINITIONS[key] in out  # each printed number is defined
     assert json.loads((work / "history.jsonl").read_text().splitlines()[0])["app"] == "shop"
 
 

@@ -178,7 +178,10 @@ def test_git_history(demo: DemoResult, run_notebook: RunNotebook) -> None:
         assert sha[:7] in table
     assert "signature_type" in html
     # delivery to a running change: time to healthy per commit, and the DORA table
-    assert ">time_to_healthy<" in html and ">change_failure_rate<" in html
+    assert ">time_to_healthy<" in html
+    # two different change failure rates, never under one name
+    assert ">change failure rate (runs ended Degraded/Failed)<" in html  # DORA
+    assert "change failure rate (reverted commits)" in html  # the headline
     assert "Revert" in html and "FEATURE_CHECKOUT" in html  # open drift, then deployments
     assert html.index("FEATURE_CHECKOUT") < html.index(">in_sync_at<")  # the deployments table
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 
 import pytest
@@ -10,8 +11,19 @@ from gitops_nb import __version__
 from gitops_nb.cli import main
 from gitops_nb.cli.common import iso_time
 from gitops_nb.cli.helptext import EXIT_CODES
+from gitops_nb.cli.main import build_parser, subcommands
 
-COMMANDS = ["diff", "apply", "reconcile", "history", "report", "local-cluster"]
+
+def _every_command(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> list[str]:
+    """Every sub-command, nested ones too, read from the parser: a new verb is not forgotten."""
+    out = []
+    for name, child in subcommands(parser)[1].items():
+        out.append(" ".join((*path, name)))
+        out.extend(_every_command(child, (*path, name)))
+    return out
+
+
+COMMANDS = _every_command(build_parser())
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -26,11 +38,17 @@ def test_help_has_description_examples_and_exit_codes(
     command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as done:
-        main([command, "--help"])
+        main([*command.split(), "--help"])
     assert done.value.code == 0
     out = capsys.readouterr().out
+    description = out.split("\n\n")[1]
+    assert description[:1].isupper() and description.rstrip().endswith(".")
     assert "examples:\n  gitops-nb " + command in out
-    assert "exit codes: " + EXIT_CODES[command] in " ".join(out.split())
+    assert "exit codes: " + " ".join(EXIT_CODES[command].split()) in " ".join(out.split())
+
+
+def test_the_help_test_covers_every_verb() -> None:
+    assert {"apps", "history", "local-cluster up", "local-cluster down"} <= set(COMMANDS)
 
 
 # The exit codes each verb can return (README "Exit codes"); 6 wherever a commit is verified.
@@ -78,6 +96,45 @@ def test_mistyped_flag_gets_the_subcommands_usage_and_a_suggestion(
     err = capsys.readouterr().err
     assert err.startswith("usage: gitops-nb diff ")
     assert "unrecognized arguments: --precice; did you mean --precise?" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage", "hint"),
+    [
+        (
+            ["local-cluster", "down", "--workdri", "x"],
+            "usage: gitops-nb local-cluster down ",
+            "unrecognized arguments: --workdri x; did you mean --workdir?",
+        ),
+        (  # a prefix is not taken as the flag: it used to start a cluster with 3 nodes
+            ["local-cluster", "up", "--node", "3"],
+            "usage: gitops-nb local-cluster up ",
+            "unrecognized arguments: --node 3; did you mean --nodes?",
+        ),
+        (
+            ["diff", "--repo", "x", "--prec"],
+            "usage: gitops-nb diff ",
+            "unrecognized arguments: --prec",
+        ),
+        (["history", "rnus"], "usage: gitops-nb history ", "did you mean runs?"),
+    ],
+)
+def test_nested_commands_views_and_prefixes_get_their_usage_and_a_suggestion(
+    argv: list[str], usage: str, hint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(usage)
+    assert hint in err
+
+
+def test_no_parser_accepts_abbreviations() -> None:
+    def parsers(p: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+        return [p, *(q for c in subcommands(p)[1].values() for q in parsers(c))]
+
+    assert all(not p.allow_abbrev for p in parsers(build_parser()))
 
 
 def test_mistyped_command_gets_a_suggestion(capsys: pytest.CaptureFixture[str]) -> None:

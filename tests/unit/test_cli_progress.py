@@ -7,9 +7,6 @@ import io
 from rich.console import Console
 
 from gitops_nb.cli.progress import MIN_OBJECTS, Progress
-from gitops_nb.model import Action, ObjectRef
-
-REF = ObjectRef("v1", "ConfigMap", "prod", "cm")
 
 
 def console(terminal: bool) -> tuple[Console, io.StringIO]:
@@ -23,7 +20,7 @@ def test_a_terminal_sees_the_phase_and_the_count() -> None:
         assert p.enabled
         p.rendered(100)
         for _ in range(40):
-            p.advance(REF, Action.UNCHANGED, None)
+            p.step()
         con.file.flush()
         p._bar.refresh()
     text = buf.getvalue()
@@ -43,5 +40,18 @@ def test_off_a_terminal_nothing_is_written() -> None:
     with Progress(con, "applying") as p:
         assert not p.enabled
         p.rendered(1000)
-        p.advance(REF, Action.CREATED, None)
+        p.step()
     assert buf.getvalue() == ""
+
+
+def test_each_phase_starts_at_zero_and_the_count_never_passes_its_total() -> None:
+    con, _ = console(True)
+    with Progress(con, "applying") as p:
+        p.rendered(50)
+        p.phase("dry-running", 50)
+        p.step(50)
+        assert (p._bar.tasks[0].completed, p._bar.tasks[0].total) == (50, 50)
+        p.phase("applying", 55)  # 50 applied and 5 pruned
+        assert p._bar.tasks[0].completed == 0
+        p.step(60)
+        assert (p._bar.tasks[0].completed, p._bar.tasks[0].total) == (55, 55)

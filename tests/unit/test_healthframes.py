@@ -135,3 +135,39 @@ def test_cli_history_health_and_dora(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["history", "dora", "--history-dir", str(tmp_path), "-o", "json"]) == 0
     [row] = json.loads(capsys.readouterr().out)
     assert row["app"] == "web" and row["failed_changes"] == 1 and row["restores"] == 1
+
+
+def test_health_tables_carry_their_definitions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gitops_nb.cli import main
+    from gitops_nb.history.metrics import HEALTH_DEFINITIONS
+    from gitops_nb.records.files import write_run
+
+    for r in STORY:
+        write_run(tmp_path, r)
+    for argv in (["health"], ["dora"], ["dora", "-o", "wide"]):
+        assert main(["history", *argv, "--history-dir", str(tmp_path)]) == 0
+        out = capsys.readouterr().out
+        for col in ("lead_time_median", "change_failure_rate", "time_to_restore_median"):
+            assert f"  {col}: {HEALTH_DEFINITIONS[col]}" in out, (argv, col)
+    assert "runs ended Degraded/Failed" in HEALTH_DEFINITIONS["change_failure_rate"]
+
+
+def test_reports_define_the_health_time_to_restore() -> None:
+    from gitops_nb import report
+    from gitops_nb.history.metrics import HEALTH_DEFINITIONS
+
+    rep = report.from_history(STORY)
+    definition = HEALTH_DEFINITIONS["time_to_restore"]
+    assert f"Time to restore: {definition}" in report.render(rep, "markdown")
+    assert f"Time to restore: {definition}" in report.render(rep, "html")
+
+
+def test_notebooks_never_show_two_figures_named_change_failure_rate() -> None:
+    from gitops_nb.notebook import widgets
+
+    dora_headers = widgets.style_table(history.dora(STORY)).to_html()
+    headline = widgets.summary_frame({"change_failure_rate": 0.5})
+    assert ">change failure rate (runs ended Degraded/Failed)<" in dora_headers
+    assert list(headline["metric"]) == ["change failure rate (reverted commits)"]

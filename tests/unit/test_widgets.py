@@ -214,7 +214,7 @@ def test_summary_frame_formats_each_kind_of_metric() -> None:
         "sync frequency": "2.0 runs/hour",
         "success rate": "75%",
         "mean lead time": "30.00s",
-        "change failure rate": "n/a",
+        "change failure rate (reverted commits)": "n/a",
         "most drifted objects": "Deployment/prod/web (3)",
     }
 
@@ -354,7 +354,9 @@ def test_every_headline_number_carries_its_definition() -> None:
     )
     assert list(frames.columns) == ["metric", "value", "definition"]
     assert all(frames["definition"].str.len() > 10)
-    rate = frames[frames["metric"] == "change failure rate"]["definition"].iloc[0]
+    rate = frames[frames["metric"] == "change failure rate (reverted commits)"]["definition"].iloc[
+        0
+    ]
     assert "revert" in rate
 
 
@@ -407,3 +409,64 @@ def test_the_range_readout_shows_both_ends_in_full() -> None:
 def test_the_pickers_field_table_is_padded() -> None:
     html = w.render_diff_html(diffs()[1])
     assert "padding:3px 10px" in html and "kubectl-scale" in html
+
+
+def _scaled() -> list[SyncRun]:
+    """kubectl scale writes the scale subresource: a manager, no time."""
+    return [
+        sync_run("r1", "2026-11-28T10:00:00Z", in_sync(WEB), in_sync(CFG)),
+        sync_run(
+            "r2",
+            "2026-11-28T10:30:00Z",
+            drifted(change(manager="kubectl", time=None), ref=WEB),
+            in_sync(CFG),
+        ),
+    ]
+
+
+def _headers(html: str) -> list[str]:
+    return [h.split(">")[-1] for h in html.split("</th>")[:-1]]
+
+
+def test_a_manager_without_a_time_reads_time_unknown_in_drift_and_episode_tables() -> None:
+    from gitops_nb.history import drift
+
+    for html in (
+        w.style_drift(drift(_scaled())).to_html(),
+        w.style_intervals(drift_intervals(_scaled())).to_html(),
+    ):
+        assert "time unknown" in html
+        assert "None" not in html and "NaT" not in html
+
+
+def test_the_drift_explorer_puts_the_key_columns_first() -> None:
+    from gitops_nb.history import drift
+
+    df = drift(_scaled())
+    headers = _headers(w.style_drift(df).to_html())
+    assert headers[:6] == ["object", "field", "live", "desired", "manager", "changed at"]
+    renamed = {"path": "field", "time": "changed at"}
+    assert sorted(headers) == sorted(renamed.get(c, c) for c in df.columns)  # only reordered
+
+
+def test_per_object_results_put_the_key_columns_first_and_hide_in_sync_rows() -> None:
+    df = resource_results(_scaled())
+    assert _headers(w.style_results(df).to_html())[:3] == ["object", "status", "action"]
+    box = w.results_table(df)
+    toggle = box.children[0].children[0]
+    assert isinstance(toggle, ipywidgets.Checkbox) and toggle.value is False
+    html = box.children[1].children[0].children[-1].value
+    assert "Deployment/prod/web" in html and "ConfigMap/prod/web-config" not in html
+    assert "3 rows in sync hidden" in box.children[0].children[1].value
+    toggle.value = True
+    html = box.children[1].children[0].children[-1].value
+    assert "ConfigMap/prod/web-config" in html
+
+
+def test_the_range_readout_has_a_line_of_its_own() -> None:
+    panel = w.filter_panel(runs(_story()), lambda _df: None)
+    row = panel.children[-1]
+    assert isinstance(row, ipywidgets.VBox)  # not squeezed next to the 640 px slider
+    slider, label = row.children
+    assert isinstance(slider, ipywidgets.SelectionRangeSlider)
+    assert label.layout.min_width == "max-content"
