@@ -153,9 +153,13 @@ def kustomize_flags(
     for c in charts:
         if not (root / c.chart_dir / CHART_FILE).is_file():
             text = (root / c.kustomization).read_text(encoding="utf-8-sig", errors="replace")
+            entry = re.compile(rf"\bname:\s*['\"]?{re.escape(c.name)}['\"]?\s*$")
+            line = next((n for n, t in enumerate(text.splitlines(), 1) if entry.search(t)), 0)
             where = c.repo or "no repo"
             raise RenderError(
-                _line_of(text, c.name or "helmCharts", c.kustomization),
+                f"{c.kustomization}:{line}"
+                if line
+                else _line_of(text, "helmCharts", c.kustomization),
                 f"helm chart {c.name!r} ({where}) is not vendored at {c.chart_dir}/: "
                 "commit the chart there (`helm pull --untar`); no chart repository is reached",
             )

@@ -107,7 +107,7 @@ def test_a_chart_that_is_not_vendored_is_refused_before_any_pull(tmp_path: Path)
     k.write_text("helmCharts:\n- name: web\n  repo: https://127.0.0.1:9/charts\n  version: 1.0.0\n")
     with pytest.raises(RenderError) as info:
         render(tmp_path, APP)
-    assert info.value.location == f"{APP}/kustomization.yaml:2"
+    assert info.value.location == f"{APP}/kustomization.yaml:2"  # its `- name: web`
     assert f"not vendored at {APP}/charts/web-1.0.0/web/" in str(info.value)
     assert "https://127.0.0.1:9/charts" in str(info.value)
     assert not (tmp_path / APP / "charts").exists()  # nothing was pulled
