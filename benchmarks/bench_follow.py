@@ -13,19 +13,28 @@ The ratio target is 5x. What bounds us: one Kustomize build per distinct closure
 including commits that touch the closure without effect (comments, no-op edits), which the
 floor does not pay for because it already knows which commits matter.
 
-    .venv/bin/python benchmarks/bench_follow.py --commits 5000 [--sample 40]
+    .venv/bin/python benchmarks/bench_follow.py --commits 5000 [--sample 40] [--out DIR]
+
+Results: ``benchmarks/results/follow.{json,md}`` (machine, load, commit, every figure);
+``--commits`` below 5,000 writes ``follow-<N>.{json,md}`` instead, so a smoke run does not
+overwrite the published numbers.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import io
+import json
+import os
+import platform
 import subprocess
 import sys
 import tarfile
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from gitops_nb.binaries import find_binary
 from gitops_nb.history.appchanges import commits
@@ -123,24 +132,65 @@ def _render_whole(root: Path, commit: str) -> None:
         )
 
 
+RESULTS = Path(__file__).resolve().parent / "results"
+PUBLISHED = 5_000
+
+
+def _context() -> dict[str, Any]:
+    """What the numbers depend on: when, where, at which commit, how loaded the machine was."""
+    head = subprocess.run(
+        ["git", "-C", str(Path(__file__).resolve().parent), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "gitops_nb_commit": head,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
+
+
+def _markdown(r: dict[str, Any]) -> str:
+    effects = ", ".join(f"{k} {v}" for k, v in r["effects"].items())
+    return (
+        f"# History of one Kustomize overlay over shared bases ({r['commits']} commits)\n\n"
+        f"{r['date']}, gitops-nb {r['gitops_nb_commit']}, {r['machine']}, "
+        f"load {r['load_average_1m']} at the start, {r['load_average_1m_end']} at the end.\n\n"
+        "| measure | result |\n|---|---|\n"
+        f"| closure of `{r['app']}` | {r['closure_paths']} paths |\n"
+        f"| commits touching it | {r['commits_touching']} ({effects}) |\n"
+        f"| `history.commits` | **{r['history_s']} s** |\n"
+        f"| floor: `git log --raw -- <closure>` | {r['git_log_s']} s |\n"
+        f"| floor: one `git archive` + `kubectl kustomize` per effective commit | "
+        f"{r['effective_commits']} x {r['render_ms']} ms (sample of {r['sample']}) |\n"
+        f"| floor total | {r['floor_s']} s |\n"
+        f"| ratio | **{r['ratio']}x** (target <= 5x) |\n"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--commits", type=int, default=5_000)
+    ap.add_argument("--commits", type=int, default=PUBLISHED)
     ap.add_argument("--sample", type=int, default=40, help="renders timed for the floor")
+    ap.add_argument("--out", type=Path, default=RESULTS, help="directory for the results")
     args = ap.parse_args()
+    context = _context()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "repo"
         t0 = time.perf_counter()
         generate(root, args.commits)
-        print(f"generated {args.commits} commits in {time.perf_counter() - t0:.1f}s")
+        generate_s = time.perf_counter() - t0
+        print(f"generated {args.commits} commits in {generate_s:.1f}s")
 
         t0 = time.perf_counter()
         df = commits(root, "main", APP)
         ours_s = time.perf_counter() - t0
         r = _open(root)
         try:
-            history = AppHistory(r, "main", APP)
-            paths = history.paths()
+            paths = AppHistory(r, "main", APP).paths()  # the closure's union, no render
         finally:
             r.close()
         effective = df[df["effect"] != "none"]["commit"].tolist()
@@ -165,6 +215,29 @@ def main() -> None:
             f"{per_render * 1000:.0f} ms = {floor_s:.1f}s"
         )
         print(f"ratio: {ours_s / floor_s:.2f}x (target <= 5x)")
+        result = {
+            **context,
+            "commits": args.commits,
+            "app": APP,
+            "generate_s": round(generate_s, 1),
+            "closure_paths": len(paths),
+            "commits_touching": len(df),
+            "effects": {str(k): int(v) for k, v in counts.items()},
+            "history_s": round(ours_s, 1),
+            "git_log_s": round(log_s, 3),
+            "effective_commits": len(effective),
+            "sample": len(sample),
+            "render_ms": round(per_render * 1000),
+            "floor_s": round(floor_s, 1),
+            "ratio": round(ours_s / floor_s, 2),
+            "target_ratio": 5.0,
+            "load_average_1m_end": round(os.getloadavg()[0], 2),
+        }
+    name = "follow" if args.commits == PUBLISHED else f"follow-{args.commits}"
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (args.out / f"{name}.md").write_text(_markdown(result))
+    print(f"wrote {args.out / name}.json and .md")
     sys.stdout.flush()
 
 

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from gitops_nb.cli.common import add_source_flags, iso_time, source_spec
+from gitops_nb import config
+from gitops_nb.cli.common import add_source_flags, helm_settings, iso_time, source_spec
 from gitops_nb.cli.helptext import add_command
 from gitops_nb.cli.sync_cmds import sync_options
 from gitops_nb.config import HelmSettings, VerifySettings
@@ -186,8 +187,8 @@ def cmd_history(args: argparse.Namespace) -> int:
     from gitops_nb.history.views import drift_rows, episodes_view, git_rows
 
     if args.what in ("commits", "changes"):
-        if not args.repo:
-            raise ConfigError(f"history {args.what} needs --repo URL|PATH")
+        if not (args.repo or args.config):
+            raise ConfigError(f"history {args.what} needs --repo URL|PATH or --config FILE")
         df = _git_history(args)
     else:
         runs = _runs(args)
@@ -222,13 +223,8 @@ def _git_history(args: argparse.Namespace) -> pd.DataFrame:
     ``changes``: one row per commit × object × change, with the changed field paths."""
     from gitops_nb import history
 
-    repo, ref = history_source(args.repo, args.ref or "HEAD", default_cache_dir())
-    path = args.path or "."
-    # a chart renders with the app's release name and namespace, as the reconciler does
-    chart = None
-    if args.app or args.namespace:
-        release = args.app or PurePosixPath(path).name or "release"
-        chart = ChartContext(HelmSettings(), release, args.namespace or "default")
+    url, ref, path, chart = _app_source(args)
+    repo, ref = history_source(url, ref, default_cache_dir())
     if args.what == "commits":
         keys = VerifySettings(tuple(args.verify_keys)) if args.verify_keys else None
         df = history.commits(repo, ref, path, verify=keys, chart=chart)
@@ -239,6 +235,30 @@ def _git_history(args: argparse.Namespace) -> pd.DataFrame:
     if args.until is not None:
         df = df[df["time"] <= args.until]
     return df
+
+
+def _app_source(args: argparse.Namespace) -> tuple[str, str, str, ChartContext | None]:
+    """Repository, ref, path and how a chart renders: the flags over the app's config
+    (``--config``), so a chart's history renders with the release name, namespace, values
+    files and values apply uses (``--values``/``--set`` add to the config's)."""
+    if args.config:
+        overrides = {k: getattr(args, k) for k in ("app", "repo", "ref", "path", "namespace")}
+        cfg = config.load(args.config, None, overrides)
+        settings = helm_settings(args, cfg.helm)
+        release = settings.release_name or cfg.app
+        return cfg.repo, cfg.ref, cfg.path, ChartContext(settings, release, cfg.namespace)
+    path = args.path or "."
+    settings = helm_settings(args)
+    if not (args.app or args.namespace or settings != HelmSettings()):
+        return args.repo, args.ref or "HEAD", path, None  # helm's defaults
+    # a chart renders with the app's release name and namespace, as the reconciler does
+    release = args.app or PurePosixPath(path).name or "release"
+    return (
+        args.repo,
+        args.ref or "HEAD",
+        path,
+        ChartContext(settings, release, args.namespace or "default"),
+    )
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -311,6 +331,26 @@ def register(sub: Any) -> None:
         metavar="OUTCOME[,...]",
         help="runs: only records with this outcome (succeeded, failed, interrupted, skipped, "
         "refused; comma-separated for several); filtered in SQL with --records-dsn-file",
+    )
+    h.add_argument(
+        "--config",
+        default=None,
+        help="commits/changes: the app's reconciler config (repo, ref, path, app, namespace, "
+        "helm); the flags override it",
+    )
+    h.add_argument(
+        "--values",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="commits/changes: Helm values file, relative to the repository root (repeatable)",
+    )
+    h.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="commits/changes: Helm value (repeatable)",
     )
     h.add_argument("--kind", dest="filter_kind", default=None, help="only this object kind")
     h.add_argument("--name", dest="filter_name", default=None, help="only this object name")

@@ -198,6 +198,7 @@ class AppHistory:
         self.repo, self.ref, self.path = repo, ref, _norm(path)
         self.objects = _Objects(repo)
         self._renderer = renderer
+        self._chart = chart
         self._render = _Render(repo, self.path, chart)
         self._closures: dict[str, Closure] = {}
         self._states: dict[tuple[tuple[str, str], ...], _State | GitOpsError] = {}
@@ -207,8 +208,14 @@ class AppHistory:
     # -- closures ---------------------------------------------------------------------------
 
     def closure_at(self, commit: str) -> Closure:
+        """What the app renders from at ``commit``; for a chart also the values files its
+        settings name (``helm.valuesFiles``, often outside the chart), as apply reads them."""
         if commit not in self._closures:
-            self._closures[commit] = closure(CommitTree(self.objects, commit), self.path)
+            cl = closure(CommitTree(self.objects, commit), self.path)
+            if cl.chart and self._chart is not None:
+                values = (posixpath.normpath(_norm(f)) for f in self._chart.settings.values_files)
+                cl.files |= {f for f in values if f != "." and not f.startswith("../")}
+            self._closures[commit] = cl
         return self._closures[commit]
 
     def paths(self) -> list[str]:

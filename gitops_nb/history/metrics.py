@@ -98,13 +98,25 @@ def _run_positions(commits_df: pd.DataFrame, runs_df: pd.DataFrame) -> list[tupl
     return out
 
 
+def changed_render(commits_df: pd.DataFrame) -> pd.DataFrame:
+    """The commits that changed the app's render (``effect == "changed"``): a commit with
+    effect ``none`` (a comment, a no-op edit) or ``error`` (the build broke) deployed nothing.
+    A frame without ``effect`` (built by hand, or before the column existed) is kept whole."""
+    if "effect" not in commits_df.columns:
+        return commits_df
+    return commits_df[commits_df["effect"] == "changed"]
+
+
 def lead_times(commits_df: pd.DataFrame, runs_df: pd.DataFrame) -> pd.DataFrame:
-    """Per commit (``commits_df`` order, newest first): the first succeeded run that applied
-    it — a run at commit C applies C and every commit listed after (older than) C — its
-    ``started`` as ``applied_at``, and ``lead_time = applied_at - time`` (NaT: not applied).
+    """Per commit that changed the render (``commits_df`` order, newest first; effect
+    ``none``/``error`` commits are left out, :func:`changed_render`): the first succeeded run
+    that applied it — a run at commit C applies C and every commit listed after (older than)
+    C; a run at a left-out commit is placed by its commit time — its ``started`` as
+    ``applied_at``, and ``lead_time = applied_at - time`` (NaT: not applied).
 
     ``runs_df`` is :func:`gitops_nb.history.frames.runs` output for the same app.
     """
+    commits_df = changed_render(commits_df)
     n = len(commits_df)
     first: list[tuple[Any, str] | None] = [None] * n
     for pos, started, run_id in _run_positions(commits_df, runs_df):
@@ -138,6 +150,7 @@ def _seconds(values: pd.Series) -> tuple[float | None, float | None]:
 
 
 def _change_failure_rate(commits_df: pd.DataFrame) -> float | None:
+    commits_df = changed_render(commits_df)  # effect none/error changed nothing
     if commits_df.empty:
         return None
     targets = [str(t) for t in commits_df["reverts"].dropna()]
@@ -165,8 +178,9 @@ def summary(
       (``deployments_df``, :func:`~gitops_nb.history.delivery.deployments`), else over
       applied commits (``lead_df``, or computed from ``commits_df`` and ``runs_df``);
     - ``mean_time_to_restore_s``: mean duration of resolved drift episodes;
-    - ``change_failure_rate``: share of deployments (else commits) that are reverts or were
-      reverted; ``deployments`` / ``failed_changes`` count them;
+    - ``change_failure_rate``: share of deployments (else of commits that changed the
+      render) that are reverts or were reverted; ``deployments`` / ``failed_changes`` count
+      them;
     - ``most_drifted_objects`` / ``most_responsible_managers``: top 5 ``(name, episodes)``;
       our own field manager is never responsible for drift and is never ranked.
     """

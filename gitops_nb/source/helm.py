@@ -32,6 +32,7 @@ from gitops_nb.binaries import HELM, find_binary
 from gitops_nb.config import HelmSettings
 from gitops_nb.errors import RenderError, ToolMissingError
 from gitops_nb.model import Manifest
+from gitops_nb.source.kustomization import HelmChartRef
 from gitops_nb.source.yamlsafe import load_all
 
 CHART_FILE = "Chart.yaml"
@@ -93,7 +94,7 @@ def template(root: Path, app_dir: Path, ctx: ChartContext) -> list[tuple[str, st
     chart_file = CHART_FILE if chart_rel == "." else f"{chart_rel}/{CHART_FILE}"
     _check_dependencies(app_dir, chart_file)
     argv = [
-        str(_helm()),
+        str(helm_command()),
         "template",
         ctx.release,
         str(app_dir),
@@ -143,13 +144,54 @@ def _hooks(obj: dict[str, Any]) -> set[str]:
     return {h.strip() for h in str(value).split(",") if h.strip()} if value else set()
 
 
-def _helm() -> Path:
+def helm_command() -> Path:
+    """The pinned helm binary (``$GITOPS_NB_HELM`` overrides the control-plane cache's)."""
     override = os.environ.get("GITOPS_NB_HELM")
     if override:
         if not (os.path.isfile(override) and os.access(override, os.X_OK)):
             raise ToolMissingError(f"GITOPS_NB_HELM={override} is not an executable file")
         return Path(override)
     return find_binary(HELM)
+
+
+def kustomize_flags(
+    root: Path, charts: Iterable[HelmChartRef], ctx: ChartContext | None
+) -> list[str]:
+    """Flags for a Kustomize build whose kustomizations use ``helmCharts``.
+
+    Every chart must be vendored where Kustomize looks for it (``<chartHome>/<name>``, or
+    ``<chartHome>/<name>-<version>/<name>`` with ``repo`` and ``version``): otherwise
+    Kustomize would ``helm pull`` it, so it is refused naming the kustomization's line and no
+    chart repository is reached. The pinned helm renders it; with the cluster's capabilities
+    (``ctx``) as ``--helm-kube-version`` / ``--helm-api-versions``, as for a chart app.
+    """
+    for c in charts:
+        if not (root / c.chart_dir / CHART_FILE).is_file():
+            text = (root / c.kustomization).read_text(encoding="utf-8-sig", errors="replace")
+            entry = re.compile(rf"\bname:\s*['\"]?{re.escape(c.name)}['\"]?\s*$")
+            line = next((n for n, t in enumerate(text.splitlines(), 1) if entry.search(t)), 0)
+            where = c.repo or "no repo"
+            raise RenderError(
+                f"{c.kustomization}:{line}"
+                if line
+                else _line_of(text, "helmCharts", c.kustomization),
+                f"helm chart {c.name!r} ({where}) is not vendored at {c.chart_dir}/: "
+                "commit the chart there (`helm pull --untar`); no chart repository is reached",
+            )
+    flags = ["--enable-helm", "--helm-command", str(helm_command())]
+    if ctx is not None and ctx.capabilities is not None:
+        caps = ctx.capabilities()
+        flags += ["--helm-kube-version", caps.kube_version]
+        if caps.api_versions:
+            flags += ["--helm-api-versions", ",".join(caps.api_versions)]
+    return flags
+
+
+def helm_env() -> dict[str, str]:
+    """The environment for helm: none of the user's ``HELM_*`` settings, no kubeconfig."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HELM_", "KUBE"))}
+    env["KUBECONFIG"] = os.devnull
+    return env
 
 
 def _check_dependencies(app_dir: Path, chart_file: str) -> None:
@@ -188,13 +230,12 @@ def _values_file(root: Path, name: str, chart_file: str) -> Path:
 
 
 def _run(argv: list[str], home: Path, root: Path, chart_file: str, values: _Values) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HELM_", "KUBE"))}
+    env = helm_env()
     env.update(
         HELM_CACHE_HOME=str(home / "cache"),
         HELM_CONFIG_HOME=str(home / "config"),
         HELM_DATA_HOME=str(home / "data"),
         HELM_PLUGINS=str(home / "plugins"),
-        KUBECONFIG=os.devnull,
     )
     try:
         proc = subprocess.run(

@@ -42,6 +42,20 @@ class Reference:
     """The kustomization field that names it (``resources``, ``patches``…), for errors."""
 
 
+@dataclass(frozen=True)
+class HelmChartRef:
+    """One ``helmCharts`` entry of a kustomization and where Kustomize looks for its chart."""
+
+    kustomization: str
+    """The kustomization file naming it (tree-relative)."""
+    name: str
+    chart_dir: str
+    """Tree-relative directory Kustomize reads the chart from: ``<chartHome>/<name>``, or
+    ``<chartHome>/<name>-<version>/<name>`` when both ``repo`` and ``version`` are set."""
+    repo: str
+    """The chart repository it would be pulled from were it not vendored (never reached)."""
+
+
 class FileTree(Protocol):
     """Read-only view of a tree of files addressed by POSIX paths relative to its root."""
 
@@ -66,6 +80,8 @@ class Closure:
     """The app directory holds a ``Chart.yaml``: a Helm chart, every file under it counts."""
     outside: list[tuple[str, str]] = field(default_factory=list)
     """``(kustomization file, reference)`` pairs that leave the tree."""
+    helm_charts: list[HelmChartRef] = field(default_factory=list)
+    """Every ``helmCharts`` entry: the build needs ``--enable-helm`` and a vendored chart."""
     missing: list[tuple[str, str]] = field(default_factory=list)
     """``(kustomization file, reference)`` pairs naming nothing (the build will fail)."""
 
@@ -136,6 +152,20 @@ def references(doc: Mapping[str, Any]) -> list[Reference]:
     return out
 
 
+def _helm_charts(doc: Mapping[str, Any], kfile: str, directory: str) -> Iterator[HelmChartRef]:
+    charts = doc.get("helmCharts")
+    globals_ = doc.get("helmGlobals")
+    home = globals_.get("chartHome") if isinstance(globals_, Mapping) else None
+    home = home if isinstance(home, str) and home else _HELM_CHART_HOME
+    for chart in charts if isinstance(charts, list) else ():
+        if not isinstance(chart, Mapping):
+            continue
+        name, repo = str(chart.get("name") or ""), str(chart.get("repo") or "")
+        version = str(chart.get("version") or "")
+        sub = f"{name}-{version}/{name}" if repo and version else name
+        yield HelmChartRef(kfile, name, _join(directory, f"{home}/{sub}"), repo)
+
+
 def kustomization_file(tree: FileTree, directory: str) -> str | None:
     """The kustomization file of ``directory``, if it has one."""
     for name in KUSTOMIZATION_FILES:
@@ -184,7 +214,9 @@ def closure(tree: FileTree, app_path: str) -> Closure:
             result.files.add(directory)
             continue
         result.files.add(kfile)
-        for ref in references(_parse(tree.read(kfile) or b"")):
+        doc = _parse(tree.read(kfile) or b"")
+        result.helm_charts.extend(_helm_charts(doc, kfile, directory))
+        for ref in references(doc):
             target = _join(directory, ref.path)
             if target.startswith("../") or target == ".." or posixpath.isabs(ref.path):
                 result.outside.append((kfile, ref.path))

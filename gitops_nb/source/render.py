@@ -22,7 +22,12 @@ from gitops_nb.model import Manifest
 from gitops_nb.source import helm
 from gitops_nb.source.checks import check_manifest
 from gitops_nb.source.helm import ChartContext
-from gitops_nb.source.kustomization import KUSTOMIZATION_FILES, DirectoryTree, closure
+from gitops_nb.source.kustomization import (
+    KUSTOMIZATION_FILES,
+    Closure,
+    DirectoryTree,
+    closure,
+)
 from gitops_nb.source.yamlsafe import load_all
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -56,9 +61,14 @@ def render(
         manifests = helm.applied(m for src, text in docs for m in parse_documents(text, src))
     elif kfile is not None:
         _refuse_escaping_symlinks(root)
-        refuse_escaping_references(root, _rel(root, app_dir))
+        cl = closure(DirectoryTree(root), _rel(root, app_dir))
+        refuse_escaping_references(root, _rel(root, app_dir), cl)
+        # helmCharts: the vendored chart, the pinned helm, the cluster's capabilities
+        flags = helm.kustomize_flags(root, cl.helm_charts, chart) if cl.helm_charts else []
         prefix = _kustomize_prefix(kustomize) if kustomize else find_kustomize()
-        manifests = _kustomize_build(prefix, root, app_dir, _rel(root, kfile))
+        manifests = _kustomize_build(prefix, root, app_dir, _rel(root, kfile), flags)
+        if cl.helm_charts:  # the same hook rules as a chart app
+            manifests = helm.applied(manifests)
     else:
         manifests = []
         for file in _manifest_files(root, root / path, rel):
@@ -210,11 +220,12 @@ def _refuse_escaping_symlinks(root: Path) -> None:
                 raise RenderError(f"{_rel(root, p)}:1", "symlink escapes the repository")
 
 
-def refuse_escaping_references(root: Path, app_path: str) -> None:
+def refuse_escaping_references(root: Path, app_path: str, cl: Closure | None = None) -> None:
     """Refuse a kustomization (or a base or component it names, recursively) whose local
     paths leave the checkout: kustomize would load ``resources: - ../../../../tmp/x`` from
-    the reconciler's own disk. Raised before kustomize runs, naming the file:line."""
-    outside = closure(DirectoryTree(root), app_path).outside
+    the reconciler's own disk. Raised before kustomize runs, naming the file:line.
+    ``cl`` is the app's closure when the caller has it already."""
+    outside = (cl or closure(DirectoryTree(root), app_path)).outside
     if not outside:
         return
     kfile, ref = outside[0]
@@ -234,11 +245,16 @@ def _kustomize_prefix(program: str) -> list[str]:
     return [exe] if Path(exe).name.startswith("kustomize") else [exe, "kustomize"]
 
 
-def _kustomize_build(prefix: list[str], root: Path, app_dir: Path, source: str) -> list[Manifest]:
+def _kustomize_build(
+    prefix: list[str], root: Path, app_dir: Path, source: str, flags: Sequence[str] = ()
+) -> list[Manifest]:
     standalone = Path(prefix[0]).name.startswith("kustomize")
-    argv = [*prefix, "build", str(app_dir)] if standalone else [*prefix, str(app_dir)]
+    argv = [*prefix, "build"] if standalone else [*prefix]
+    argv += [*flags, str(app_dir)]
     # Remote bases make kustomize run git: no prompts, and no ext:: or other odd transports.
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ALLOW_PROTOCOL": "file:https:ssh"}
+    # With helm, none of the user's HELM_* settings or kubeconfig (helm.helm_env).
+    base_env = helm.helm_env() if flags else dict(os.environ)
+    env = {**base_env, "GIT_TERMINAL_PROMPT": "0", "GIT_ALLOW_PROTOCOL": "file:https:ssh"}
     try:
         proc = subprocess.run(
             argv,

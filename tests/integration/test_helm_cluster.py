@@ -164,3 +164,75 @@ def test_reconcile_chart_values_from_config_rerender_at_the_same_commit(
     assert code == 0, [e for e in logs if e.get("error") or e["event"] in ("drift", "object")]
     assert any(e["event"] == "rendered" for e in logs)
     assert kube.get(deployment)["spec"]["replicas"] == 4
+
+
+KAPP = "apps/web-k"
+
+
+def kustomization(namespace: str, replicas: int, chart: str = "") -> str:
+    return (
+        "labels:\n- pairs: {team: web}\n"
+        f"helmCharts:\n- name: web\n  releaseName: kweb\n  namespace: {namespace}\n"
+        f"  includeCRDs: true\n{chart}  valuesInline:\n    replicaCount: {replicas}\n"
+    )
+
+
+def test_kustomize_helm_charts_apply_diff_and_refuse_a_pull(
+    capsys: pytest.CaptureFixture[str],
+    cluster: LocalCluster,
+    kube: Kube,
+    namespace: str,
+    tmp_path: Path,
+) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.add_fixture("chart-web", f"{KAPP}/charts/web")  # vendored: no chart repo is reached
+    repo.write(f"{KAPP}/kustomization.yaml", kustomization(namespace, 2))
+    repo.commit("web through kustomize helmCharts")
+    f = cli_flags(cluster, repo.path, namespace, tmp_path / "cache", path=KAPP, app="kweb")
+    f = [*f, "--adopt"]  # the chart's CRD is cluster-scoped: another test's app may hold it
+    ns = f"/api/v1/namespaces/{namespace}"
+    deployment = f"/apis/apps/v1/namespaces/{namespace}/deployments/kweb-web"
+
+    code, _out, err = run(capsys, "apply", *f, "--prune", "-o", "json")
+    assert code == 0, err
+    dep = kube.get(deployment)
+    assert dep["spec"]["replicas"] == 2  # valuesInline
+    assert dep["metadata"]["labels"]["team"] == "web"  # Kustomize's own transformers too
+    cm = kube.get(f"{ns}/configmaps/kweb-web")
+    assert cm["data"]["KUBE_VERSION"] == "v1.36.3"  # the cluster's, via --helm-kube-version
+    hpa = f"/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers/kweb-web"
+    assert kube.get(hpa)["spec"]["maxReplicas"] == 5  # gated on the cluster's API versions
+    assert kube.get_or_none(f"{ns}/configmaps/kweb-web-pre-install") is not None
+    assert kube.get_or_none(f"{ns}/configmaps/kweb-web-cleanup") is None  # pre-delete hook
+    assert kube.get_or_none(f"{ns}/pods/kweb-web-test") is None  # test hook
+
+    code, out, err = run(capsys, "diff", *f, "--precise", "-o", "json")
+    assert code == 0, (out, err)  # no false drift right after apply
+
+    # The chart's values changed through the kustomization: the right field changes.
+    repo.write(f"{KAPP}/kustomization.yaml", kustomization(namespace, 3))
+    repo.commit("web: 3 replicas via valuesInline")
+    code, out, _ = run(capsys, "diff", *f, "-o", "json")
+    assert code == 1
+    changed = {
+        (r["kind"], c["path"])
+        for r in json.loads(out)["resources"]
+        if r["status"] != "InSync"
+        for c in r["changes"]
+    }
+    assert changed == {
+        ("Deployment", "spec.replicas"),
+        ("HorizontalPodAutoscaler", "spec.minReplicas"),
+        ("Widget", "spec.size"),
+    }, changed
+    assert run(capsys, "apply", *f, "--prune")[0] == 0
+    assert kube.get(deployment)["spec"]["replicas"] == 3
+
+    # A chart Kustomize would pull from a repository is refused; nothing changes.
+    chart = "  repo: https://127.0.0.1:9/charts\n  version: 9.9.9\n"
+    repo.write(f"{KAPP}/kustomization.yaml", kustomization(namespace, 5, chart))
+    repo.commit("web: from a chart repository")
+    code, _, err = run(capsys, "apply", *f, "--prune")
+    assert code == 2
+    assert f"{KAPP}/kustomization.yaml:4" in err and "not vendored" in err, err
+    assert kube.get(deployment)["spec"]["replicas"] == 3

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from gitops_nb.config import AppConfig
 from gitops_nb.history import deployments, drift_intervals, load_runs, runs, summary
 from gitops_nb.kube.client import Kube
@@ -88,3 +90,67 @@ def test_drift_timeline_from_real_reconciles(
     s = summary(runs(records), iv)
     assert s["success_rate"] == 1.0
     assert s["open_episodes"] == 1
+
+
+def test_a_base_commit_reconciled_through_the_overlay_is_a_deployment_with_a_lead_time(
+    kube: Kube, namespace: str, tmp_path: Path
+) -> None:
+    """Deployments and lead times follow what the overlay renders from: a commit touching
+    only the shared base reaches production, is reconciled, and is the overlay's deployment."""
+    from gitops_nb.history import commits, lead_times
+
+    repo = GitRepo(tmp_path / "repo")
+    repo.add_fixture("shop", "shop")
+    init = repo.commit("shop")
+    hist = tmp_path / "history"
+    log = json_logger("test.e2e.base", open(tmp_path / "log.jsonl", "w"))  # noqa: SIM115
+    app_path = "shop/overlays/prod"
+
+    def run() -> None:
+        cfg = AppConfig(
+            app="shop",
+            repo=str(repo.path),
+            path=app_path,
+            namespace=namespace,
+            history_dir=str(hist),
+            cache_dir=str(tmp_path / "cache"),
+        ).validate()
+        result = reconcile(cfg, log, kube=kube)
+        assert result.run is not None and result.run.outcome.value == "succeeded", result.run
+
+    run()
+    service = tmp_path / "repo/shop/base/service.yaml"
+    service.write_text("# the shop's service\n" + service.read_text())
+    comment = repo.commit("base: a comment (no effect)")
+    service.write_text(service.read_text().replace("targetPort: 8080", "targetPort: 9090"))
+    base = repo.commit("base: target port 9090")  # touches only the shared base
+    run()  # at the base commit, through the overlay
+    assert (
+        kube.get(f"/api/v1/namespaces/{namespace}/services/prod-shop")["spec"]["ports"][0][
+            "targetPort"
+        ]
+        == 9090
+    )
+    repo.write("README.md", "docs\n")
+    docs = repo.commit("docs, outside the overlay's closure")
+    run()
+
+    records = load_runs(history_dir=hist)
+    deps = deployments(records).set_index("commit")
+    assert bool(deps.loc[base, "effective"])
+    assert any("prod-shop" in f and "targetPort" in f for f in deps.loc[base, "fields"]), deps.loc[
+        base, "fields"
+    ]
+    assert deps.loc[base, "lead_time"] > pd.Timedelta(0)
+    assert not bool(deps.loc[docs, "effective"])  # rendered, but changed nothing for prod
+
+    history = commits(repo.path, "main", app_path)
+    assert dict(zip(history["commit"], history["effect"], strict=True)) == {
+        base: "changed",
+        comment: "none",
+        init: "changed",
+    }
+    lead = lead_times(history, runs(records)).set_index("commit")
+    assert list(lead.index) == [base, init]  # the no-effect comment is no deployment
+    assert lead.loc[base, "lead_time"] > pd.Timedelta(0)
+    assert lead.loc[base, "applied_at"] == deps.loc[base, "first_seen"]

@@ -73,6 +73,49 @@ def test_history_commits_effect_and_changes_with_fields(
     assert len(csv) == 3 and all("x-a" in line for line in csv[1:])  # added, then removed
 
 
+@pytest.mark.parametrize("what", ["commits", "changes"])
+def test_git_history_as_parquet_and_tables(
+    what: str, repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["history", what, "--repo", str(repo), "--path", "app"]
+    assert main([*args, "-o", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    out = tmp_path / f"{what}.parquet"
+    assert main([*args, "-o", "parquet", "--out", str(out)]) == 0
+    df = pd.read_parquet(out)
+    assert list(df["commit"]) == [r["commit"] for r in rows]
+    if what == "commits":
+        assert list(df["effect"]) == [r["effect"] for r in rows]
+        assert list(df["files"].map(list)) == [r["files"] for r in rows]
+    else:
+        assert list(df["object"]) == [r["object"] for r in rows]
+        assert list(df["fields"].map(list)) == [r["fields"] for r in rows]
+    # -o table: the key columns, one line per row; -o wide: every column
+    assert main(args) == 0
+    table = capsys.readouterr().out.splitlines()
+    if what == "commits":
+        assert table[0].split() == ["short", "time", "author", "subject", "n_files", "effect"]
+        assert [line.split()[0] for line in table[1:]] == [r["short"] for r in rows]
+        assert table[1].split()[-1] == rows[0]["effect"]
+    else:
+        assert table[0].split() == [
+            "commit",
+            "time",
+            "author",
+            "object",
+            "change",
+            "file",
+            "fields",
+        ]
+        assert [line.split()[0] for line in table[1:]] == [r["commit"][:12] for r in rows]
+        modified = next(line for line in table if " modified " in line)
+        assert modified.rstrip().endswith("data.k")
+    assert main([*args, "-o", "wide"]) == 0
+    wide = capsys.readouterr().out.splitlines()
+    every = ("email", "message", "is_revert") if what == "commits" else ("api_version", "error")
+    assert len(wide) == len(rows) + 1 and set(every) <= set(wide[0].split())
+
+
 def test_resource_changes_with_kustomize_renderer(repo: Path) -> None:
     df = resource_changes(repo, "main", "app", renderer=kustomize_renderer(repo, "app"))
     by_commit = df.groupby("commit")["change"].apply(list)

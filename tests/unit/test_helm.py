@@ -333,3 +333,57 @@ def test_chart_at_the_repository_root(tmp_path: Path) -> None:
     with pytest.raises(RenderError) as info:
         render(root, ".", chart=ctx())
     assert info.value.location == "templates/broken.yaml:1"
+
+
+def test_chart_history_uses_the_app_config_values_and_follows_values_files_outside(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """History renders a chart with the inputs apply uses: the config's values files (here
+    outside the chart directory, so part of the app's closure) and inline values."""
+    from gitops_nb.history.appchanges import commits
+
+    repo = GitRepo(tmp_path / "repo")
+    repo.add_fixture("chart-web", APP)
+    repo.write("env/prod.yaml", "config:\n  greeting: prod\n")
+    first = repo.commit("web chart with prod values")
+    repo.write("env/prod.yaml", "config:\n  greeting: prod-2\n")
+    values = repo.commit("prod values: greeting (outside the chart)")
+    edit(repo, f"{APP}/values.yaml", "port: 80", "port: 90")
+    overridden = repo.commit("chart default port (the config's values win)")
+    repo.write("env/staging.yaml", "config:\n  greeting: staging\n")
+    repo.commit("staging values: not this app's")
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"app: web\nrepo: {repo.path}\nref: main\npath: {APP}\nnamespace: shop\n"
+        "helm:\n  releaseName: shop\n  valuesFiles: [env/prod.yaml]\n"
+        "  values: {service: {port: 8081}}\n"
+    )
+    settings = HelmSettings(values_files=("env/prod.yaml",), values="service: {port: 8081}\n")
+    df = commits(repo.path, "main", APP, chart=ChartContext(settings, "shop", "shop"))
+    assert list(df["commit"]) == [overridden, values, first]
+    assert list(df["effect"]) == ["none", "changed", "changed"]
+
+    code, out, err = run(capsys, "history", "changes", "--config", str(config), "-o", "json")
+    assert code == 0, err
+    rows = {
+        (r["commit"], r["kind"], r["namespace"], r["name"], tuple(r["fields"] or ()))
+        for r in json.loads(out)
+    }
+    assert (values, "ConfigMap", "shop", "shop-web", ("data.GREETING",)) in rows
+    assert {r[0] for r in rows} == {first, values}  # the overridden port changed nothing
+    # without the config the chart's own values decide: the port commit is a change
+    code, out, err = run(
+        capsys, "history", "commits", "--repo", str(repo.path), "--path", APP, "-o", "json"
+    )
+    assert code == 0, err
+    effects = {c["commit"]: c["effect"] for c in json.loads(out)}
+    assert effects[overridden] == "changed" and values not in effects
+    # --values and --set on the history command give the same inputs as on apply
+    code, out, err = run(
+        capsys, "history", "commits", "--repo", str(repo.path), "--path", APP,
+        "--values", "env/prod.yaml", "--set", "service.port=8081", "-o", "json",
+    )  # fmt: skip
+    assert code == 0, err
+    assert [(c["commit"], c["effect"]) for c in json.loads(out)] == [
+        (overridden, "none"), (values, "changed"), (first, "changed"),
+    ]  # fmt: skip

@@ -129,3 +129,32 @@ def test_summary_of_nothing_is_defined() -> None:
     assert s["change_failure_rate"] is None
     assert s["most_drifted_objects"] == []
     assert lead_times(COMMITS.iloc[0:0], runs([])).empty
+
+
+def test_commits_without_effect_on_the_render_are_neither_lead_times_nor_failures() -> None:
+    """A comment-only commit (``none``) and a broken build (``error``) deployed nothing:
+    they get no lead time and are no change, failed or not."""
+    with_effects = pd.DataFrame(
+        {
+            "commit": ["c6", "c5", "c4", "c3", "c2", "c1"],
+            "time": [t("13:30"), t("13:10"), t("13:00"), t("11:30"), t("10:30"), t("10:00")],
+            "is_revert": [False, True, False, True, False, False],
+            "reverts": [None, "c4", None, "c2", None, None],
+            "effect": ["error", "none", "changed", "changed", "changed", "none"],
+        }
+    )
+    runs_df = runs(
+        [
+            run("r0", "10:10", "c1", "10:00"),  # a run at a no-effect commit
+            run("r2", "12:00", "c3", "11:30"),
+            run("r5", "13:20", "c5", "13:10"),  # at a no-effect revert: placed by its time
+        ]
+    )
+    lead = lead_times(with_effects, runs_df)
+    assert list(lead["commit"]) == ["c4", "c3", "c2"]
+    assert list(lead["run_id"]) == ["r5", "r2", "r2"]
+    assert lead.set_index("commit").loc["c4", "lead_time"] == pd.Timedelta(minutes=20)
+    s = summary(runs_df, drift_intervals([]), with_effects)
+    # over c4, c3, c2: c3 reverts c2 (both failed); c5 reverted c4 but changed nothing
+    assert s["change_failure_rate"] == pytest.approx(2 / 3)
+    assert s["mean_lead_time_s"] == pytest.approx((20 + 30 + 90) * 60 / 3)
