@@ -25,6 +25,7 @@ from gitops_nb.records.postgres.connection import (
 )
 from gitops_nb.records.postgres.rows import build, doc, insert
 from gitops_nb.records.postgres.schema import migrate
+from gitops_nb.records.selection import select_runs
 
 
 class PostgresStore:
@@ -108,8 +109,18 @@ class PostgresStore:
 
     # --- reading ----------------------------------------------------------------------
 
-    def read(self, app: str | None = None) -> list[SyncRun]:
-        return self.query(app=app)
+    def read(
+        self,
+        app: str | None = None,
+        *,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        outcome: str | Sequence[str] | None = None,
+    ) -> list[SyncRun]:
+        """:meth:`query` (filtered in SQL), then the rule every store applies
+        (:func:`gitops_nb.records.selection.select_runs`), so all stores answer alike."""
+        runs = self.query(app=app, since=since, until=until, outcome=outcome)
+        return select_runs(runs, since=since, until=until, outcome=outcome)
 
     def query(
         self,
