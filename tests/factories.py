@@ -28,6 +28,7 @@ from gitops_nb.model import (
     Outcome,
     ResourceDiff,
     Revision,
+    RunHealth,
     SyncRun,
 )
 from gitops_nb.report import Report, from_diff, from_history
@@ -99,9 +100,11 @@ def sync_run(
     outcome: Outcome = Outcome.SUCCEEDED,
     counts: Mapping[str, int] | None = None,
     error: str | None = None,
+    health: RunHealth | None = None,
 ) -> SyncRun:
     """One sync-run record. ``finished`` defaults to ``started + duration_s`` (whole
-    seconds); ``revision=None`` is a run that failed before it rendered."""
+    seconds); ``revision=None`` is a run that failed before it rendered; ``health=None``
+    a run whose health was not assessed."""
     if finished is None:
         start = datetime.fromisoformat(started)
         finished = (start + timedelta(seconds=duration_s)).strftime(_STAMP)
@@ -118,6 +121,7 @@ def sync_run(
         counts=dict(counts or {}),
         objects=objects,
         error=error,
+        health=health,
     )
 
 

@@ -18,6 +18,7 @@ import contextlib
 import datetime as dt
 import gzip
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from gitops_nb.errors import ConflictError, GitOpsError
@@ -25,6 +26,7 @@ from gitops_nb.kube.client import Kube
 from gitops_nb.kube.resources import CONFIGMAPS
 from gitops_nb.model import APP_LABEL, DiffStatus, SyncRun, parse_time
 from gitops_nb.records.coalesce import already_stored, can_fold, fold
+from gitops_nb.records.selection import select_runs
 
 KIND_LABEL = "gitops-nb.io/record"
 KIND_VALUE = "sync-run"
@@ -67,11 +69,13 @@ def decode(cm: dict[str, Any]) -> SyncRun:
 
 
 class ConfigMapStore:
-    """Write, list and trim one namespace's sync-run records."""
+    """Write, list and trim one namespace's sync-run records. With ``owns_client`` the
+    store closes ``kube`` when it is closed."""
 
-    def __init__(self, kube: Kube, namespace: str) -> None:
+    def __init__(self, kube: Kube, namespace: str, *, owns_client: bool = False) -> None:
         self.kube = kube
         self.namespace = namespace
+        self._owns_client = owns_client
 
     @property
     def _collection(self) -> str:
@@ -154,9 +158,18 @@ class ConfigMapStore:
             ),
         )
 
-    def read(self, app: str | None = None) -> list[SyncRun]:
-        """All records (of one app), oldest first."""
-        return [decode(c) for c in self._list(app)]
+    def read(
+        self,
+        app: str | None = None,
+        *,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        outcome: str | Sequence[str] | None = None,
+    ) -> list[SyncRun]:
+        """The records (of one app), oldest first, within ``since``..``until`` and of
+        ``outcome`` (:func:`gitops_nb.records.selection.select_runs`)."""
+        runs = [decode(c) for c in self._list(app)]
+        return select_runs(runs, since=since, until=until, outcome=outcome)
 
     def trim(self, app: str, keep: int) -> int:
         """Delete the oldest records beyond ``keep``; return how many went."""
@@ -182,4 +195,5 @@ class ConfigMapStore:
         return len(doomed)
 
     def close(self) -> None:
-        pass
+        if self._owns_client:
+            self.kube.close()

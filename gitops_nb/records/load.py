@@ -1,14 +1,22 @@
-"""One loader for sync-run records: local history directory, exported file, or cluster."""
+"""One loader for sync-run records: an exported file, or a record store (a local history
+directory, PostgreSQL or the cluster's ConfigMaps) opened by
+:func:`gitops_nb.records.store.open_store` and read through its ``read``."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gitops_nb.errors import ConfigError
-from gitops_nb.model import Outcome, SyncRun, parse_time, sort_runs
-from gitops_nb.records.files import load_file, read_dir
+from gitops_nb.model import Outcome, SyncRun, sort_runs
+from gitops_nb.records.files import load_file
+from gitops_nb.records.selection import select_runs
+from gitops_nb.records.store import open_store
+
+if TYPE_CHECKING:
+    from gitops_nb.kube.client import Kube
 
 
 def load_runs(
@@ -40,36 +48,28 @@ def load_runs(
             "give one record source: a history directory, an exported file or a DSN file"
         )
     outcomes = outcome_filter(outcome)
-    if dsn_file:
-        from gitops_nb.records.postgres import PostgresStore  # psycopg only when asked for
-
-        store = PostgresStore.from_dsn_file(Path(dsn_file))
-        try:
-            runs = store.query(app=app, since=since, until=until, outcome=outcomes)
-        finally:
-            store.close()
-    elif history_dir:
-        if not Path(history_dir).is_dir():  # a typo must not read as "no history"
-            raise ConfigError(f"{history_dir}: no such history directory")
-        runs = read_dir(Path(history_dir), app)
-    elif file:
+    if file:  # an export, not a store
         runs = [r for r in load_file(Path(file)) if app is None or r.app == app]
-    else:
-        if not namespace:
-            raise ConfigError("reading records from the cluster needs --namespace")
-        from gitops_nb.kube.client import Kube
-        from gitops_nb.records.configmaps import ConfigMapStore
+        return sort_runs(select_runs(runs, since=since, until=until, outcome=outcomes))
+    if history_dir and not Path(history_dir).is_dir():  # a typo must not read as "no history"
+        raise ConfigError(f"{history_dir}: no such history directory")
+    store = open_store(
+        history_dir=history_dir,
+        dsn_file=dsn_file,
+        namespace=namespace or "",
+        connect=lambda: _kube(kubeconfig),
+    )
+    try:
+        runs = store.read(app, since=since, until=until, outcome=outcomes)
+    finally:
+        store.close()
+    return sort_runs(runs)
 
-        kube = Kube.from_kubeconfig(kubeconfig)
-        try:
-            runs = ConfigMapStore(kube, namespace).read(app)
-        finally:
-            kube.close()
-    return [
-        r
-        for r in sort_runs(runs)
-        if _within(r, since, until) and (outcomes is None or r.outcome.value in outcomes)
-    ]
+
+def _kube(kubeconfig: str | Path | None) -> Kube:
+    from gitops_nb.kube.client import Kube  # the Kubernetes client only for cluster records
+
+    return Kube.from_kubeconfig(kubeconfig)
 
 
 def outcome_filter(outcome: str | Iterable[str] | None) -> list[str] | None:
@@ -85,10 +85,3 @@ def outcome_filter(outcome: str | Iterable[str] | None) -> list[str] | None:
             f"outcome {', '.join(bad) or repr(outcome)}: not one of {', '.join(known)}"
         )
     return wanted
-
-
-def _within(run: SyncRun, since: dt.datetime | None, until: dt.datetime | None) -> bool:
-    first, last = parse_time(run.started), parse_time(run.last_started)
-    if first is None or last is None:
-        return since is None and until is None
-    return (since is None or last >= since) and (until is None or first <= until)

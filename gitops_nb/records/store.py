@@ -1,23 +1,28 @@
 """One interface for every record store, and the choice between them.
 
-The reconciler writes through :class:`RecordStore` and the history loader reads through
-it; neither knows which store it has. Writing a record twice (a retry after a lost reply)
-is not an error: records are named by their run. Every store coalesces: a run that saw what
-the app's newest record saw is folded into it (:mod:`gitops_nb.records.coalesce`).
+The reconciler writes through :class:`RecordStore` and the history loader
+(:func:`gitops_nb.records.load.load_runs`) reads through it; :func:`open_store` is the one
+place that chooses the store, so neither knows which store it has. Writing a record twice
+(a retry after a lost reply) is not an error: records are named by their run. Every store
+coalesces: a run that saw what the app's newest record saw is folded into it
+(:mod:`gitops_nb.records.coalesce`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from gitops_nb.errors import ConfigError
-from gitops_nb.kube.client import Kube
 from gitops_nb.model import SyncRun
 from gitops_nb.records import files
 from gitops_nb.records.coalesce import already_stored, can_fold, fold
-from gitops_nb.records.configmaps import ConfigMapStore
+from gitops_nb.records.selection import select_runs
+
+if TYPE_CHECKING:  # the Kubernetes client only when the ConfigMap store is chosen
+    from gitops_nb.kube.client import Kube
 
 STORES = ("configmap", "directory", "postgres")
 
@@ -30,8 +35,17 @@ class RecordStore(Protocol):
         Idempotent for the same run."""
         ...
 
-    def read(self, app: str | None = None) -> list[SyncRun]:
-        """All records (of one app), oldest first."""
+    def read(
+        self,
+        app: str | None = None,
+        *,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        outcome: str | Sequence[str] | None = None,
+    ) -> list[SyncRun]:
+        """The records (of one app), oldest first; with ``since``/``until`` those whose runs
+        overlap the range, with ``outcome`` those of that outcome or any of several
+        (:func:`gitops_nb.records.selection.select_runs`)."""
         ...
 
     def trim(self, app: str, keep: int) -> int:
@@ -64,8 +78,16 @@ class DirectoryStore:
                 return str(path)
         return str(files.write_run(self.directory, run))
 
-    def read(self, app: str | None = None) -> list[SyncRun]:
-        return files.read_dir(self.directory, app)
+    def read(
+        self,
+        app: str | None = None,
+        *,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        outcome: str | Sequence[str] | None = None,
+    ) -> list[SyncRun]:
+        runs = files.read_dir(self.directory, app)
+        return select_runs(runs, since=since, until=until, outcome=outcome)
 
     def trim(self, app: str, keep: int) -> int:
         return files.prune_dir(self.directory, app, keep)
@@ -84,12 +106,15 @@ def open_store(
     namespace: str = "",
     store: str = "",
     dsn_file: str | Path | None = None,
+    connect: Callable[[], Kube] | None = None,
 ) -> RecordStore:
     """The store ``store`` names (``configmap``, ``directory`` or ``postgres``).
 
     Without a name: PostgreSQL when ``dsn_file`` is given, a directory when ``history_dir``
     is, else the ConfigMaps in ``namespace``. Opening PostgreSQL connects and applies the
     schema migrations, so an unreachable database fails here (transient, exit code 3).
+    The ConfigMap store uses ``kube``; without one it calls ``connect`` for a client, which
+    the store then closes with itself.
     """
     if store and store not in STORES:
         raise ConfigError(f"records.store: {store!r} is not one of {', '.join(STORES)}")
@@ -104,6 +129,12 @@ def open_store(
         if not history_dir:
             raise ConfigError("records.store: directory needs historyDir")
         return DirectoryStore(Path(history_dir))
-    if kube is None:
+    from gitops_nb.records.configmaps import ConfigMapStore  # Kubernetes only when asked for
+
+    if kube is not None:
+        return ConfigMapStore(kube, namespace)
+    if connect is None:
         raise ValueError("the ConfigMap record store needs a Kubernetes client")
-    return ConfigMapStore(kube, namespace)
+    if not namespace:  # checked before connecting
+        raise ConfigError("reading records from the cluster needs --namespace")
+    return ConfigMapStore(connect(), namespace, owns_client=True)

@@ -3,15 +3,20 @@ head replaced while runs repeat and sealed ``immutable`` once news arrives."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from gitops_nb.history.timeline import drift_intervals
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.resources import CONFIGMAPS
-from gitops_nb.model import APP_LABEL, SyncRun
+from gitops_nb.localcluster import LocalCluster
+from gitops_nb.model import APP_LABEL, Outcome, SyncRun
 from gitops_nb.records.coalesce import coalesce
 from gitops_nb.records.configmaps import KIND_LABEL, KIND_VALUE, ConfigMapStore
 from gitops_nb.records.configmaps import encode as encode_record
+from gitops_nb.records.load import load_runs
+from gitops_nb.records.store import DirectoryStore
 from tests.factories import CM, at, change, drifted, in_sync, run
 
 
@@ -75,3 +80,27 @@ def test_schema_2_configmaps_are_read_and_never_extended(kube: Kube, namespace: 
     store.write(run(2, in_sync()))
     got = store.read("web")
     assert [(r.schema, r.repeats) for r in got] == [(2, 1), (3, 2)]
+
+
+def test_cluster_records_read_with_filters_like_every_store(
+    kube: Kube, namespace: str, cluster: LocalCluster, tmp_path: Path
+) -> None:
+    raw = [
+        *[run(h, in_sync()) for h in range(0, 10)],
+        run(10, in_sync(), outcome=Outcome.FAILED),
+        *[run(h, drifted(change()), app="shop") for h in range(0, 3)],
+    ]
+    store, directory = ConfigMapStore(kube, namespace), DirectoryStore(tmp_path / "history")
+    for r in raw:
+        store.write(r)
+        directory.write(r)
+    since = pd.Timestamp(at(5)).to_pydatetime()
+    until = pd.Timestamp(at(1)).to_pydatetime()
+    web = store.read("web", since=since)
+    assert [(r.started, r.repeats) for r in web] == [(at(0), 10), (at(10), 1)]
+    assert [r.started for r in store.read(outcome="failed")] == [at(10)]
+    for filters in ({"since": since}, {"until": until}, {"outcome": ["failed"]}, {}):
+        # the history loader reads the cluster through open_store and the same read
+        loaded = load_runs(kubeconfig=cluster.kubeconfig, namespace=namespace, **filters)
+        assert loaded == load_runs(history_dir=directory.directory, **filters)
+        assert sorted(store.read(**filters), key=lambda r: r.order) == loaded

@@ -36,7 +36,7 @@ from gitops_nb.records.coalesce import coalesce
 from gitops_nb.records.configmaps import KIND_LABEL
 from gitops_nb.records.load import load_runs
 from gitops_nb.records.postgres import LATEST, MIGRATIONS, PostgresStore, migrate
-from gitops_nb.records.store import open_store
+from gitops_nb.records.store import DirectoryStore, open_store
 from gitops_nb.usecases.jsonlog import json_logger
 from gitops_nb.usecases.reconcile import reconcile_app
 from tests.factories import CM, DEP, at, change, drifted, in_sync, run
@@ -121,6 +121,26 @@ def test_filters_run_in_sql_and_count_a_coalesced_record_that_runs_into_the_rang
     assert [r.started for r in store.query(outcome="failed")] == [at(10)]
     until = pd.Timestamp(at(1)).to_pydatetime()
     assert sorted(r.app for r in store.query(until=until)) == ["shop", "web"]
+
+
+def test_read_through_the_store_interface_gives_what_a_directory_gives(
+    store: PostgresStore, tmp_path: Path
+) -> None:
+    directory = DirectoryStore(tmp_path / "history")
+    for r in [
+        *[run(h, in_sync(), app="web") for h in range(0, 10)],
+        run(10, in_sync(), app="web", outcome=Outcome.FAILED),
+        *[run(h, drifted(change()), app="shop") for h in range(0, 3)],
+    ]:
+        store.write(r)
+        directory.write(r)
+    since = pd.Timestamp(at(5)).to_pydatetime()
+    until = pd.Timestamp(at(1)).to_pydatetime()
+    for app in (None, "web", "shop"):
+        for filters in ({"since": since}, {"until": until}, {"outcome": "failed"}, {}):
+            got = store.read(app, **filters)
+            assert got == store.query(app=app, **filters)
+            assert got == directory.read(app, **filters)
 
 
 def test_retention_by_count_and_by_age(store: PostgresStore, pg_dsn: str) -> None:

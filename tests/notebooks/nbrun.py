@@ -1,13 +1,17 @@
-"""Helpers for the notebook tests: read notebooks, find their parameters, read outputs."""
+"""Helpers for the notebook tests: read notebooks, find their parameters, give them the
+demo's parameters, read outputs."""
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
+
+if TYPE_CHECKING:
+    from gitops_nb.localcluster.demo import DemoResult
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 KERNEL = "python3"
@@ -40,6 +44,11 @@ def parameter_names(nb: nbformat.NotebookNode) -> set[str]:
         for t in node.targets
         if isinstance(t, ast.Name)
     }
+
+
+def history_params(demo: DemoResult) -> dict[str, Any]:
+    """The parameters that point a history notebook at the demo's records."""
+    return {"HISTORY_DIR": str(demo.history_dir), "APP": demo.app}
 
 
 def stream_text(cell: nbformat.NotebookNode, name: str = "stdout") -> str:

@@ -30,8 +30,7 @@ from selenium.webdriver.support.ui import Select
 
 from gitops_nb.localcluster.demo import DemoResult
 from gitops_nb.notebook.server import lab_command
-from tests.notebooks.nbrun import NOTEBOOKS, parameters_cell, read_notebook
-from tests.notebooks.test_notebooks import history_params
+from tests.notebooks.nbrun import NOTEBOOKS, history_params, parameters_cell, read_notebook
 
 pytestmark = pytest.mark.cluster  # notebook 04 reads the demo's live objects
 

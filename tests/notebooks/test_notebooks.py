@@ -17,6 +17,7 @@ from tests.notebooks.nbrun import (
     KERNEL,
     NOTEBOOKS,
     RunNotebook,
+    history_params,
     parameter_names,
     parameters_cell,
     read_notebook,
@@ -77,10 +78,6 @@ def responsible(html: str) -> str:
             parts.append(table)
     assert parts, "no responsible-manager table"
     return "".join(parts)
-
-
-def history_params(demo: DemoResult) -> dict[str, Any]:
-    return {"HISTORY_DIR": str(demo.history_dir), "APP": demo.app}
 
 
 # --- the committed files ------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 
 from gitops_nb.engine.health import assess, run_health
 from gitops_nb.model import Health, HealthStatus, ObjectResult, RunHealth, SyncRun
+from tests.factories import sync_run
 
 C, P, F = HealthStatus.CURRENT, HealthStatus.IN_PROGRESS, HealthStatus.FAILED
 NOW = dt.datetime(2026, 11, 29, 1, 0, tzinfo=dt.UTC)
@@ -277,11 +278,19 @@ def test_health_round_trips_and_old_records_still_load() -> None:
 
     ref = ObjectRef("apps/v1", "Deployment", "prod", "web")
     obj = ObjectResult(ref, Action.CONFIGURED, DiffStatus.DRIFTED, health=Health(F, "X", "y"))
-    run = SyncRun(
-        "r1", "shop", "2026-11-29T00:00:00Z", "2026-11-29T00:00:01Z", 1.0, "manual",
-        Mode.CORRECT, None, Outcome.SUCCEEDED, {}, (obj,),
+    run = sync_run(
+        "r1",
+        "2026-11-29T00:00:00Z",
+        obj,
+        app="shop",
+        finished="2026-11-29T00:00:01Z",
+        duration_s=1.0,
+        trigger="manual",
+        mode=Mode.CORRECT,
+        revision=None,
+        outcome=Outcome.SUCCEEDED,
         health=RunHealth.DEGRADED,
-    )  # fmt: skip
+    )
     d = run.to_dict()
     assert d["health"] == "Degraded" and d["objects"][0]["health"]["reason"] == "X"
     assert SyncRun.from_dict(d) == run
