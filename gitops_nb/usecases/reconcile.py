@@ -64,6 +64,7 @@ from gitops_nb.source.credentials import Credentials
 from gitops_nb.source.git import Checkout
 from gitops_nb.source.verify import UnverifiedRevision
 from gitops_nb.usecases.charts import chart_context
+from gitops_nb.usecases.earlier import earlier_renderer
 from gitops_nb.usecases.jsonlog import event
 from gitops_nb.usecases.runrecord import count, merge_objects, record_time, with_health
 
@@ -355,9 +356,10 @@ class Reconciler:
         chart = chart_context(spec, cfg.app, cfg.namespace, kube=self.kube)
         manifests = render(checkout.root, spec.path, chart=chart)
         self._ev("rendered", commit=revision.commit, objects=len(manifests))
-        desired, report = engine.plan(
-            manifests, opts, Prior.of(self._last_record(), commit=revision.commit)
-        )
+        cache = Path(cfg.cache_dir) if cfg.cache_dir else default_cache_dir()
+        earlier = earlier_renderer(spec, cache, chart, self._earlier_failed)
+        prior = Prior.of(self._last_record(), commit=revision.commit, earlier=earlier)
+        desired, report = engine.plan(manifests, opts, prior)
         reached.report = report
         for warning in report.warnings:
             self._ev("inventory-missing", logging.WARNING, warning=warning)
@@ -383,6 +385,9 @@ class Reconciler:
         if self.stop.is_set() and reached.health.not_healthy:
             raise InterruptedRun("stopped while waiting for health, after every write")
         return Outcome.SUCCEEDED, ExitCode.OK
+
+    def _earlier_failed(self, commit: str, error: str) -> None:
+        self._ev("earlier-render-failed", logging.WARNING, commit=commit, error=error)
 
     def _health(
         self, engine: Engine, opts: SyncOptions, report: DiffReport, changes: ChangeSet
