@@ -66,6 +66,7 @@ from gitops_nb.source.verify import UnverifiedRevision
 from gitops_nb.usecases.charts import chart_context
 from gitops_nb.usecases.earlier import earlier_renderer
 from gitops_nb.usecases.jsonlog import event
+from gitops_nb.usecases.runevents import difference_events
 from gitops_nb.usecases.runrecord import count, merge_objects, record_time, with_health
 
 RECORD_TIMEOUT_S = 180.0  # keep trying to write the record while the API server is away
@@ -368,6 +369,7 @@ class Reconciler:
                 "drift",
                 object=str(item.ref),
                 status=str(item.status),
+                cause=str(item.diff.cause) if item.diff.cause else None,
                 changes=[c.to_dict() for c in item.diff.changes],
             )
         if self.stop.is_set():
@@ -511,22 +513,7 @@ class Reconciler:
 
     def _event_list(self, run: SyncRun) -> list[tuple[str, str, bool]]:
         """The Events this run tells: (reason, message, warning)."""
-        cfg = self.cfg
-        out: list[tuple[str, str, bool]] = []
-        drifted = [o for o in run.objects if o.status.is_drift]
-        short = ", ".join(str(o.ref) for o in drifted[:5]) + (" …" if len(drifted) > 5 else "")
-        if drifted:
-            out.append(
-                (
-                    "DriftDetected",
-                    f"{len(drifted)} object(s) differ from Git at "
-                    f"{(run.revision.commit[:12] if run.revision else '?')}: {short}",
-                    cfg.mode is Mode.DETECT,
-                )
-            )
-        corrected = [o for o in drifted if o.action in (Action.CREATED, Action.CONFIGURED)]
-        if corrected:
-            out.append(("DriftCorrected", f"{len(corrected)} object(s) applied from Git", False))
+        out = difference_events(run)  # drift and deployments, by cause
         pruned = [o for o in run.objects if o.action is Action.PRUNED]
         if pruned:
             out.append(

@@ -93,11 +93,20 @@ class Story:
         return [e for e in lines if e.get("event") == name]
 
 
+def reasons(kube: Kube, namespace: str) -> list[str]:
+    """The reasons of our Events in ``namespace``."""
+    events = kube.list(f"/api/v1/namespaces/{namespace}/events")
+    return [e["reason"] for e in events if e.get("source", {}).get("component") == "gitops-nb"]
+
+
 @pytest.fixture
 def story(cluster: LocalCluster, kube: Kube, namespace: str, tmp_path: Path) -> Story:
     s = Story(cluster, kube, namespace, tmp_path)
     first = s.run()
     assert first.outcome == "succeeded" and first.counts["created"] == 2
+    # a first deploy is Git's: told as Deployed, never as drift
+    assert reasons(kube, namespace) == ["Deployed"]
+    assert {e["cause"] for e in s.events("drift")} == {"git"}
     return s
 
 
@@ -113,6 +122,13 @@ def test_a_hand_change_and_a_commit_to_one_field_between_two_runs_are_both(story
         "kubectl-set",
     )
     assert image.cause is Cause.BOTH and web.cause is Cause.BOTH
+    # told as both: the hand value was drift, set back, and the commit was deployed
+    assert {"DriftDetected", "DriftCorrected", "Deployed"} <= set(
+        reasons(story.kube, story.namespace)
+    )
+    *_, logged = [e for e in story.events("drift") if e["object"].startswith("Deployment/")]
+    assert logged["cause"] == "both"
+    assert {c["path"]: c["cause"] for c in logged["changes"]} == {IMAGE: "both"}
     story.run()  # verifies it in sync
     [ep] = drift_intervals(story.runs).to_dict("records")
     assert (ep["path"], ep["live"], ep["manager"]) == (IMAGE, "nginx:1.27.3-hotfix", "kubectl-set")
@@ -135,6 +151,8 @@ def test_a_hand_change_without_a_commit_to_that_field_stays_the_clusters(story: 
     assert [(c.path, c.cause) for c in web.changes] == [(IMAGE, Cause.CLUSTER)]
     [cm] = [o for o in seen.objects if o.ref.kind == "ConfigMap"]
     assert cm.cause is Cause.GIT
+    told = sorted(reasons(story.kube, story.namespace))
+    assert told == ["DeployPending", "Deployed", "DriftDetected"]  # Deployed: the first run
 
 
 def test_a_hand_revert_alongside_an_unrelated_commit_is_reverted_by_hand(story: Story) -> None:
