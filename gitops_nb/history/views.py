@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-DRIFT_CAUSES = ("cluster", "both", "unknown")
-
 
 def episodes_view(intervals: pd.DataFrame) -> pd.DataFrame:
     """Drift episodes with the open ones first, each group by first sighting."""
@@ -16,14 +14,4 @@ def episodes_view(intervals: pd.DataFrame) -> pd.DataFrame:
     return order.drop(columns="_closed").reset_index(drop=True)
 
 
-def drift_rows(drift: pd.DataFrame) -> pd.DataFrame:
-    """Per-run differing fields the cluster caused (``history.drift`` rows)."""
-    return drift[drift["cause"].isin(DRIFT_CAUSES)].reset_index(drop=True)
-
-
-def git_rows(drift: pd.DataFrame) -> pd.DataFrame:
-    """Per-run differing fields Git caused: deployments on their way."""
-    return drift[~drift["cause"].isin(DRIFT_CAUSES)].reset_index(drop=True)
-
-
-__all__ = ["DRIFT_CAUSES", "drift_rows", "episodes_view", "git_rows"]
+__all__ = ["episodes_view"]

@@ -19,6 +19,7 @@ from gitops_nb.report.rows import (
     HEALTH_HEADER,
     RESTORE_HEADER,
     change_row,
+    commit_by,
     deployment_rows,
     episode_rows,
     health_rows,
@@ -37,11 +38,11 @@ def fence(text: str, lang: str) -> list[str]:
     return [f"{marks}{lang}", *text.rstrip("\n").split("\n"), marks]
 
 
-def _object(obj: ReportObject) -> list[str]:
+def _object(obj: ReportObject, by: str = "") -> list[str]:
     lines = [f"### {escape(object_title(obj))}", ""]
     lines.extend(f"- {escape(k)}: {escape(v)}" for k, v in object_meta(obj))
     if obj.changes:
-        lines.extend(["", *table(CHANGE_HEADER, [change_row(c) for c in obj.changes])])
+        lines.extend(["", *table(CHANGE_HEADER, [change_row(c, by) for c in obj.changes])])
     if obj.diff_text:
         lines.extend(["", *fence(obj.diff_text, "diff")])
     return [*lines, ""]
@@ -75,9 +76,9 @@ def to_markdown(report: Report) -> str:
     if not drift:
         lines.extend(["No drift.", ""])
     for obj in drift:
-        lines.extend(_object(obj))
+        lines.extend(_object(obj, commit_by(report, obj)))
     for title, group in object_groups(report):
         lines.extend([f"## {title}", ""])
         for obj in group:
-            lines.extend(_object(obj))
+            lines.extend(_object(obj, commit_by(report, obj)))
     return "\n".join(lines).rstrip("\n") + "\n"
