@@ -152,6 +152,11 @@ def to_html(report: Report) -> str:
     if episodes:
         body.extend(["<h2>Drift timeline</h2>", _timeline(report)])
         body.append(_table(EPISODE_HEADER, episodes, "episodes"))
+    body.append("<h2>Drifted objects</h2>")
+    drift = [o for o in report.objects if o.is_drift]
+    if not drift:
+        body.append('<p class="note">No drift.</p>')
+    body.extend(_object(o, commit_by(report, o)) for o in drift)
     if report.deployments is not None:
         body.append("<h2>Deployments (Git changes)</h2>")
         deploys = deployment_rows(report.deployments)
@@ -172,11 +177,6 @@ def to_html(report: Report) -> str:
         unhealthy = health_rows(report.health)
         if unhealthy:
             body.append("<h3>Unhealthy episodes</h3>" + _table(HEALTH_HEADER, unhealthy, "health"))
-    body.append("<h2>Drifted objects</h2>")
-    drift = [o for o in report.objects if o.is_drift]
-    if not drift:
-        body.append('<p class="note">No drift.</p>')
-    body.extend(_object(o, commit_by(report, o)) for o in drift)
     for title, group in object_groups(report):
         body.append(f"<h2>{escape(title)}</h2>")
         body.extend(_object(o, commit_by(report, o)) for o in group)

@@ -49,13 +49,20 @@ def _object(obj: ReportObject, by: str = "") -> list[str]:
 
 
 def to_markdown(report: Report) -> str:
-    """The report as GitHub-flavoured Markdown."""
+    """The report as GitHub-flavoured Markdown: drift (episodes, then the drifted objects)
+    before deployments, then health and the other differences."""
     report = safe_report(report)
     lines = [f"# Drift report: {escape(report.app)}", ""]
     lines.extend([*table(("Summary", ""), summary_rows(report)), ""])
     episodes = episode_rows(report.intervals)
     if episodes:
         lines.extend(["## Drift episodes", "", *table(EPISODE_HEADER, episodes), ""])
+    drift = [o for o in report.objects if o.is_drift]
+    lines.extend(["## Drifted objects", ""])
+    if not drift:
+        lines.extend(["No drift.", ""])
+    for obj in drift:
+        lines.extend(_object(obj, commit_by(report, obj)))
     deploys = deployment_rows(report.deployments)
     if report.deployments is not None:
         lines.extend(["## Deployments (Git changes)", ""])
@@ -71,12 +78,6 @@ def to_markdown(report: Report) -> str:
         unhealthy = health_rows(report.health)
         if unhealthy:
             lines.extend(["### Unhealthy episodes", "", *table(HEALTH_HEADER, unhealthy), ""])
-    drift = [o for o in report.objects if o.is_drift]
-    lines.extend(["## Drifted objects", ""])
-    if not drift:
-        lines.extend(["No drift.", ""])
-    for obj in drift:
-        lines.extend(_object(obj, commit_by(report, obj)))
     for title, group in object_groups(report):
         lines.extend([f"## {title}", ""])
         for obj in group:

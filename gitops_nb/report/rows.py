@@ -102,7 +102,8 @@ def commit_by(report: Report, obj: ReportObject) -> str:
     """The commit (and author) a Git-caused change of ``obj`` comes from: the live diff's
     revision, or (history) the commit in force, its author from the deployments table."""
     rev = report.revision
-    commit = obj.commit or (rev.commit if rev else "")
+    commits = (obj.commit or "").split(", ")  # history: every commit in force, oldest first
+    commit = commits[-1] or (rev.commit if rev else "")
     author = rev.author if rev and rev.commit == commit else ""
     deploys = report.deployments
     if not author and commit and deploys is not None and not deploys.empty:
