@@ -242,7 +242,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         sys.stdout.write(report.render(rep, args.format))
         return ExitCode.OK
     path = report.write(rep, args.format, Path(args.out))
-    print(json.dumps({"report": str(path), "format": args.format, "objects": len(rep.objects)}))
+    written: dict[str, object] = {"report": str(path), "format": args.format}
+    if args.format == "csv" and rep.deployments is not None:
+        written["deployments"] = str(report.deployments_path(path))
+    print(json.dumps({**written, "objects": len(rep.objects)}))
     return ExitCode.OK
 
 
