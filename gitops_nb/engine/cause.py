@@ -21,6 +21,10 @@ Decided at diff time from what the diff already holds, plus what the previous re
   inventory lists it: it names what this app applied at least once), else **git** (new in
   Git);
 - an extraneous member of our ApplySet: **git** (it left Git).
+
+:func:`settled` says, for fields the last record saw drifted that are in sync at a new
+commit, whether Git now holds the hand value (recorded as ``adopted``: the timeline's
+"changed in Git" versus "reverted by hand").
 """
 
 from __future__ import annotations
