@@ -184,7 +184,7 @@ def _health_sections(intervals: pd.DataFrame, runs: list[Any], args: argparse.Na
 
 def cmd_history(args: argparse.Namespace) -> int:
     from gitops_nb import history
-    from gitops_nb.history.views import drift_rows, episodes_view, git_rows
+    from gitops_nb.history.views import episodes_view
 
     if args.what in ("commits", "changes"):
         if not (args.repo or args.config):
@@ -204,12 +204,9 @@ def cmd_history(args: argparse.Namespace) -> int:
                 return _health_sections(df, runs, args)
         elif args.what == "dora":
             df = history.dora(runs)
-        elif args.what == "drift":
-            rows = _filter(history.drift(runs), args)
-            if args.output in TABLES:
-                return _sections(drift_rows(rows), git_rows(rows), args, "drift")
-            df = rows
-        else:
+        elif args.what == "drift" and args.output not in TABLES:
+            df = _filter(history.drift(runs), args)  # per-run rows, every cause
+        else:  # timeline, and drift for humans: episodes (open first), then deployments
             intervals = history.drift_intervals(runs)
             df = episodes_view(_filter(intervals, args))
             if args.output in TABLES:
@@ -284,7 +281,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         sys.stdout.write(report.render(rep, args.format))
         return ExitCode.OK
     path = report.write(rep, args.format, Path(args.out))
-    print(json.dumps({"report": str(path), "format": args.format, "objects": len(rep.objects)}))
+    written: dict[str, object] = {"report": str(path), "format": args.format}
+    if args.format == "csv" and rep.deployments is not None:
+        written["deployments"] = str(report.deployments_path(path))
+    print(json.dumps({**written, "objects": len(rep.objects)}))
     return ExitCode.OK
 
 

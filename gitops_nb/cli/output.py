@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from gitops_nb.attribution import changed_by, commit_keys, object_changed_by, revision_text
 from gitops_nb.escaping import markdown, markdown_table
 from gitops_nb.model import (
     Action,
@@ -53,10 +54,15 @@ def diff_document(
     health: Mapping[ObjectRef, Health] | None = None,
 ) -> dict[str, Any]:
     """The ``diff -o json`` contract: {app, revision, resources: [...]}; with ``health``
-    each resource has ``"health": {"status", "reason", "message"}`` (null if not read)."""
+    each resource has ``"health": {"status", "reason", "message"}`` (null if not read).
+    A resource or change whose cause is ``git`` or ``both`` also has ``commit`` and
+    ``author``: the commit the desired state comes from."""
     resources = []
     for d in diffs:
-        doc = d.to_dict()
+        doc = {**d.to_dict(), **commit_keys(d.cause, revision)}
+        doc["changes"] = [
+            {**c.to_dict(), **commit_keys(c.cause, revision)} for c in d.changes
+        ]  # Git-caused changes name their commit and author
         if health is not None:
             h = health.get(d.ref)
             doc["health"] = h.to_dict() if h is not None else None
@@ -108,17 +114,20 @@ def _deleted_by_hand(d: ResourceDiff) -> bool:
 
 
 def diff_rows(
-    diffs: Sequence[ResourceDiff], *, with_time: bool
+    diffs: Sequence[ResourceDiff], *, with_time: bool, revision: Revision | None = None
 ) -> Iterator[tuple[ResourceDiff, tuple[str, ...]]]:
     """One row per changed field (one per object without changes): status, cause, object,
-    field, live, git, changed by (with the time of the change when ``with_time``)."""
+    field, live, git, changed by (with the time of the change when ``with_time``). A change
+    Git caused is "changed by" the commit of ``revision`` and its author, never by us."""
+    by = revision_text(revision)
     for d in diffs:
         if not d.changes:
-            who = d.error or (_DELETED if _deleted_by_hand(d) else "")
+            who = d.error or (_DELETED if _deleted_by_hand(d) else object_changed_by(d.cause, by))
             yield d, (str(d.status), _cause(d.cause), str(d.ref), "", "", "", who)
         for c in d.changes:
             when = f", {c.time_text}" if with_time else ""
-            who = f"{c.changed_by} ({c.operation}{when})" if c.manager else c.changed_by
+            hand = f"{c.changed_by} ({c.operation}{when})" if c.manager else c.changed_by
+            who = changed_by(c, by, hand)
             yield (
                 d,
                 (
@@ -146,7 +155,7 @@ def diff_table(
         cols.insert(1, "HEALTH")
     for col in cols:
         table.add_column(col, overflow="fold")
-    for d, cells in diff_rows(diffs, with_time=True):
+    for d, cells in diff_rows(diffs, with_time=True, revision=revision):
         if health is None:
             _row(table, *cells)
         else:
@@ -163,7 +172,7 @@ def diff_markdown(app: str, revision: Revision | None, diffs: Sequence[ResourceD
     """A GitHub-flavoured Markdown table; every cell escaped as ``report --format markdown``
     escapes it (so ``</td><script>`` in a value stays text)."""
     rev = revision.commit[:12] if revision else "-"
-    rows = [cells for _, cells in diff_rows(diffs, with_time=False)]
+    rows = [cells for _, cells in diff_rows(diffs, with_time=False, revision=revision)]
     header = ("status", "cause", "object", "field", "live", "git", "changed by")
     lines = [f"### gitops-nb diff: {markdown(app)} @ {markdown(rev)}", ""]
     return "\n".join([*lines, *markdown_table(header, rows)]) + "\n"

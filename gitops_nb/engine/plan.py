@@ -13,7 +13,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from gitops_nb.engine import cause, fingerprint, fpkey, inventory, ordering, ownership, policy
+from gitops_nb.engine import (
+    cause,
+    fieldpaths,
+    fingerprint,
+    fpkey,
+    inventory,
+    ordering,
+    ownership,
+    policy,
+)
 from gitops_nb.engine.applyset import group_kind
 from gitops_nb.engine.desired import Desired, prepare
 from gitops_nb.engine.evaluate import Evaluated, LiveReader, extraneous
@@ -21,7 +30,7 @@ from gitops_nb.engine.identity import refuse_duplicates
 from gitops_nb.engine.inventory import RecordedRefs
 from gitops_nb.engine.options import SyncOptions
 from gitops_nb.engine.report import DiffReport
-from gitops_nb.errors import ForbiddenError, NotFoundError
+from gitops_nb.errors import ForbiddenError, GitOpsError, NotFoundError
 from gitops_nb.kube.resources import Resource
 from gitops_nb.masking import is_secret
 from gitops_nb.model import DiffStatus, Manifest, ObjectRef, ResourceDiff
@@ -155,18 +164,70 @@ def _unmoved(
     opts: SyncOptions,
     hmac_key: bytes | None,
 ) -> Iterator[ownership.Key]:
-    """Drifted objects lacking a field Git sets whose manifest still hashes to the fingerprint
-    we recorded when we last verified them in sync: Git did not move them, the cluster did."""
+    """Drifted objects lacking a field Git sets, or holding a field another manager owns,
+    whose manifest still hashes to the fingerprint we recorded when we last verified them in
+    sync: Git did not move them, the cluster did."""
     for e in evaluated:
         if e.status is not DiffStatus.DRIFTED or e.desired is None:
             continue
-        if not any(c.manager is None and c.live is None for c in e.diff.changes):
+        ours = opts.field_manager
+        if not any((c.manager or ours) != ours or c.live is None for c in e.diff.changes):
             continue
         fp = stored.get(fingerprint.key(e.ref))
         if fp is not None and fp[0] == fingerprint.desired_hash(
             e.desired.obj, opts.ignore.digest, hmac_key
         ):
             yield e.ref.key
+
+
+def _git_moved(
+    reader: LiveReader, desired: Sequence[Desired], opts: SyncOptions, prior: cause.Prior
+) -> cause.Moved | None:
+    """:attr:`cause.Prior.git_moved` from :attr:`cause.Prior.earlier`: that commit is rendered
+    (and prepared like this one) on the first question, once per run."""
+    earlier = prior.earlier
+    if earlier is None:
+        return None
+    now = {d.ref.key: d.obj for d in desired}
+    before: list[dict[ownership.Key, dict[str, Any]] | None] = []
+
+    def moved(key: ownership.Key) -> frozenset[str] | None:
+        if not before:
+            manifests = earlier()
+            try:
+                prepared = (
+                    None
+                    if manifests is None
+                    else prepare(manifests, reader.discovery, opts.applyset, opts.namespace)
+                )
+            except GitOpsError:  # a kind no longer served: cannot say
+                prepared = None
+            before.append(None if prepared is None else {d.ref.key: d.obj for d in prepared})
+        objects = before[0]
+        if objects is None or key not in objects or key not in now:
+            return None
+        return fieldpaths.moved_paths(objects[key], now[key])
+
+    return moved
+
+
+def _adopted(
+    items: Sequence[Evaluated], prior: cause.Prior
+) -> dict[ObjectRef, tuple[tuple[str, bool], ...]]:
+    """Per object, the fields the last record (at another commit) saw drifted that are in
+    sync now, and whether Git adopted the hand value (:func:`cause.settled`)."""
+    if prior.same_commit:
+        return {}
+    out = {}
+    for e in items:
+        before = prior.objects.get(e.ref.key)
+        if before is None or before.status is not DiffStatus.DRIFTED:
+            continue
+        current = e.live if e.live is not None else (e.desired.obj if e.desired else None)
+        found = cause.settled(before, e.diff, current)
+        if found:
+            out[e.ref] = found
+    return out
 
 
 def evaluate(
@@ -250,10 +311,12 @@ def evaluate(
         _unmoved(evaluated, fingerprinted, opts, hmac_key),
         ownership.decode_inventory(parent),
     )
+    known = replace(known, git_moved=_git_moved(reader, desired, opts, known))
     items = [replace(e, diff=cause.classify(e.diff, opts.field_manager, known)) for e in items]
     return DiffReport(
         opts.app,
         items,
+        adopted=_adopted(items, known),
         inventory_size=len(members),
         fingerprints=fps,
         parent=parent,

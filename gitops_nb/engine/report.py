@@ -30,6 +30,9 @@ class DiffReport:
     ``members`` (live ApplySet members listed)."""
     warnings: list[str] = field(default_factory=list)
     """Things a human should know that are not about one object (a missing inventory)."""
+    adopted: dict[ObjectRef, tuple[tuple[str, bool], ...]] = field(default_factory=dict)
+    """Fields the last record saw drifted, in sync now at a new commit: did Git adopt the
+    hand value (:func:`gitops_nb.engine.cause.settled`; recorded as ``adopted``)."""
 
     @property
     def diffs(self) -> list[ResourceDiff]:

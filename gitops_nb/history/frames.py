@@ -44,6 +44,8 @@ RUN_COLUMNS: dict[str, str] = {
     "author": "str",
     "message": "str",
     **{k: "int64" for k in COUNT_KEYS},
+    "drift": "int64",
+    "git_changes": "int64",
     "error": "object",
     "repeats": "int64",
     "last_started": TIME_DTYPE,
@@ -141,8 +143,25 @@ def object_cols(ref: ObjectRef | None) -> dict[str, str]:
     }
 
 
+def _by_cause(run: SyncRun) -> dict[str, int]:
+    """Objects that differed because the cluster moved (``drift``: cause cluster, both or
+    unknown) and because Git moved (``git_changes``: git or both); ``both`` counts in each."""
+    drift = git = 0
+    for o in run.objects:
+        if not o.status.is_drift:
+            continue
+        cause = infer_causes(o).cause or Cause.UNKNOWN
+        drift += cause is not Cause.GIT
+        git += cause.is_deployment
+    return {"drift": drift, "git_changes": git}
+
+
 def runs(records: Iterable[SyncRun]) -> pd.DataFrame:
     """One row per record, with revision and per-key counts flattened into columns.
+
+    ``drifted`` is the record's count of objects that differed from Git for any reason;
+    ``drift`` counts those the cluster moved and ``git_changes`` those Git moved (a
+    deployment), so charts of drift never count deployments.
 
     A coalesced record stands for ``repeats`` runs, the last of which ran from
     ``last_started`` to ``last_finished`` (equal to ``started``/``finished`` for one run).
@@ -165,6 +184,7 @@ def runs(records: Iterable[SyncRun]) -> pd.DataFrame:
                 "author": rev.author if rev else "",
                 "message": rev.message if rev else "",
                 **{k: int(r.counts.get(k, 0)) for k in COUNT_KEYS},
+                **_by_cause(r),
                 "error": r.error,
                 "repeats": r.repeats,
                 "last_started": to_utc(r.last_started),

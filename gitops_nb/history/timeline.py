@@ -23,9 +23,13 @@ An episode ends at the first later **succeeded** run (``R``) that does not repor
    the start): the hand value was replaced by a new commit, named in ``resolved_by``;
 2. ``corrected by reconciler`` — ``L`` ran in mode ``correct`` and wrote the object;
 3. ``removed from git`` — the object is not among ``R``'s objects;
-4. ``changed in git`` — ``R`` rendered another commit than ``L`` and the cluster now matches
-   it: Git adopted the live value (commit and author in ``resolved_by``);
-5. ``reverted by hand`` — otherwise: someone put the value back.
+4. ``changed in git`` — ``R`` rendered another commit than ``L`` and Git now holds the hand
+   value: Git adopted the live value (commit and author in ``resolved_by``). The engine
+   records that in ``R``'s object line (``adopted``: path → whether the new desired value is
+   the live value the last record saw); records without it (older ones) count any new
+   commit as adoption;
+5. ``reverted by hand`` — otherwise: someone put the value back (also when an unrelated
+   commit came at the same time: ``adopted`` says false).
 
 ``corrected_at`` (corrected or superseded only) is when the reconciler wrote the object back:
 the end of ``L``, the run that did it. ``resolved_at`` stays the first run that *verified*
@@ -269,7 +273,10 @@ def _resolve(ep: _Episode, ending: SyncRun, result: ObjectResult | None) -> None
     elif result is None and s.result.status is not DiffStatus.EXTRANEOUS:
         ep.end(at, REMOVED, ending.revision)
     elif result is not None and _commit(last) != _commit(ending):
-        ep.end(at, CHANGED, ending.revision)
+        if dict(result.adopted).get(ep.path, True):  # older records cannot say: changed
+            ep.end(at, CHANGED, ending.revision)
+        else:
+            ep.end(at, REVERTED)
     else:
         ep.end(at, REVERTED)
 

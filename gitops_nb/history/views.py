@@ -9,7 +9,6 @@ import pandas as pd
 
 from gitops_nb.model import TIME_UNKNOWN
 
-DRIFT_CAUSES = ("cluster", "both", "unknown")
 #: columns holding a field manager's write time (``history.drift``'s ``time``, an
 #: episode's ``changed_at``), next to its ``manager``
 WHEN_COLUMNS = ("time", "changed_at")
@@ -22,16 +21,6 @@ def episodes_view(intervals: pd.DataFrame) -> pd.DataFrame:
     order = intervals.assign(_closed=~intervals["open"].astype(bool))
     order = order.sort_values(["_closed", "first_seen"], kind="stable")
     return order.drop(columns="_closed").reset_index(drop=True)
-
-
-def drift_rows(drift: pd.DataFrame) -> pd.DataFrame:
-    """Per-run differing fields the cluster caused (``history.drift`` rows)."""
-    return drift[drift["cause"].isin(DRIFT_CAUSES)].reset_index(drop=True)
-
-
-def git_rows(drift: pd.DataFrame) -> pd.DataFrame:
-    """Per-run differing fields Git caused: deployments on their way."""
-    return drift[~drift["cause"].isin(DRIFT_CAUSES)].reset_index(drop=True)
 
 
 def when_labels(
@@ -59,11 +48,8 @@ def with_when_labels(df: pd.DataFrame, fmt: Callable[[pd.Timestamp], str] = str)
 
 
 __all__ = [
-    "DRIFT_CAUSES",
     "WHEN_COLUMNS",
-    "drift_rows",
     "episodes_view",
-    "git_rows",
     "when_labels",
     "with_when_labels",
 ]

@@ -108,6 +108,10 @@ class ObjectResult:
     """Why the object differed from Git (None when in sync or not evaluated)."""
     health: Health | None = None
     """The live object's health after the run (None: not assessed, e.g. older records)."""
+    adopted: tuple[tuple[str, bool], ...] = ()
+    """Fields the last record saw drifted that are now in sync at a new commit: (path, True
+    when Git now holds the hand value, False when the value went back). Empty in older
+    records and where nothing settled."""
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -120,6 +124,8 @@ class ObjectResult:
         }
         if self.health is not None:  # absent, not null, so older readers see no change
             d["health"] = self.health.to_dict()
+        if self.adopted:  # absent when empty: older readers see no change
+            d["adopted"] = dict(self.adopted)
         return d
 
     @classmethod
@@ -132,6 +138,7 @@ class ObjectResult:
             error=d.get("error"),
             cause=Cause.parse(d.get("cause")),
             health=Health.from_dict(d.get("health")),
+            adopted=tuple((str(k), bool(v)) for k, v in (d.get("adopted") or {}).items()),
         )
         return infer_causes(result) if schema < 2 else result
 

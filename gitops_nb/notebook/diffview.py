@@ -42,7 +42,8 @@ CELL_CSS = (
 
 
 def diff_table(diffs: Iterable[ResourceDiff]) -> pd.DataFrame:
-    """One row per evaluated object: identity, status, drifted fields and their managers."""
+    """One row per evaluated object: identity, status, cause (``git``: a deployment;
+    ``cluster`` / ``both``: drift), differing fields and their managers."""
     rows = []
     for d in diffs:
         managers = sorted({c.manager for c in d.changes if c.manager})
@@ -53,12 +54,16 @@ def diff_table(diffs: Iterable[ResourceDiff]) -> pd.DataFrame:
                 "namespace": d.ref.namespace,
                 "name": d.ref.name,
                 "status": str(d.status),
+                "cause": str(d.cause) if d.cause is not None else "",
                 "fields": len(d.changes),
                 "changed by": ", ".join(managers),
                 "error": d.error or "",
             }
         )
-    columns = ["object", "kind", "namespace", "name", "status", "fields", "changed by", "error"]
+    columns = [
+        *("object", "kind", "namespace", "name", "status", "cause"),
+        *("fields", "changed by", "error"),
+    ]
     return pd.DataFrame(rows, columns=columns).astype({"fields": "int64"})
 
 
@@ -98,7 +103,7 @@ def render_diff_html(diff: ResourceDiff) -> str:
     if diff.error:
         parts.append(f"<p><b>error:</b> {escape(safe_text(ref, diff.error, secrets))}</p>")
     if changes:
-        header = ("field", "live", "git", "changed by", "operation", "time")
+        header = ("field", "cause", "live", "git", "changed by", "operation", "time")
         head = "".join(
             f'<th style="{CELL_CSS} background:#eef1f4;">{escape(h)}</th>' for h in header
         )
@@ -106,6 +111,7 @@ def render_diff_html(diff: ResourceDiff) -> str:
         for c in changes:
             cells = (
                 c.path,
+                str(c.cause or ""),
                 value_text(c.live),
                 value_text(c.desired),
                 c.changed_by,

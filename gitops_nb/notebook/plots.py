@@ -26,12 +26,14 @@ OTHER_COLOUR = "#0072B2"
 
 
 def runs_figure(runs_df: pd.DataFrame) -> Figure:
-    """Run durations (top) and drifted objects per run (bottom) over time, coloured by outcome.
+    """Run durations (top) and drift per run (bottom: objects the cluster moved, never
+    deployments) over time, coloured by outcome.
 
     ``runs_df`` is :func:`gitops_nb.history.frames.runs` output.
     """
     if runs_df is None or runs_df.empty:
         return message_figure("no sync runs in period")
+    drift = "drift" if "drift" in runs_df.columns else "drifted"  # frames built elsewhere
     fig = new_figure(11, 5.5)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     started = pd.to_datetime(runs_df["started"], utc=True)
@@ -55,14 +57,14 @@ def runs_figure(runs_df: pd.DataFrame) -> Figure:
             linewidths=0.5,
             zorder=3,
         )
-        bottom.bar(x[sel], runs_df["drifted"].to_numpy()[sel], width=width, color=colour)
+        bottom.bar(x[sel], runs_df[drift].to_numpy()[sel], width=width, color=colour)
     top.set_ylabel("duration (s)")
     longest = float(runs_df["duration_s"].max())
     top.set_ylim(0, longest * 1.15 if longest > 0 else 1.0)
     top.set_title("Sync runs", loc="left", fontsize=11)
     legend_right(top, "outcome")
-    bottom.set_ylabel("drifted objects")
-    bottom.set_ylim(0, max(float(runs_df["drifted"].max()) * 1.15, 1.0))
+    bottom.set_ylabel("drifted objects\n(cluster-caused)")
+    bottom.set_ylim(0, max(float(runs_df[drift].max()) * 1.15, 1.0))
     bottom.yaxis.set_major_locator(MaxNLocator(integer=True))
     bottom.set_xlabel("started (UTC)")
     date_axis(bottom)

@@ -42,7 +42,9 @@ RUN_DISPLAY = (
     "duration_s",
     "commit",
     "author",
-    *COUNT_KEYS,
+    *(k for k in COUNT_KEYS if k != "drifted"),
+    "drift",
+    "git_changes",
     "error",
 )
 #: key columns first: object, field, live → desired, manager, when; then how it ended
@@ -237,12 +239,13 @@ def _nonzero_red(value: Any) -> str:
 
 def style_runs(df: pd.DataFrame) -> Styler:
     """Sync runs (:func:`gitops_nb.history.runs`): outcome coloured, commit shortened to 7
-    characters, duration in seconds, drifted / failed counts red when not zero."""
+    characters, duration in seconds, drift (objects the cluster moved; ``git_changes``:
+    objects Git moved) and failed counts red when not zero."""
     cols = [c for c in RUN_DISPLAY if c in df.columns]
     styler = style_table(df, columns=cols, formats={"duration_s": duration_label})
     if "outcome" in cols:
         styler = styler.map(_colour(OUTCOME_COLOURS), subset=pd.Index(["outcome"]))
-    red: list[Hashable] = [c for c in ("drifted", "failed") if c in cols]
+    red: list[Hashable] = [c for c in ("drift", "failed") if c in cols]
     if red:
         styler = styler.map(_nonzero_red, subset=red)
     return styler

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gitops_nb.errors import ConfigError, GitOpsError
-from gitops_nb.report.csvexport import to_csv
+from gitops_nb.report.csvexport import deployments_csv, to_csv
 from gitops_nb.report.fleet import FleetReport, from_fleet, render_fleet
 from gitops_nb.report.html import to_html
 from gitops_nb.report.jsonexport import to_json
@@ -31,11 +31,24 @@ def render(report: Report, fmt: str) -> str:
     return export(report)
 
 
+def deployments_path(path: Path) -> Path:
+    """Where a history report's CSV puts its deployments: ``<name>-deployments.csv`` next
+    to ``path`` (a CSV file holds one table; the field changes are in ``path``)."""
+    return path.with_name(f"{path.stem}-deployments.csv")
+
+
 def write(report: Report | FleetReport, fmt: str, path: Path) -> Path:
     """Export ``report`` (one app's, or the fleet's) as ``fmt`` (html, markdown, json, csv)
-    to ``path``, atomically."""
-    text = render_fleet(report, fmt) if isinstance(report, FleetReport) else render(report, fmt)
+    to ``path``, atomically. A history report as CSV also writes its deployments table to
+    :func:`deployments_path`."""
     path = Path(path)
+    if fmt == "csv" and isinstance(report, Report) and report.deployments is not None:
+        _write_text(deployments_csv(report), "csv", deployments_path(path))
+    text = render_fleet(report, fmt) if isinstance(report, FleetReport) else render(report, fmt)
+    return _write_text(text, fmt, path)
+
+
+def _write_text(text: str, fmt: str, path: Path) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # a plain open (not mkstemp) so the report gets the umask's permissions: it is shared
@@ -58,6 +71,7 @@ __all__ = [
     "FleetReport",
     "Report",
     "ReportObject",
+    "deployments_path",
     "from_diff",
     "from_fleet",
     "from_history",

@@ -90,3 +90,18 @@ def to_csv(report: Report) -> str:
         _row(report.app, obj, change) for obj in report.objects for change in obj.changes or (None,)
     ]
     return csv_text(pd.DataFrame(rows, columns=list(COLUMNS), dtype=object))
+
+
+def deployments_csv(report: Report) -> str:
+    """The history report's deployments (``history.deployments`` rows) as CSV; the header
+    only when there are none. Lists become ``;``-joined cells."""
+    report = safe_report(report)
+    df = report.deployments if report.deployments is not None else pd.DataFrame()
+    df = df.assign(
+        **{
+            c: df[c].map(lambda v: "; ".join(map(str, v)) if isinstance(v, list) else v)
+            for c in ("objects", "fields")
+            if c in df.columns
+        }
+    )
+    return csv_text(df)

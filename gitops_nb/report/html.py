@@ -23,6 +23,7 @@ from gitops_nb.report.rows import (
     RESTORE_HEADER,
     UNTRUSTED_HEADER,
     change_row,
+    commit_by,
     deployment_rows,
     episode_rows,
     health_rows,
@@ -120,7 +121,7 @@ def _diff(text: str) -> str:
     return '<pre class="diff">' + "".join(spans) + "</pre>"
 
 
-def _object(obj: ReportObject) -> str:
+def _object(obj: ReportObject, by: str = "") -> str:
     state = object_state(obj)
     badges = f'<span class="badge">{escape(str(obj.status))}</span>'
     if state:
@@ -133,7 +134,7 @@ def _object(obj: ReportObject) -> str:
         items = "".join(f"<li><b>{escape(k)}:</b> {escape(v)}</li>" for k, v in meta)
         parts.append(f'<ul class="meta">{items}</ul>')
     if obj.changes:
-        parts.append(table(CHANGE_HEADER, [change_row(c) for c in obj.changes], "changes"))
+        parts.append(table(CHANGE_HEADER, [change_row(c, by) for c in obj.changes], "changes"))
     if obj.diff_text:
         parts.append(f"<details open><summary>Diff</summary>{_diff(obj.diff_text)}</details>")
     parts.append("</section>")
@@ -169,6 +170,11 @@ def to_html(report: Report) -> str:
     if episodes:
         body.extend(["<h2>Drift timeline</h2>", _timeline(report)])
         body.append(table(EPISODE_HEADER, episodes, "episodes"))
+    body.append("<h2>Drifted objects</h2>")
+    drift = [o for o in report.objects if o.is_drift]
+    if not drift:
+        body.append('<p class="note">No drift.</p>')
+    body.extend(_object(o, commit_by(report, o)) for o in drift)
     if report.deployments is not None:
         body.append("<h2>Deployments (Git changes)</h2>")
         deploys = deployment_rows(report.deployments)
@@ -195,12 +201,7 @@ def to_html(report: Report) -> str:
         unhealthy = health_rows(report.health)
         if unhealthy:
             body.append("<h3>Unhealthy episodes</h3>" + table(HEALTH_HEADER, unhealthy, "health"))
-    body.append("<h2>Drifted objects</h2>")
-    drift = [o for o in report.objects if o.is_drift]
-    if not drift:
-        body.append('<p class="note">No drift.</p>')
-    body.extend(_object(o) for o in drift)
     for title, group in object_groups(report):
         body.append(f"<h2>{escape(title)}</h2>")
-        body.extend(_object(o) for o in group)
+        body.extend(_object(o, commit_by(report, o)) for o in group)
     return page(title, body, report.generated_at)

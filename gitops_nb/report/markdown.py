@@ -21,6 +21,7 @@ from gitops_nb.report.rows import (
     RESTORE_HEADER,
     UNTRUSTED_HEADER,
     change_row,
+    commit_by,
     deployment_rows,
     episode_rows,
     health_rows,
@@ -40,24 +41,31 @@ def fence(text: str, lang: str) -> list[str]:
     return [f"{marks}{lang}", *text.rstrip("\n").split("\n"), marks]
 
 
-def _object(obj: ReportObject) -> list[str]:
+def _object(obj: ReportObject, by: str = "") -> list[str]:
     lines = [f"### {escape(object_title(obj))}", ""]
     lines.extend(f"- {escape(k)}: {escape(v)}" for k, v in object_meta(obj))
     if obj.changes:
-        lines.extend(["", *table(CHANGE_HEADER, [change_row(c) for c in obj.changes])])
+        lines.extend(["", *table(CHANGE_HEADER, [change_row(c, by) for c in obj.changes])])
     if obj.diff_text:
         lines.extend(["", *fence(obj.diff_text, "diff")])
     return [*lines, ""]
 
 
 def to_markdown(report: Report) -> str:
-    """The report as GitHub-flavoured Markdown."""
+    """The report as GitHub-flavoured Markdown: drift (episodes, then the drifted objects)
+    before deployments, then health and the other differences."""
     report = safe_report(report)
     lines = [f"# Drift report: {escape(report.app)}", ""]
     lines.extend([*table(("Summary", ""), summary_rows(report)), ""])
     episodes = episode_rows(report.intervals)
     if episodes:
         lines.extend(["## Drift episodes", "", *table(EPISODE_HEADER, episodes), ""])
+    drift = [o for o in report.objects if o.is_drift]
+    lines.extend(["## Drifted objects", ""])
+    if not drift:
+        lines.extend(["No drift.", ""])
+    for obj in drift:
+        lines.extend(_object(obj, commit_by(report, obj)))
     deploys = deployment_rows(report.deployments)
     if report.deployments is not None:
         lines.extend(["## Deployments (Git changes)", ""])
@@ -85,14 +93,8 @@ def to_markdown(report: Report) -> str:
         unhealthy = health_rows(report.health)
         if unhealthy:
             lines.extend(["### Unhealthy episodes", "", *table(HEALTH_HEADER, unhealthy), ""])
-    drift = [o for o in report.objects if o.is_drift]
-    lines.extend(["## Drifted objects", ""])
-    if not drift:
-        lines.extend(["No drift.", ""])
-    for obj in drift:
-        lines.extend(_object(obj))
     for title, group in object_groups(report):
         lines.extend([f"## {title}", ""])
         for obj in group:
-            lines.extend(_object(obj))
+            lines.extend(_object(obj, commit_by(report, obj)))
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -6,6 +6,8 @@ from typing import Any
 
 import pandas as pd
 
+from gitops_nb.attribution import changed_by
+from gitops_nb.attribution import commit_text as sha_text
 from gitops_nb.history.metrics import METRIC_DEFINITIONS
 from gitops_nb.model import FieldChange, Revision
 from gitops_nb.report.fmt import duration_text, percent_text, ts_text, value_text
@@ -113,13 +115,30 @@ def summary_rows(report: Report) -> list[tuple[str, str]]:
     return rows
 
 
-def change_row(change: FieldChange) -> list[str]:
+def commit_by(report: Report, obj: ReportObject) -> str:
+    """The commit (and author) a Git-caused change of ``obj`` comes from: the live diff's
+    revision, or (history) the commit in force, its author from the deployments table."""
+    rev = report.revision
+    commits = (obj.commit or "").split(", ")  # history: every commit in force, oldest first
+    commit = commits[-1] or (rev.commit if rev else "")
+    author = rev.author if rev and rev.commit == commit else ""
+    deploys = report.deployments
+    if not author and commit and deploys is not None and not deploys.empty:
+        match = deploys[deploys["commit"] == commit]
+        author = str(match.iloc[0]["author"]) if len(match) else ""
+    return sha_text(commit, author)
+
+
+def change_row(change: FieldChange, by: str = "") -> list[str]:
+    """One change's cells; ``by`` (:func:`commit_by`) names the commit of a Git-caused one
+    in the Manager column instead of our own field manager."""
+    hand = change.changed_by if change.manager or change.op != "changed" else ""
     return [
         change.path or "(whole object)",
         str(change.cause) if change.cause is not None else "",
         value_text(change.live),
         value_text(change.desired),
-        change.changed_by if change.manager or change.op != "changed" else "",
+        changed_by(change, by, hand),
         change.operation or "",
         ts_text(change.time) if change.time else change.time_text,
     ]

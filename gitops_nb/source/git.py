@@ -118,6 +118,17 @@ def resolve(spec: SourceSpec, cache_dir: Path) -> Revision:
         return s.revision(s.resolve())
 
 
+def checkout_at(spec: SourceSpec, cache_dir: Path, commit: str) -> Path:
+    """The tree of an earlier ``commit`` of ``spec``, from the mirror, without fetching or
+    verifying again (it was both when it was rendered). ``RefNotFoundError`` when the mirror
+    no longer holds it."""
+    _validate(spec)
+    with _Session(spec, cache_dir) as s:
+        if not _HEX.match(commit) or s._rev_parse(commit) is None:
+            raise RefNotFoundError(f"commit {commit[:12]!r} is not in the mirror of {s.shown}")
+        return s.checkout(commit)
+
+
 def mirror_path(url: str, cache_dir: Path) -> Path:
     """Where the bare mirror of ``url`` lives (named by the sha256 of the normalised URL)."""
     digest = hashlib.sha256(_normalise_url(url).encode()).hexdigest()

@@ -64,7 +64,9 @@ from gitops_nb.source.credentials import Credentials
 from gitops_nb.source.git import Checkout
 from gitops_nb.source.verify import UnverifiedRevision
 from gitops_nb.usecases.charts import chart_context
+from gitops_nb.usecases.earlier import earlier_renderer
 from gitops_nb.usecases.jsonlog import event
+from gitops_nb.usecases.runevents import difference_events
 from gitops_nb.usecases.runrecord import count, merge_objects, record_time, with_health
 
 RECORD_TIMEOUT_S = 180.0  # keep trying to write the record while the API server is away
@@ -355,9 +357,10 @@ class Reconciler:
         chart = chart_context(spec, cfg.app, cfg.namespace, kube=self.kube)
         manifests = render(checkout.root, spec.path, chart=chart)
         self._ev("rendered", commit=revision.commit, objects=len(manifests))
-        desired, report = engine.plan(
-            manifests, opts, Prior.of(self._last_record(), commit=revision.commit)
-        )
+        cache = Path(cfg.cache_dir) if cfg.cache_dir else default_cache_dir()
+        earlier = earlier_renderer(spec, cache, chart, self._earlier_failed)
+        prior = Prior.of(self._last_record(), commit=revision.commit, earlier=earlier)
+        desired, report = engine.plan(manifests, opts, prior)
         reached.report = report
         for warning in report.warnings:
             self._ev("inventory-missing", logging.WARNING, warning=warning)
@@ -366,6 +369,7 @@ class Reconciler:
                 "drift",
                 object=str(item.ref),
                 status=str(item.status),
+                cause=str(item.diff.cause) if item.diff.cause else None,
                 changes=[c.to_dict() for c in item.diff.changes],
             )
         if self.stop.is_set():
@@ -383,6 +387,9 @@ class Reconciler:
         if self.stop.is_set() and reached.health.not_healthy:
             raise InterruptedRun("stopped while waiting for health, after every write")
         return Outcome.SUCCEEDED, ExitCode.OK
+
+    def _earlier_failed(self, commit: str, error: str) -> None:
+        self._ev("earlier-render-failed", logging.WARNING, commit=commit, error=error)
 
     def _health(
         self, engine: Engine, opts: SyncOptions, report: DiffReport, changes: ChangeSet
@@ -506,22 +513,7 @@ class Reconciler:
 
     def _event_list(self, run: SyncRun) -> list[tuple[str, str, bool]]:
         """The Events this run tells: (reason, message, warning)."""
-        cfg = self.cfg
-        out: list[tuple[str, str, bool]] = []
-        drifted = [o for o in run.objects if o.status.is_drift]
-        short = ", ".join(str(o.ref) for o in drifted[:5]) + (" …" if len(drifted) > 5 else "")
-        if drifted:
-            out.append(
-                (
-                    "DriftDetected",
-                    f"{len(drifted)} object(s) differ from Git at "
-                    f"{(run.revision.commit[:12] if run.revision else '?')}: {short}",
-                    cfg.mode is Mode.DETECT,
-                )
-            )
-        corrected = [o for o in drifted if o.action in (Action.CREATED, Action.CONFIGURED)]
-        if corrected:
-            out.append(("DriftCorrected", f"{len(corrected)} object(s) applied from Git", False))
+        out = difference_events(run)  # drift and deployments, by cause
         pruned = [o for o in run.objects if o.action is Action.PRUNED]
         if pruned:
             out.append(

@@ -37,7 +37,15 @@ def merge_objects(report: DiffReport | None, changes: ChangeSet | None) -> tuple
         else:  # detect mode, or a run that stopped before reaching this object
             action, error = Action.SKIPPED, None
         out.append(
-            ObjectResult(item.ref, action, d.status, d.changes, error or d.error, cause=d.cause)
+            ObjectResult(
+                item.ref,
+                action,
+                d.status,
+                d.changes,
+                error or d.error,
+                cause=d.cause,
+                adopted=report.adopted.get(item.ref, ()),
+            )
         )
     return tuple(out)
 

@@ -181,6 +181,9 @@ def test_git_history(demo: DemoResult, run_notebook: RunNotebook) -> None:
     assert "change failure rate (reverted commits)" in html  # the headline
     assert "Revert" in html and "FEATURE_CHECKOUT" in html  # open drift, then deployments
     assert html.index("FEATURE_CHECKOUT") < html.index(">in_sync_at<")  # the deployments table
+    # every drift episode (open first), not only the open one; lead times per deployment
+    assert html.index("FEATURE_CHECKOUT") < html.index("corrected by reconciler")
+    assert ">time_to_sync<" in html
 
 
 def live_versions(kube: Kube) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -313,3 +314,26 @@ def test_history_tables_show_drift_then_deployments(
     assert out.index("Drift (open first):") < out.index("Deployments (Git changes):")
     drift_part = out.split("Deployments (Git changes):")[0]
     assert "gitops-nb" not in drift_part
+
+
+def test_history_drift_shows_episodes_then_deployments_with_commit_and_author(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Episodes (with their resolution), not per-run rows; Git's changes as deployments
+    naming commit and author, never our field manager."""
+    from gitops_nb.model import Cause
+
+    d = tmp_path / "h"
+    hand = change(manager="kubectl-edit")
+    image = "spec.template.spec.containers[name=api].image"
+    ours = replace(change(image, "api:1", "api:2", "gitops-nb"), cause=Cause.GIT)
+    write_run(d, run(0, drifted(hand)))
+    write_run(d, run(1, drifted(hand)))
+    write_run(d, run(2, drifted(ours), commit="c2"))
+    assert main(["history", "drift", "--history-dir", str(d)]) == 0
+    out = capsys.readouterr().out
+    drift_part, deploy_part = out.split("Deployments (Git changes):")
+    assert "resolution" in drift_part and "changed in git" in drift_part  # no "adopted": old rule
+    assert drift_part.count("kubectl-edit") == 1  # one episode, not a row per run
+    assert "gitops-nb" not in out
+    assert "author" in deploy_part and " dev " in f" {deploy_part} ".replace("\n", " ")

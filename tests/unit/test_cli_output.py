@@ -134,3 +134,34 @@ def test_json_output_is_plain_and_identical_to_richs_print_json() -> None:
     write_json(Console(file=plain_buf, soft_wrap=True), doc)
     assert plain_buf.getvalue() == rich_buf.getvalue()
     assert "\u001b" not in plain_buf.getvalue() and "[red]x[/red]" in plain_buf.getvalue()
+
+
+def _deploy_and_drift() -> list[ResourceDiff]:
+    image = FieldChange("spec.image", "nginx:1", "nginx:2", "gitops-nb", "Apply", cause=Cause.GIT)
+    hand = FieldChange("spec.replicas", 5, 2, "kubectl-scale", "Update", cause=Cause.CLUSTER)
+    both = FieldChange("data.x", "hot", "new", "kubectl-edit", "Update", cause=Cause.BOTH)
+    return [
+        ResourceDiff(CM, DiffStatus.DRIFTED, (image, hand, both), cause=Cause.BOTH),
+        ResourceDiff(
+            ObjectRef("v1", "Service", "prod", "new"), DiffStatus.MISSING, cause=Cause.GIT
+        ),
+    ]
+
+
+def test_a_git_caused_change_names_its_commit_and_author_never_our_manager() -> None:
+    import json
+
+    by = f"commit {'a' * 12} (dev)"
+    for fmt in ("table", "markdown"):
+        text = rendered(fmt, _deploy_and_drift())
+        assert by in text, fmt
+        assert "gitops-nb (Apply" not in text and "| gitops-nb |" not in text, fmt
+        plain = text.replace("\\", "")  # Markdown escapes punctuation
+        assert "kubectl-scale" in plain and f"; Git: {by}" in plain, fmt
+    doc = json.loads(rendered("json", _deploy_and_drift()))
+    changes = {c["path"]: c for c in doc["resources"][0]["changes"]}
+    assert changes["spec.image"]["commit"] == "a" * 40 and changes["spec.image"]["author"] == "dev"
+    assert changes["data.x"]["commit"] == "a" * 40
+    assert "commit" not in changes["spec.replicas"]  # drift names its manager only
+    assert changes["spec.image"]["manager"] == "gitops-nb"  # existing keys unchanged
+    assert doc["resources"][1]["commit"] == "a" * 40  # a new object: Git's

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -10,6 +11,7 @@ from gitops_nb.history.timeline import (
     CHANGED,
     CORRECTED,
     REMOVED,
+    REVERTED,
     SUPERSEDED,
     drift_intervals,
 )
@@ -112,6 +114,34 @@ def test_git_adopting_the_live_value_is_changed_in_git_with_commit_and_author() 
     assert ep["resolution"] == CHANGED
     assert ep["resolved_by"] == f"changed in git by commit {'c3' * 5} ({ALICE})"
     assert ep["resolving_commit"] == "c3" * 5
+
+
+def test_a_hand_revert_alongside_an_unrelated_commit_is_reverted_by_hand() -> None:
+    """The engine recorded that the new desired value is not the hand value (adopted false):
+    the commit changed something else, the hand put the value back."""
+    scaled = fc(5, 2, "kubectl-scale", Cause.CLUSTER, path="spec.replicas")
+    back = replace(in_sync(WEB), adopted=(("spec.replicas", False),))
+    ep = drift_intervals([run(0, obj(scaled)), run(1, back, commit="c3")]).iloc[0]
+    assert ep["resolution"] == REVERTED
+    assert ep["resolved_by"] == REVERTED and ep["resolving_commit"] is None
+
+
+def test_adopted_true_is_changed_in_git_and_records_without_it_keep_the_old_rule() -> None:
+    scaled = fc(5, 2, "kubectl-scale", Cause.CLUSTER, path="spec.replicas")
+    taken = replace(in_sync(WEB), adopted=(("spec.replicas", True),))
+    other_path = replace(in_sync(WEB), adopted=((IMAGE, False),))  # says nothing of replicas
+    for ending in (taken, other_path):
+        ep = drift_intervals([run(0, obj(scaled)), run(1, ending, commit="c3")]).iloc[0]
+        assert ep["resolution"] == CHANGED, ending
+
+
+def test_adopted_round_trips_and_is_absent_when_empty() -> None:
+    line = replace(in_sync(WEB), adopted=(("spec.replicas", True), (IMAGE, False)))
+    d = line.to_dict()
+    assert d["adopted"] == {"spec.replicas": True, IMAGE: False}
+    assert ObjectResult.from_dict(d) == line
+    assert "adopted" not in in_sync(WEB).to_dict()
+    assert ObjectResult.from_dict(in_sync(WEB).to_dict()).adopted == ()
 
 
 def test_deleted_object_is_drift_and_removal_from_git_names_the_commit() -> None:

@@ -81,3 +81,22 @@ def test_empty_input_gives_empty_frames_with_columns() -> None:
     assert {"object", "action", "status", "n_changes"} <= set(resource_results([]).columns)
     assert {"object", "path", "live", "desired", "manager"} <= set(drift([]).columns)
     assert str(runs([])["started"].dtype) == "datetime64[us, UTC]"
+
+
+def test_runs_count_drift_and_git_changes_apart() -> None:
+    from gitops_nb.model import Action, Cause, DiffStatus, ObjectRef, ObjectResult
+    from gitops_nb.notebook.plots import runs_figure
+    from tests.factories import run as story_run
+
+    def line(name: str, cause: Cause) -> ObjectResult:
+        ref = ObjectRef("v1", "ConfigMap", "prod", name)
+        return ObjectResult(ref, Action.CONFIGURED, DiffStatus.DRIFTED, cause=cause)
+
+    first = story_run(0, line("a", Cause.GIT), line("b", Cause.GIT))  # a deployment
+    second = story_run(1, line("a", Cause.CLUSTER), line("b", Cause.BOTH), line("c", Cause.GIT))
+    df = runs([first, second])
+    assert list(df["drift"]) == [0, 2] and list(df["git_changes"]) == [2, 2]
+    fig = runs_figure(df)
+    heights = [p.get_height() for p in fig.axes[1].patches]
+    assert sorted(heights) == [0, 2]  # the chart counts drift, never the deployment
+    assert "cluster-caused" in fig.axes[1].get_ylabel()

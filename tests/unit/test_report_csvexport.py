@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 from gitops_nb.escaping import csv_cell as cell
 from gitops_nb.report import to_csv
@@ -70,3 +71,22 @@ def test_formula_cells_are_neutralised_numbers_kept() -> None:
     assert cell('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
     assert cell("@SUM(A1)") == "'@SUM(A1)"
     assert cell("-5") == "-5" and cell("+1.5") == "+1.5" and cell("plain") == "plain"
+
+
+def test_a_history_csv_report_writes_its_deployments_next_to_it(tmp_path: Path) -> None:
+    from dataclasses import replace as _replace
+
+    from gitops_nb.model import Cause
+    from gitops_nb.report import deployments_path, from_history, write
+    from tests.factories import change, drifted, run
+
+    bump = _replace(change("spec.image", "a", "=HYPERLINK(1)", "gitops-nb"), cause=Cause.GIT)
+    runs = [run(0, _replace(drifted(bump), cause=Cause.GIT), commit="c2")]
+    out = write(from_history(runs), "csv", tmp_path / "drift.csv")
+    side = deployments_path(out)
+    assert side == tmp_path / "drift-deployments.csv"
+    rows = list(csv.DictReader(io.StringIO(side.read_text())))
+    assert [(r["commit"], r["author"]) for r in rows] == [("c2", "dev")]
+    assert rows[0]["fields"] == "Deployment/web/api spec.image"
+    live = write(from_history([]), "csv", tmp_path / "empty.csv")
+    assert deployments_path(live).read_text().startswith("app,commit,author")

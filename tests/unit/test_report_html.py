@@ -77,3 +77,12 @@ def test_open_episodes_first_in_html() -> None:
         ("open", "Secret/web/db"),
         ("resolved", "Deployment/web/api"),
     ]
+
+
+def test_history_html_shows_drift_before_deployments() -> None:
+    from gitops_nb.report import to_html
+    from tests.factories import history_report
+
+    html = to_html(history_report())
+    assert html.index("<h2>Drift timeline</h2>") < html.index("<h2>Drifted objects</h2>")
+    assert html.index("<h2>Drifted objects</h2>") < html.index("<h2>Deployments (Git changes)</h2>")

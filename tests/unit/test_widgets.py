@@ -12,6 +12,7 @@ from gitops_nb.errors import ConfigError
 from gitops_nb.history import drift_intervals, resource_results, runs
 from gitops_nb.history.views import episodes_view
 from gitops_nb.model import (
+    Cause,
     DiffStatus,
     FieldChange,
     ObjectRef,
@@ -21,6 +22,7 @@ from gitops_nb.model import (
     SyncRun,
 )
 from gitops_nb.notebook import widgets as w
+from gitops_nb.notebook.diffview import render_diff_html
 from tests.factories import change, drifted, in_sync, revision, sync_run
 
 SHA_A = "a" * 40
@@ -470,3 +472,14 @@ def test_the_range_readout_has_a_line_of_its_own() -> None:
     slider, label = row.children
     assert isinstance(slider, ipywidgets.SelectionRangeSlider)
     assert label.layout.min_width == "max-content"
+
+
+def test_live_audit_tables_say_the_cause_of_each_difference() -> None:
+    deploy = FieldChange("spec.replicas", 2, 3, "gitops-nb", "Apply", cause=Cause.GIT)
+    hand = FieldChange("metadata.labels.team", "ops", None, "kubectl-label", cause=Cause.CLUSTER)
+    d = ResourceDiff(WEB, DiffStatus.DRIFTED, (deploy, hand), cause=Cause.BOTH)
+    row = w.diff_table([d]).iloc[0]
+    assert row["cause"] == "both"
+    assert w.diff_table(diffs()).set_index("object").loc["Deployment/prod/web", "cause"] == ""
+    html = render_diff_html(d)
+    assert ">cause<" in html and ">git<" in html and ">cluster<" in html
