@@ -111,7 +111,8 @@ def _shown(df: pd.DataFrame, fmt: str, view: str) -> str:
     if fmt == "wide":
         from gitops_nb.history.views import with_when_labels
 
-        return _table(with_when_labels(df))
+        shown = with_when_labels(df)
+        return _table(shown.astype(object).where(shown.notna(), ""))  # no NaT/None for humans
     from gitops_nb.cli.tables import narrow
 
     return _table(narrow(df, view))
