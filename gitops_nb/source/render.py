@@ -22,7 +22,12 @@ from gitops_nb.model import Manifest
 from gitops_nb.source import helm
 from gitops_nb.source.checks import check_manifest
 from gitops_nb.source.helm import ChartContext
-from gitops_nb.source.kustomization import KUSTOMIZATION_FILES, DirectoryTree, closure
+from gitops_nb.source.kustomization import (
+    KUSTOMIZATION_FILES,
+    DirectoryTree,
+    closure,
+    is_local_git,
+)
 from gitops_nb.source.yamlsafe import load_all
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -220,6 +225,12 @@ def refuse_escaping_references(root: Path, app_path: str) -> None:
     kfile, ref = outside[0]
     text = (root / kfile).read_text(encoding="utf-8-sig", errors="replace")
     line = next((n for n, t in enumerate(text.splitlines(), 1) if ref in t), 1)
+    if is_local_git(ref):
+        raise RenderError(
+            f"{kfile}:{line}",
+            f"{ref!r} is a Git repository on the reconciler's own disk (file://); remote "
+            "bases must be https:// or ssh:// URLs; refused",
+        )
     raise RenderError(f"{kfile}:{line}", f"{ref!r} resolves outside the repository; refused")
 
 
@@ -237,8 +248,10 @@ def _kustomize_prefix(program: str) -> list[str]:
 def _kustomize_build(prefix: list[str], root: Path, app_dir: Path, source: str) -> list[Manifest]:
     standalone = Path(prefix[0]).name.startswith("kustomize")
     argv = [*prefix, "build", str(app_dir)] if standalone else [*prefix, str(app_dir)]
-    # Remote bases make kustomize run git: no prompts, and no ext:: or other odd transports.
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ALLOW_PROTOCOL": "file:https:ssh"}
+    # Remote bases make kustomize run git: no prompts, and only https and ssh: no ext:: or
+    # other odd transports, and no `file` (a local path or file:// URL would clone a
+    # repository from the reconciler's own disk, such as another app's mirror).
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ALLOW_PROTOCOL": "https:ssh"}
     try:
         proc = subprocess.run(
             argv,
