@@ -250,3 +250,7 @@ def history_runs() -> list[SyncRun]:
 
 def history_report() -> Report:
     return from_history(history_runs(), now=NOW)
+
+
+BASELINE = {"pod-security.kubernetes.io/enforce": "baseline"}
+"""PodSecurity labels of a Namespace object the default policy (podSecurity baseline) allows."""
