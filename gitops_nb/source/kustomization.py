@@ -39,6 +39,8 @@ _LOCAL_GIT_SCHEME = "file://"
 _SCP = re.compile(r"^[A-Za-z0-9._~-]+@[A-Za-z0-9.-]+:")
 _GITHUB = re.compile(r"^(?:[A-Za-z0-9._~-]+@)?github\.com[/:]")
 _HELM_CHART_HOME = "charts"
+_DATA_FIELDS = ("configMapGenerator", "secretGenerator")
+"""Fields whose files kustomize copies as data, never parses."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,11 @@ class Closure:
     """``(kustomization file, reference)`` pairs that leave the tree."""
     missing: list[tuple[str, str]] = field(default_factory=list)
     """``(kustomization file, reference)`` pairs naming nothing (the build will fail)."""
+    parsed: set[str] = field(default_factory=set)
+    """The files of :attr:`files` that kustomize parses as YAML: kustomizations, resources,
+    patches, crds, generators… (not the data files of ConfigMap/Secret generators)."""
+    inline: list[tuple[str, str]] = field(default_factory=list)
+    """``(kustomization file, YAML text)`` of each inline patch, which kustomize parses too."""
 
 
 def is_remote(ref: str) -> bool:
@@ -95,6 +102,10 @@ def is_local_git(ref: str) -> bool:
     """A ``file://`` Git URL: kustomize would clone a repository from the reconciler's own
     disk (another app's mirror in the cache, say), which no checkout confines."""
     return ref.removeprefix(_FORCED_GIT).lower().startswith(_LOCAL_GIT_SCHEME)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -158,6 +169,19 @@ def references(doc: Mapping[str, Any]) -> list[Reference]:
     return out
 
 
+def inline_patches(doc: Mapping[str, Any]) -> list[str]:
+    """The YAML text of every inline patch one kustomization document holds."""
+    out = [
+        e["patch"]
+        for fld in ("patches", "patchesJson6902")
+        for e in _list(doc.get(fld))
+        if isinstance(e, Mapping) and isinstance(e.get("patch"), str)
+    ]
+    named = set(_file_or_inline(doc.get("patchesStrategicMerge")))
+    out += [v for v in _strings(doc.get("patchesStrategicMerge")) if v not in named]
+    return out
+
+
 def kustomization_file(tree: FileTree, directory: str) -> str | None:
     """The kustomization file of ``directory``, if it has one."""
     for name in KUSTOMIZATION_FILES:
@@ -206,7 +230,10 @@ def closure(tree: FileTree, app_path: str) -> Closure:
             result.files.add(directory)
             continue
         result.files.add(kfile)
-        for ref in references(_parse(tree.read(kfile) or b"")):
+        result.parsed.add(kfile)
+        doc = _parse(tree.read(kfile) or b"")
+        result.inline += [(kfile, text) for text in inline_patches(doc)]
+        for ref in references(doc):
             target = _join(directory, ref.path)
             escapes = target.startswith("../") or target == ".." or posixpath.isabs(ref.path)
             if escapes or is_local_git(ref.path):
@@ -220,6 +247,8 @@ def closure(tree: FileTree, app_path: str) -> Closure:
                 pending.append(target)  # generators/transformers may name a kustomization
             else:
                 result.files.add(target)
+                if kind == "file" and ref.field not in _DATA_FIELDS:
+                    result.parsed.add(target)
     return result
 
 

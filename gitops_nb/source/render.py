@@ -24,11 +24,12 @@ from gitops_nb.source.checks import check_manifest
 from gitops_nb.source.helm import ChartContext
 from gitops_nb.source.kustomization import (
     KUSTOMIZATION_FILES,
+    Closure,
     DirectoryTree,
     closure,
     is_local_git,
 )
-from gitops_nb.source.yamlsafe import load_all
+from gitops_nb.source.yamlsafe import bound_aliases, load_all
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 KUSTOMIZE_TIMEOUT_S = 120
@@ -61,7 +62,7 @@ def render(
         manifests = helm.applied(m for src, text in docs for m in parse_documents(text, src))
     elif kfile is not None:
         _refuse_escaping_symlinks(root)
-        refuse_escaping_references(root, _rel(root, app_dir))
+        check_kustomize_inputs(root, _rel(root, app_dir))
         prefix = _kustomize_prefix(kustomize) if kustomize else find_kustomize()
         manifests = _kustomize_build(prefix, root, app_dir, _rel(root, kfile))
     else:
@@ -219,10 +220,37 @@ def refuse_escaping_references(root: Path, app_path: str) -> None:
     """Refuse a kustomization (or a base or component it names, recursively) whose local
     paths leave the checkout: kustomize would load ``resources: - ../../../../tmp/x`` from
     the reconciler's own disk. Raised before kustomize runs, naming the file:line."""
-    outside = closure(DirectoryTree(root), app_path).outside
-    if not outside:
+    _refuse_outside(root, closure(DirectoryTree(root), app_path))
+
+
+def check_kustomize_inputs(root: Path, app_path: str) -> None:
+    """Everything kustomize will read, checked before it runs (one walk of the closure).
+
+    Paths leave the checkout: refused as :func:`refuse_escaping_references` does. Every
+    YAML file kustomize parses (kustomizations, resources, patches, components… and inline
+    patches) gets the alias bounds of :func:`~gitops_nb.source.yamlsafe.load_all`, since
+    kustomize would expand an alias bomb in its own process; the error names the anchor's
+    file:line.
+    """
+    found = closure(DirectoryTree(root), app_path)
+    _refuse_outside(root, found)
+    for rel in sorted(found.parsed):
+        bound_aliases(_read(root / rel, rel), rel)
+    for kfile, text in found.inline:
+        try:
+            bound_aliases(text, kfile)
+        except RenderError as e:  # the patch's own line, counted from where it starts
+            lines = _read(root / kfile, kfile).splitlines()
+            first = next((t.strip() for t in text.splitlines() if t.strip()), "")
+            start = next((n for n, t in enumerate(lines) if first and first in t), 0)
+            line = int(e.location.rpartition(":")[2] or 1) + start
+            raise RenderError(f"{kfile}:{line}", f"inline patch: {e.detail}") from e
+
+
+def _refuse_outside(root: Path, found: Closure) -> None:
+    if not found.outside:
         return
-    kfile, ref = outside[0]
+    kfile, ref = found.outside[0]
     text = (root / kfile).read_text(encoding="utf-8-sig", errors="replace")
     line = next((n for n, t in enumerate(text.splitlines(), 1) if ref in t), 1)
     if is_local_git(ref):
