@@ -69,6 +69,13 @@ def _meta(name: str, namespace: str, app: str) -> dict[str, Any]:
     return meta
 
 
+def _namespace_meta(name: str) -> dict[str, Any]:
+    """A Namespace at PodSecurity baseline: the default policy refuses a weaker one."""
+    meta = _meta(name, "", "bench")
+    meta["labels"]["pod-security.kubernetes.io/enforce"] = "baseline"
+    return meta
+
+
 def _body(i: int, kind: str, ns: str, rng: random.Random) -> dict[str, Any]:
     name = f"{_short(kind)}-{i:05d}"
     meta = _meta(name, ns, f"app-{i // len(KINDS):05d}")
@@ -141,7 +148,7 @@ def generate(n: int, prefix: str, seed: int = 0, namespaces: int = NAMESPACES) -
     out = [
         Obj(-1, "Namespace", "", ns, {"apiVersion": "v1", "kind": "Namespace", "metadata": m})
         for ns in names
-        for m in [_meta(ns, "", "bench")]
+        for m in [_namespace_meta(ns)]
     ]
     for i in range(n - namespaces):
         kind = KINDS[i % len(KINDS)]

@@ -14,7 +14,8 @@ from typing import Any
 
 import yaml
 
-from gitops_nb.errors import ConfigError
+from gitops_nb.errors import ConfigError, UnsafeSourceError
+from gitops_nb.giturl import validate_url
 from gitops_nb.ignore import IgnoreRule
 from gitops_nb.model import Mode
 from gitops_nb.policyspec import DEFAULT_POLICY, Policy
@@ -131,6 +132,7 @@ class AppConfig:
             raise ConfigError(f"app: {self.app!r} is not a DNS label (lowercase, digits, '-')")
         if not self.repo:
             raise ConfigError("repo: is required (a Git URL or local path)")
+        _repo(self.repo, "repo")
         if not _DNS_LABEL.match(self.namespace):
             raise ConfigError(f"namespace: {self.namespace!r} is not a valid namespace name")
         if not 0 < self.max_prune_ratio <= 1:
@@ -239,6 +241,8 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             return _rules(value)
         if name == "policy":
             return _policy(value, source)
+        if name == "repo":
+            return _repo(str(value), source)
         if name in _NESTED:
             try:
                 return _NESTED[name](_mapping(value))
@@ -259,6 +263,16 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         return str(value)
     except ValueError as e:
         raise ConfigError(f"{source}: {value!r} is not a valid value for {name}") from e
+
+
+def _repo(url: str, source: str) -> str:
+    """``url`` if git may be given it; checked as the config loads, before any Lease or API
+    call, so ``https://[x`` is a one-line error (exit 2) wherever it was written."""
+    try:
+        validate_url(url)
+    except UnsafeSourceError as e:
+        raise ConfigError(f"{source}: {e}") from None
+    return url
 
 
 def _policy(value: Any, source: str) -> Policy:

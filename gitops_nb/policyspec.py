@@ -1,7 +1,8 @@
 """What one app may create: its :class:`Policy` (the ``policy:`` config key), parsed once.
 
 Like an Argo CD AppProject: destination namespaces, allowed and denied kinds, and
-cluster-scoped kinds denied unless listed. The check itself is
+cluster-scoped kinds denied unless listed; and the weakest PodSecurity level a Namespace
+object may set. The check itself is
 :mod:`gitops_nb.engine.policy`; this module is only the setting (no I/O).
 
 Kinds are written ``Kind`` (any API group) or ``Kind.group`` (``Deployment.apps``, the
@@ -21,6 +22,16 @@ admission webhooks and policies, PriorityClasses, StorageClasses… need an expl
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 """Never a destination through a glob: only a policy that names one exactly may write there."""
 
+POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
+"""PodSecurity levels, weakest first."""
+
+DEFAULT_POD_SECURITY = "privileged"
+"""The weakest PodSecurity level a Namespace object may set when the policy names none: no
+minimum. The rule only protects together with a destination allow-list (with open
+destinations a privileged pod simply goes to an existing unlabelled namespace such as
+``default``), and most repositories hold unlabelled Namespaces, so the shipped reconciler
+configs set ``podSecurity: baseline`` next to ``namespaces: [example]`` instead."""
+
 DEFAULT_RECONCILER_NAMESPACE = "gitops-nb"
 """The reconciler's namespace when it runs outside a pod and none is configured."""
 
@@ -30,6 +41,7 @@ _KEYS = {
     "denyKinds": "deny_kinds",
     "clusterKinds": "cluster_kinds",
     "tokenSecrets": "token_secrets",
+    "podSecurity": "pod_security",
 }
 
 
@@ -48,6 +60,10 @@ class Policy:
     """Cluster-scoped kinds the app may hold; every other cluster-scoped kind is refused."""
     token_secrets: bool = False
     """Allow Secrets of type ``kubernetes.io/service-account-token`` (non-expiring tokens)."""
+    pod_security: str = DEFAULT_POD_SECURITY
+    """The weakest PodSecurity level (``restricted``, ``baseline``, ``privileged``) a
+    Namespace object may enforce, audit or warn at; a Namespace without an enforce label
+    counts as ``privileged``."""
     reconciler_namespace: str = DEFAULT_RECONCILER_NAMESPACE
     """The reconciler's own namespace: never written by an app (self-protection)."""
 
@@ -69,6 +85,14 @@ class Policy:
                     raise ValueError(f"{source}: policy.tokenSecrets must be true or false")
                 values[_KEYS[key]] = value
                 continue
+            if key == "podSecurity":
+                if value not in POD_SECURITY_LEVELS:
+                    raise ValueError(
+                        f"{source}: policy.podSecurity must be one of "
+                        f"{', '.join(POD_SECURITY_LEVELS)}, not {value!r}"
+                    )
+                values[_KEYS[key]] = value
+                continue
             items = [value] if isinstance(value, str) else value
             if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
                 raise ValueError(f"{source}: policy.{key} must be a list of non-empty strings")
@@ -85,6 +109,7 @@ class Policy:
             "denyKinds": list(self.deny_kinds),
             "clusterKinds": list(self.cluster_kinds),
             "tokenSecrets": self.token_secrets,
+            "podSecurity": self.pod_security,
         }
 
 

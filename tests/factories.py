@@ -262,3 +262,8 @@ def history_runs() -> list[SyncRun]:
 
 def history_report() -> Report:
     return from_history(history_runs(), now=NOW)
+
+
+BASELINE = {"pod-security.kubernetes.io/enforce": "baseline"}
+"""PodSecurity labels of a Namespace object that a ``podSecurity: baseline`` policy (the shipped
+reconciler configs') allows."""

@@ -5,6 +5,7 @@ Commits are signed by real ``git commit -S`` with real ``gpg`` or ``ssh-keygen -
 
 from __future__ import annotations
 
+import atexit
 import os
 import subprocess
 from dataclasses import dataclass
@@ -33,6 +34,10 @@ def gpg_key(tmp: Path, uid: str = "Alice <alice@example.com>") -> SigningKey:
     home = tmp / "gnupg"
     home.mkdir(mode=0o700, parents=True)
     env = {**os.environ, "GNUPGHOME": str(home)}
+    # Key generation and signing start a gpg-agent for this home: stop it when the tests end.
+    atexit.register(
+        subprocess.run, ["gpgconf", "--homedir", str(home), "--kill", "all"], check=False
+    )
     subprocess.run(
         ["gpg", "--batch", "--quiet", "--passphrase", "", "--quick-gen-key", uid, *_ED25519],
         check=True,

@@ -25,12 +25,16 @@ from gitops_nb.engine.evaluate import Desired
 from gitops_nb.engine.fpkey import KEY_SECRET
 from gitops_nb.errors import PolicyError
 from gitops_nb.model import ObjectRef
-from gitops_nb.policyspec import SYSTEM_NAMESPACES, Policy
+from gitops_nb.policyspec import POD_SECURITY_LEVELS, SYSTEM_NAMESPACES, Policy
 
 RECONCILER_NAME = "gitops-nb-reconciler"
 """Name of the reconciler's ServiceAccount, Role(Binding), CronJob and cluster-wide RBAC."""
-PROTECTED_CLUSTER_RBAC = (RECONCILER_NAME, "gitops-nb-deployer")
-"""The cluster-wide overlay's ClusterRole(Binding)s (jobs/overlays/cluster-wide)."""
+PROTECTED_RBAC = (RECONCILER_NAME, "gitops-nb-deployer")
+"""Names of the install's RBAC: the reconciler's Role(Binding) in the app's namespace
+(jobs/app/rbac.yaml) and the cluster-wide overlay's ClusterRole(Binding)s."""
+RBAC_KINDS = ("Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding")
+POD_SECURITY_LABEL = "pod-security.kubernetes.io/"
+POD_SECURITY_MODES = ("enforce", "audit", "warn")
 TOKEN_SECRET_TYPE = "kubernetes.io/service-account-token"
 _RBAC_GROUP = "rbac.authorization.k8s.io"
 
@@ -82,14 +86,44 @@ def self_protection(ref: ObjectRef, policy: Policy) -> str | None:
         )
     if ref.kind == "Namespace" and not _group(ref) and ref.name == own:
         return f"Namespace {own} is the reconciler's own: an app may never change it"
-    if (
-        not ref.namespace
-        and _group(ref) == _RBAC_GROUP
-        and ref.kind in ("ClusterRole", "ClusterRoleBinding")
-        and ref.name in PROTECTED_CLUSTER_RBAC
-    ):
-        return f"{ref.kind} {ref.name} holds the install's own rights (self-protection)"
+    if _group(ref) == _RBAC_GROUP and ref.kind in RBAC_KINDS and ref.name in PROTECTED_RBAC:
+        return (
+            f"{ref.kind} {ref.name} holds the install's own rights: an app may never change "
+            "it, in any namespace (self-protection)"
+        )
     return None
+
+
+def pod_security(ref: ObjectRef, obj: dict[str, Any], policy: Policy) -> list[str]:
+    """Why a Namespace object's PodSecurity labels are weaker than ``policy.podSecurity``.
+
+    A missing enforce label means ``privileged`` (the API server's default); missing audit
+    and warn labels only report less, so only a weaker value is refused.
+    """
+    if ref.kind != "Namespace" or _group(ref):
+        return []
+    floor = POD_SECURITY_LEVELS.index(policy.pod_security)
+    if floor == 0:
+        return []
+    meta = obj.get("metadata")
+    labels = meta.get("labels") if isinstance(meta, dict) else None
+    labels = labels if isinstance(labels, dict) else {}
+    out = []
+    for mode in POD_SECURITY_MODES:
+        key = POD_SECURITY_LABEL + mode
+        value = labels.get(key)
+        if value is None and mode != "enforce":
+            continue
+        if value is not None and value not in POD_SECURITY_LEVELS:
+            out.append(f"label {key}={value!r} is not a PodSecurity level")
+            continue
+        if value is None or POD_SECURITY_LEVELS.index(value) < floor:
+            what = f"no {key} label (privileged)" if value is None else f"label {key}={value}"
+            out.append(
+                f"{what} is weaker than policy.podSecurity {policy.pod_security}: "
+                "privileged pods there could take the node"
+            )
+    return out
 
 
 def _bookkeeping(ref: ObjectRef) -> str | None:
@@ -125,6 +159,7 @@ def violations_of(
         why = _namespace_allowed(ref.name, policy)
         if why:
             rules.append(why)
+    rules += pod_security(ref, obj, policy)
     if kind_matches(ref, policy.deny_kinds):
         rules.append(f"kind {ref.kind} is in policy.denyKinds {list(policy.deny_kinds)}")
     elif policy.allow_kinds and not kind_matches(ref, policy.allow_kinds):

@@ -3,7 +3,8 @@
 An app directory holding a ``Chart.yaml`` is a chart. It is rendered with the pinned helm
 (``tools/helm/build.sh``) in a private, empty helm home, so no repository, plugin or
 registry login of the user takes part, and no network is reached: dependencies must be
-vendored in ``charts/``. Values files must stay inside the checkout. The cluster's version
+vendored in ``charts/``. Values files must stay inside the checkout, and they, Chart.yaml
+and each subchart's, get the YAML alias bounds before helm reads them. The cluster's version
 and served API versions are passed as ``--kube-version`` / ``--api-versions``, as Argo CD
 does, so charts gating on ``.Capabilities`` render as they would there.
 
@@ -33,7 +34,7 @@ from gitops_nb.config import HelmSettings
 from gitops_nb.errors import RenderError, ToolMissingError
 from gitops_nb.model import Manifest
 from gitops_nb.source.kustomization import HelmChartRef
-from gitops_nb.source.yamlsafe import load_all
+from gitops_nb.source.yamlsafe import bound_aliases, load_all
 
 CHART_FILE = "Chart.yaml"
 HELM_TIMEOUT_S = 120
@@ -92,6 +93,8 @@ def template(root: Path, app_dir: Path, ctx: ChartContext) -> list[tuple[str, st
     """
     chart_rel = app_dir.relative_to(root).as_posix()
     chart_file = CHART_FILE if chart_rel == "." else f"{chart_rel}/{CHART_FILE}"
+    values_files = [_values_file(root, name, chart_file) for name in ctx.settings.values_files]
+    _bound_inputs(root, app_dir, values_files)
     _check_dependencies(app_dir, chart_file)
     argv = [
         str(helm_command()),
@@ -111,8 +114,7 @@ def template(root: Path, app_dir: Path, ctx: ChartContext) -> list[tuple[str, st
             argv += ["--api-versions", ",".join(caps.api_versions)]
     chart_values = _sibling(chart_file, "values.yaml")
     values: _Values = {"values.yaml": (chart_values, app_dir / "values.yaml")}  # helm's name
-    for name in ctx.settings.values_files:
-        target = _values_file(root, name, chart_file)
+    for name, target in zip(ctx.settings.values_files, values_files, strict=True):
         values[str(target)] = (name, target)
         argv += ["--values", str(target)]
     with tempfile.TemporaryDirectory(prefix="gitops-nb-helm-") as home:
@@ -217,6 +219,25 @@ def _check_dependencies(app_dir: Path, chart_file: str) -> None:
             f"dependency {name!r} ({repo or 'no repository'}) is not vendored in charts/: "
             "run `helm dependency build` and commit charts/; no chart repository is reached",
         )
+
+
+def _bound_inputs(root: Path, app_dir: Path, values_files: list[Path]) -> None:
+    """helm expands YAML aliases in its own process (Chart.yaml, values.yaml, --values), so
+    each of those files, and those of every vendored subchart, gets the alias bounds of
+    :func:`~gitops_nb.source.yamlsafe.load_all` first, naming the anchor's file:line."""
+    files = [
+        p
+        for pattern in ("Chart.yaml", "values.yaml", "values.yml")
+        for p in app_dir.rglob(pattern)
+        if p.is_file() and "templates" not in p.relative_to(app_dir).parts
+    ]
+    for path in sorted(set(files)) + values_files:
+        rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise RenderError(f"{rel}:1", "file is not valid UTF-8") from e
+        bound_aliases(text, rel)
 
 
 def _values_file(root: Path, name: str, chart_file: str) -> Path:

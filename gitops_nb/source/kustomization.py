@@ -7,13 +7,17 @@ OpenAPI schemas and Helm charts read. :func:`closure` follows those references r
 over any :class:`FileTree` (a directory on disk, or a Git tree at a commit), so history can
 ask "which paths did this app render from at that commit?".
 
-Remote references (URLs, ``github.com/…``, ``git@…``) are not local paths and are skipped;
-paths that leave the tree are reported in :attr:`Closure.outside`.
+Remote references are recognised only in the URL forms kustomize clones (:func:`is_remote`:
+``https://``, ``http://``, ``ssh://``, ``git@host:``, ``github.com/…``, optionally behind
+``git::``) and skipped; every other entry is a local path, normalised (``.//../x`` is
+``../x``) and confined. Paths that leave the tree, and local Git repositories
+(``file://…``), are reported in :attr:`Closure.outside`.
 """
 
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,8 +32,15 @@ Role = Literal["dir", "file"]
 """``dir``: a resource, base or component (a file, or a directory with a kustomization);
 ``file``: a file read by a patch, generator, transformer or similar."""
 
-_REMOTE_PREFIXES = ("http://", "https://", "git@", "ssh://", "git::", "github.com/", "gh:")
+_FORCED_GIT = "git::"
+_REMOTE_SCHEMES = ("https://", "http://", "ssh://")
+_LOCAL_GIT_SCHEME = "file://"
+# scp-style `user@host:path` (any host), or `[user@]github.com/...` / `github.com:...`
+_SCP = re.compile(r"^[A-Za-z0-9._~-]+@[A-Za-z0-9.-]+:")
+_GITHUB = re.compile(r"^(?:[A-Za-z0-9._~-]+@)?github\.com[/:]")
 _HELM_CHART_HOME = "charts"
+_DATA_FIELDS = ("configMapGenerator", "secretGenerator")
+"""Fields whose files kustomize copies as data, never parses."""
 
 
 @dataclass(frozen=True)
@@ -84,11 +95,33 @@ class Closure:
     """Every ``helmCharts`` entry: the build needs ``--enable-helm`` and a vendored chart."""
     missing: list[tuple[str, str]] = field(default_factory=list)
     """``(kustomization file, reference)`` pairs naming nothing (the build will fail)."""
+    parsed: set[str] = field(default_factory=set)
+    """The files of :attr:`files` that kustomize parses as YAML: kustomizations, resources,
+    patches, crds, generators… (not the data files of ConfigMap/Secret generators)."""
+    inline: list[tuple[str, str]] = field(default_factory=list)
+    """``(kustomization file, YAML text)`` of each inline patch, which kustomize parses too."""
 
 
 def is_remote(ref: str) -> bool:
-    """A remote base or resource (URL or Git shorthand), which no local tree holds."""
-    return ref.startswith(_REMOTE_PREFIXES) or "?ref=" in ref or "//" in ref.split("?")[0][1:]
+    """A remote base or resource in a URL form kustomize fetches over the network.
+
+    Only real URL forms count: ``https://``, ``http://``, ``ssh://``, scp-style
+    ``user@host:path`` and ``github.com/…``, each optionally behind ``git::``. Anything else
+    (``.//../x``, ``a?ref=b``) is a local path and is confined to the tree; ``file://`` is
+    :func:`is_local_git`, never remote.
+    """
+    bare = ref.removeprefix(_FORCED_GIT)
+    return bare.startswith(_REMOTE_SCHEMES) or bool(_SCP.match(bare) or _GITHUB.match(bare))
+
+
+def is_local_git(ref: str) -> bool:
+    """A ``file://`` Git URL: kustomize would clone a repository from the reconciler's own
+    disk (another app's mirror in the cache, say), which no checkout confines."""
+    return ref.removeprefix(_FORCED_GIT).lower().startswith(_LOCAL_GIT_SCHEME)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -101,7 +134,7 @@ def _strings(value: Any) -> Iterator[str]:
 def _file_or_inline(value: Any) -> Iterator[str]:
     """Entries that are either a path or an inline document (which names no file)."""
     for v in _strings(value):
-        if "\n" not in v and ":" not in v.split("/")[0]:
+        if is_local_git(v) or ("\n" not in v and ":" not in v.split("/")[0]):
             yield v
 
 
@@ -166,6 +199,19 @@ def _helm_charts(doc: Mapping[str, Any], kfile: str, directory: str) -> Iterator
         yield HelmChartRef(kfile, name, _join(directory, f"{home}/{sub}"), repo)
 
 
+def inline_patches(doc: Mapping[str, Any]) -> list[str]:
+    """The YAML text of every inline patch one kustomization document holds."""
+    out = [
+        e["patch"]
+        for fld in ("patches", "patchesJson6902")
+        for e in _list(doc.get(fld))
+        if isinstance(e, Mapping) and isinstance(e.get("patch"), str)
+    ]
+    named = set(_file_or_inline(doc.get("patchesStrategicMerge")))
+    out += [v for v in _strings(doc.get("patchesStrategicMerge")) if v not in named]
+    return out
+
+
 def kustomization_file(tree: FileTree, directory: str) -> str | None:
     """The kustomization file of ``directory``, if it has one."""
     for name in KUSTOMIZATION_FILES:
@@ -214,21 +260,26 @@ def closure(tree: FileTree, app_path: str) -> Closure:
             result.files.add(directory)
             continue
         result.files.add(kfile)
+        result.parsed.add(kfile)
         doc = _parse(tree.read(kfile) or b"")
         result.helm_charts.extend(_helm_charts(doc, kfile, directory))
+        result.inline += [(kfile, text) for text in inline_patches(doc)]
         for ref in references(doc):
             target = _join(directory, ref.path)
-            if target.startswith("../") or target == ".." or posixpath.isabs(ref.path):
+            escapes = target.startswith("../") or target == ".." or posixpath.isabs(ref.path)
+            if escapes or is_local_git(ref.path):
                 result.outside.append((kfile, ref.path))
                 continue
             kind = tree.kind(target)
             if kind is None:
                 result.missing.append((kfile, ref.path))
                 result.files.add(target)  # its appearance later is a change to the app
-            elif kind == "dir" and ref.role == "dir":
-                pending.append(target)
+            elif kind == "dir" and (ref.role == "dir" or kustomization_file(tree, target)):
+                pending.append(target)  # generators/transformers may name a kustomization
             else:
                 result.files.add(target)
+                if kind == "file" and ref.field not in _DATA_FIELDS:
+                    result.parsed.add(target)
     return result
 
 

@@ -27,8 +27,9 @@ from gitops_nb.source.kustomization import (
     Closure,
     DirectoryTree,
     closure,
+    is_local_git,
 )
-from gitops_nb.source.yamlsafe import load_all
+from gitops_nb.source.yamlsafe import bound_aliases, load_all
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 KUSTOMIZE_TIMEOUT_S = 120
@@ -62,7 +63,7 @@ def render(
     elif kfile is not None:
         _refuse_escaping_symlinks(root)
         cl = closure(DirectoryTree(root), _rel(root, app_dir))
-        refuse_escaping_references(root, _rel(root, app_dir), cl)
+        check_kustomize_inputs(root, _rel(root, app_dir), cl)
         # helmCharts: the vendored chart, the pinned helm, the cluster's capabilities
         flags = helm.kustomize_flags(root, cl.helm_charts, chart) if cl.helm_charts else []
         prefix = _kustomize_prefix(kustomize) if kustomize else find_kustomize()
@@ -225,12 +226,45 @@ def refuse_escaping_references(root: Path, app_path: str, cl: Closure | None = N
     paths leave the checkout: kustomize would load ``resources: - ../../../../tmp/x`` from
     the reconciler's own disk. Raised before kustomize runs, naming the file:line.
     ``cl`` is the app's closure when the caller has it already."""
-    outside = (cl or closure(DirectoryTree(root), app_path)).outside
-    if not outside:
+    _refuse_outside(root, cl or closure(DirectoryTree(root), app_path))
+
+
+def check_kustomize_inputs(root: Path, app_path: str, cl: Closure | None = None) -> None:
+    """Everything kustomize will read, checked before it runs (one walk of the closure).
+
+    Paths leave the checkout: refused as :func:`refuse_escaping_references` does. Every
+    YAML file kustomize parses (kustomizations, resources, patches, components… and inline
+    patches) gets the alias bounds of :func:`~gitops_nb.source.yamlsafe.load_all`, since
+    kustomize would expand an alias bomb in its own process; the error names the anchor's
+    file:line.
+    """
+    found = cl or closure(DirectoryTree(root), app_path)
+    _refuse_outside(root, found)
+    for rel in sorted(found.parsed):
+        bound_aliases(_read(root / rel, rel), rel)
+    for kfile, text in found.inline:
+        try:
+            bound_aliases(text, kfile)
+        except RenderError as e:  # the patch's own line, counted from where it starts
+            lines = _read(root / kfile, kfile).splitlines()
+            first = next((t.strip() for t in text.splitlines() if t.strip()), "")
+            start = next((n for n, t in enumerate(lines) if first and first in t), 0)
+            line = int(e.location.rpartition(":")[2] or 1) + start
+            raise RenderError(f"{kfile}:{line}", f"inline patch: {e.detail}") from e
+
+
+def _refuse_outside(root: Path, found: Closure) -> None:
+    if not found.outside:
         return
-    kfile, ref = outside[0]
+    kfile, ref = found.outside[0]
     text = (root / kfile).read_text(encoding="utf-8-sig", errors="replace")
     line = next((n for n, t in enumerate(text.splitlines(), 1) if ref in t), 1)
+    if is_local_git(ref):
+        raise RenderError(
+            f"{kfile}:{line}",
+            f"{ref!r} is a Git repository on the reconciler's own disk (file://); remote "
+            "bases must be https:// or ssh:// URLs; refused",
+        )
     raise RenderError(f"{kfile}:{line}", f"{ref!r} resolves outside the repository; refused")
 
 
@@ -251,10 +285,12 @@ def _kustomize_build(
     standalone = Path(prefix[0]).name.startswith("kustomize")
     argv = [*prefix, "build"] if standalone else [*prefix]
     argv += [*flags, str(app_dir)]
-    # Remote bases make kustomize run git: no prompts, and no ext:: or other odd transports.
-    # With helm, none of the user's HELM_* settings or kubeconfig (helm.helm_env).
+    # Remote bases make kustomize run git: no prompts, and only https and ssh: no ext:: or
+    # other odd transports, and no `file` (a local path or file:// URL would clone a
+    # repository from the reconciler's own disk, such as another app's mirror). With helm,
+    # none of the user's HELM_* settings or kubeconfig (helm.helm_env).
     base_env = helm.helm_env() if flags else dict(os.environ)
-    env = {**base_env, "GIT_TERMINAL_PROMPT": "0", "GIT_ALLOW_PROTOCOL": "file:https:ssh"}
+    env = {**base_env, "GIT_TERMINAL_PROMPT": "0", "GIT_ALLOW_PROTOCOL": "https:ssh"}
     try:
         proc = subprocess.run(
             argv,

@@ -205,8 +205,23 @@ def verify(git_dir: Path, revision: Revision, settings: VerifySettings, tag: str
     with tempfile.TemporaryDirectory(prefix="gitops-nb-verify-") as tmp:
         os.chmod(tmp, 0o700)
         if kind == "gpg":
-            return _verify_gpg(git_dir, verb, tag or sha, usable, Path(tmp), refuse)
+            try:
+                return _verify_gpg(git_dir, verb, tag or sha, usable, Path(tmp), refuse)
+            finally:
+                _stop_gpg_agents(Path(tmp))
         return _verify_ssh(git_dir, verb, tag or sha, usable, Path(tmp), refuse)
+
+
+def _stop_gpg_agents(home: Path) -> None:
+    """gpg may start an agent (or keyboxd) for a fresh home; stop it before the home goes,
+    so a long-running process (a fleet, a notebook) does not gather one per verification."""
+    if shutil.which("gpgconf") is not None:
+        subprocess.run(
+            ["gpgconf", "--homedir", str(home), "--kill", "all"],
+            capture_output=True,
+            check=False,
+            timeout=10,
+        )
 
 
 def _verify_gpg(

@@ -77,16 +77,37 @@ def load_all(
     max_alias_bytes: int = MAX_ALIAS_BYTES,
 ) -> list[Document]:
     """Parse every document in ``text``; errors are ``RenderError("source:line", ...)``."""
+    return _parse(text, source, _Budget(max_alias_expansion, max_alias_bytes), strict=True)
+
+
+def bound_aliases(
+    text: str,
+    source: str,
+    *,
+    max_alias_expansion: int = MAX_ALIAS_EXPANSION,
+    max_alias_bytes: int = MAX_ALIAS_BYTES,
+) -> None:
+    """Apply :func:`load_all`'s alias bounds to a file another program will parse.
+
+    Kustomize and helm expand aliases in their own process (a 106 KB file with a 100 KB
+    anchor aliased 300 times took ``kubectl kustomize`` to 251 MB), so every YAML file they
+    read is composed here first. Only the node graph is checked (recursive aliases, the
+    node and byte budgets); keys and tags are left to the program that reads the file.
+    """
+    _parse(text, source, _Budget(max_alias_expansion, max_alias_bytes), strict=False)
+
+
+def _parse(text: str, source: str, budget: _Budget, *, strict: bool) -> list[Document]:
+    """Compose each document, check its graph, and (``strict``) construct it."""
     loader = _Loader(text)
     docs: list[Document] = []
-    budget = _Budget(max_alias_expansion, max_alias_bytes)
     try:
         while loader.check_node():
             node = loader.get_node()
             if node is None:
                 continue
-            _check_graph(node, source, budget)
-            data = loader.construct_document(node)
+            _check_graph(node, source, budget, strict=strict)
+            data = loader.construct_document(node) if strict else None
             if data is None:
                 continue
             docs.append(Document(data, _line(node), _item_lines(node)))
@@ -132,8 +153,9 @@ def _own_bytes(node: Node) -> int:
     return len(node.value) + 2 if isinstance(node, ScalarNode) else 2
 
 
-def _is_tree(root: Node, source: str) -> bool:
-    """Validate every node; True when no node is reached twice (no alias, no recursion).
+def _is_tree(root: Node, source: str, strict: bool) -> bool:
+    """Validate every node (``strict``); True when no node is reached twice (no alias, no
+    recursion).
 
     The common case: a tree expands to itself, so there is nothing to charge and the
     memoised walk below is not needed.
@@ -146,7 +168,8 @@ def _is_tree(root: Node, source: str) -> bool:
         if nid in seen:
             return False
         seen.add(nid)
-        _check_node(node, source)
+        if strict:
+            _check_node(node, source)
         if isinstance(node, SequenceNode):
             stack.extend(node.value)
         elif isinstance(node, MappingNode):
@@ -156,13 +179,15 @@ def _is_tree(root: Node, source: str) -> bool:
     return True
 
 
-def _check_graph(root: Node, source: str, budget: _Budget) -> None:
+def _check_graph(root: Node, source: str, budget: _Budget, *, strict: bool = True) -> None:
     """Validate the node graph of one document and charge its alias expansion to ``budget``.
+
+    ``strict``: also check keys and tags (:func:`_check_node`) for the API server.
 
     Expanded node counts and scalar bytes are memoised per node, so the walk costs the
     number of distinct nodes however large the expansion would be.
     """
-    if _is_tree(root, source):
+    if _is_tree(root, source, strict):
         return
     sizes: dict[int, tuple[int, int]] = {}  # id -> (expanded nodes, expanded bytes)
     refs: dict[int, int] = {}
@@ -185,7 +210,8 @@ def _check_graph(root: Node, source: str, budget: _Budget) -> None:
             continue
         if nid in on_path:
             raise RenderError(f"{source}:{_line(node)}", "recursive YAML alias")
-        _check_node(node, source)
+        if strict:
+            _check_node(node, source)
         nodes[nid] = node
         on_path.add(nid)
         stack.append((node, True))

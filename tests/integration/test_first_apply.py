@@ -13,6 +13,7 @@ from gitops_nb.engine import Engine, SyncOptions
 from gitops_nb.errors import UnknownKindError
 from gitops_nb.kube.client import Kube
 from gitops_nb.model import Action, DiffStatus, Manifest
+from tests.factories import BASELINE
 
 N = 120  # objects per new namespace
 
@@ -29,7 +30,9 @@ def new_namespaces(kube: Kube, namespace: str) -> Iterator[list[str]]:
 
 def _ns(name: str) -> Manifest:
     return Manifest(
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}, "ns.yaml", 1
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": BASELINE}},
+        "ns.yaml",
+        1,
     )
 
 

@@ -362,3 +362,174 @@ def test_cli_refuses_before_any_write_and_names_the_rule(
     policy_file.write_text("namespace: [typo]\n")
     assert main(["diff", *common]) == 2
     assert "unknown policy key 'namespace'" in capsys.readouterr().err
+
+
+# --- the install's RBAC in the app's namespace; PodSecurity labels (audit of issue 13) ------
+
+RECONCILER_ROLE_REWRITE = """\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: gitops-nb-reconciler
+rules: []
+"""
+
+RECONCILER_BINDING_REWRITE = """\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: gitops-nb-reconciler
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+subjects: [{kind: ServiceAccount, name: default}]
+"""
+
+
+def test_the_reconcilers_role_in_the_apps_namespace_is_refused(
+    kube: Kube, namespace: str, reconciler_ns: str, tmp_path: Path
+) -> None:
+    """jobs/app/rbac.yaml installs Role and RoleBinding gitops-nb-reconciler in the app's own
+    namespace; a commit that rewrites them would switch off records, Events and impersonation."""
+    rbac = f"/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}"
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": {"name": "gitops-nb-reconciler"},
+        "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}],
+    }
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": "gitops-nb-reconciler"},
+        "roleRef": {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "Role",
+            "name": role["metadata"]["name"],
+        },
+        "subjects": [
+            {"kind": "ServiceAccount", "name": "gitops-nb-reconciler", "namespace": reconciler_ns}
+        ],
+    }
+    kube.create(f"{rbac}/roles", role)
+    kube.create(f"{rbac}/rolebindings", binding)
+    paths = [f"{rbac}/roles/gitops-nb-reconciler", f"{rbac}/rolebindings/gitops-nb-reconciler"]
+    before = {path: kube.get(path) for path in paths}
+    ms = app_dir(
+        tmp_path, {"role.yaml": RECONCILER_ROLE_REWRITE, "binding.yaml": RECONCILER_BINDING_REWRITE}
+    )
+    # Even a policy that lets the app hold any kind in its namespace.
+    o = SyncOptions(
+        app="web",
+        namespace=namespace,
+        policy=Policy(
+            namespaces=(namespace,), allow_kinds=("*",), reconciler_namespace=reconciler_ns
+        ),
+    )
+    msg = refused(kube, ms, o)
+    assert f"role.yaml:1: Role/{namespace}/gitops-nb-reconciler:" in msg
+    assert f"binding.yaml:1: RoleBinding/{namespace}/gitops-nb-reconciler:" in msg
+    assert msg.count("holds the install's own rights") == 2 and "self-protection" in msg
+    for path, was in before.items():
+        now = kube.get(path)
+        assert now["metadata"]["resourceVersion"] == was["metadata"]["resourceVersion"]
+    # Diff refuses as well, before any request that could write.
+    with pytest.raises(PolicyError):
+        Engine(kube).diff(ms, o)
+
+
+def namespace_doc(name: str, **modes: str) -> str:
+    labels = "".join(f"\n    pod-security.kubernetes.io/{m}: {v}" for m, v in modes.items())
+    return (
+        f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n  labels:{labels or ' {}'}\n"
+    )
+
+
+@pytest.fixture
+def app_namespace(kube: Kube) -> Iterator[str]:
+    """A namespace set up like jobs/app/namespace.yaml: PodSecurity baseline enforced."""
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    labels = {
+        "pod-security.kubernetes.io/enforce": "baseline",
+        "pod-security.kubernetes.io/warn": "restricted",
+    }
+    kube.create(
+        "/api/v1/namespaces",
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}},
+    )
+    yield name
+    kube.delete(f"/api/v1/namespaces/{name}")
+
+
+@pytest.mark.parametrize(
+    ("modes", "needle"),
+    [
+        ({"enforce": "privileged"}, "label pod-security.kubernetes.io/enforce=privileged"),
+        ({}, "no pod-security.kubernetes.io/enforce label (privileged)"),
+        ({"enforce": "baseline", "warn": "privileged"}, "label pod-security.kubernetes.io/warn="),
+    ],
+    ids=["privileged", "no-label", "weak-warn"],
+)
+def test_a_namespace_relabelled_below_the_policy_is_refused(
+    kube: Kube,
+    namespace: str,
+    reconciler_ns: str,
+    app_namespace: str,
+    tmp_path: Path,
+    modes: dict[str, str],
+    needle: str,
+) -> None:
+    """With the cluster-wide overlay the app may patch Namespaces: relabelling its own to
+    privileged would let the next commit run a hostPath pod (node root)."""
+    before = kube.get(f"/api/v1/namespaces/{app_namespace}")
+    ms = app_dir(tmp_path, {"ns.yaml": namespace_doc(app_namespace, **modes)})
+    o = SyncOptions(
+        app="web",
+        namespace=namespace,
+        policy=Policy(
+            namespaces=(namespace, app_namespace),
+            pod_security="baseline",  # as the shipped configs set it
+            reconciler_namespace=reconciler_ns,
+        ),
+    )
+    msg = refused(kube, ms, o)
+    assert f"ns.yaml:1: Namespace/{app_namespace}: {needle}" in msg
+    assert "weaker than policy.podSecurity baseline" in msg
+    after = kube.get(f"/api/v1/namespaces/{app_namespace}")
+    assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+    assert after["metadata"]["labels"] == before["metadata"]["labels"]
+
+
+def test_a_namespace_at_the_policys_level_still_applies(
+    kube: Kube, namespace: str, reconciler_ns: str, tmp_path: Path
+) -> None:
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    ms = app_dir(tmp_path, {"ns.yaml": namespace_doc(name, enforce="restricted", audit="baseline")})
+    o = SyncOptions(
+        app="web",
+        namespace=namespace,
+        policy=Policy(
+            namespaces=(namespace, name),
+            pod_security="baseline",
+            reconciler_namespace=reconciler_ns,
+        ),
+    )
+    try:
+        changes = Engine(kube).apply(ms, o)
+        assert not changes.failed, changes.failed
+        labels = kube.get(f"/api/v1/namespaces/{name}")["metadata"]["labels"]
+        assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+        assert labels["pod-security.kubernetes.io/audit"] == "baseline"
+        # A stricter policy refuses the same commit (audit at baseline is below restricted).
+        strict = SyncOptions(
+            app="web",
+            namespace=namespace,
+            policy=Policy(
+                namespaces=(namespace, name),
+                pod_security="restricted",
+                reconciler_namespace=reconciler_ns,
+            ),
+        )
+        with pytest.raises(PolicyError, match="audit=baseline is weaker"):
+            Engine(kube).diff(ms, strict)
+    finally:
+        if kube.get_or_none(f"/api/v1/namespaces/{name}") is not None:
+            kube.delete(f"/api/v1/namespaces/{name}")

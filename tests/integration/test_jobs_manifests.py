@@ -229,6 +229,8 @@ def test_config_map_is_a_valid_app_config_for_its_own_namespace(
     assert cfg.namespace == APP_NS != INSTALL_NS
     assert cfg.service_account_name == DEPLOYER
     assert cfg.policy.namespaces == (APP_NS,) and cfg.policy.cluster_kinds == ()
+    # Namespace objects may not drop below what the app's namespace enforces (app/).
+    assert cfg.policy.pod_security == "baseline"
 
 
 # --- least privilege -----------------------------------------------------------------------

@@ -17,6 +17,7 @@ from gitops_nb.localcluster import LocalCluster, find_binary
 from gitops_nb.model import Action, DiffStatus, Manifest
 from gitops_nb.policyspec import Policy
 from gitops_nb.source.render import render
+from tests.factories import BASELINE
 from tests.gitrepo import FIXTURES
 
 from .helpers import kubectl
@@ -304,7 +305,9 @@ def test_a_deleted_object_is_drift_even_without_records_and_a_failed_create_is_n
     opts = SyncOptions(app="inv", namespace=namespace)
     ns = f"{namespace}-new"
     new_ns = Manifest(
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}, "ns.yaml", 1
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": BASELINE}},
+        "ns.yaml",
+        1,
     )
     kept = _cm("kept", "", {"k": "v"})
     # a ConfigMap in a Namespace the set creates cannot be dry-run first: it fails on create

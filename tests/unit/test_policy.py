@@ -23,6 +23,11 @@ def rules(ref: ObjectRef, policy: Policy = DEFAULT, obj: dict[str, Any] | None =
     return [v.rule for v in violations_of(ref, obj or {}, "app.yaml:3", policy)]
 
 
+def namespace(**modes: str) -> dict[str, Any]:
+    labels = {f"pod-security.kubernetes.io/{m}": level for m, level in modes.items()}
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"labels": labels}}
+
+
 def test_kinds_match_with_or_without_group_and_globs() -> None:
     dep = ObjectRef("apps/v1", "Deployment", "web", "d")
     assert kind_matches(dep, ["Deployment"])
@@ -34,7 +39,9 @@ def test_kinds_match_with_or_without_group_and_globs() -> None:
 
 def test_default_policy_allows_app_namespaces_namespace_and_crd() -> None:
     assert rules(ObjectRef("apps/v1", "Deployment", "web", "d")) == []
-    assert rules(ObjectRef("v1", "Namespace", "", "web")) == []
+    assert rules(ObjectRef("v1", "Namespace", "", "web"), obj=namespace(enforce="baseline")) == []
+    # No PodSecurity minimum by default: an unlabelled Namespace (most repositories) applies.
+    assert rules(ObjectRef("v1", "Namespace", "", "web"), obj=namespace()) == []
     crd = ObjectRef("apiextensions.k8s.io/v1", "CustomResourceDefinition", "", "w.example.io")
     assert rules(crd) == []
     assert "Namespace" in DEFAULT_CLUSTER_KINDS
@@ -168,3 +175,72 @@ def test_the_reconcilers_books_are_never_written_from_git(ref: ObjectRef) -> Non
     [rule] = rules(ref, anything)
     assert "reserved for the reconciler's bookkeeping" in rule
     assert rules(ObjectRef("v1", "ConfigMap", "web", "gitops-nb-settings"), anything) == []
+
+
+@pytest.mark.parametrize("kind", ["Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"])
+@pytest.mark.parametrize("name", ["gitops-nb-reconciler", "gitops-nb-deployer"])
+def test_the_installs_rbac_is_protected_in_the_apps_own_namespace(kind: str, name: str) -> None:
+    """jobs/app/rbac.yaml puts the reconciler's Role and RoleBinding in the app's namespace."""
+    cluster = kind.startswith("Cluster")
+    ref = ObjectRef("rbac.authorization.k8s.io/v1", kind, "" if cluster else "example", name)
+    anything = Policy(
+        namespaces=("example",), cluster_kinds=("*",), reconciler_namespace="gitops-nb"
+    )
+    [rule] = rules(ref, anything)
+    assert f"{kind} {name} holds the install's own rights" in rule and "self-protection" in rule
+    other = ObjectRef("rbac.authorization.k8s.io/v1", kind, ref.namespace, "web-reader")
+    assert rules(other, anything) == []
+
+
+NS = ObjectRef("v1", "Namespace", "", "web")
+
+
+@pytest.mark.parametrize(
+    ("policy", "obj", "needle"),
+    [
+        ("baseline", namespace(enforce="privileged"), "enforce=privileged is weaker"),
+        ("baseline", namespace(), "no pod-security.kubernetes.io/enforce label (privileged)"),
+        ("baseline", {"metadata": {}}, "no pod-security.kubernetes.io/enforce label"),
+        ("baseline", namespace(enforce="baseline", audit="privileged"), "audit=privileged"),
+        ("baseline", namespace(enforce="restricted", warn="privileged"), "warn=privileged"),
+        ("restricted", namespace(enforce="baseline"), "weaker than policy.podSecurity restricted"),
+        ("baseline", namespace(enforce="Privileged"), "is not a PodSecurity level"),
+    ],
+)
+def test_a_namespace_may_not_weaken_pod_security(
+    policy: str, obj: dict[str, Any], needle: str
+) -> None:
+    found = rules(NS, Policy(pod_security=policy, reconciler_namespace="ops"), obj)
+    assert any(needle in r for r in found), found
+
+
+@pytest.mark.parametrize(
+    ("policy", "obj"),
+    [
+        ("baseline", namespace(enforce="baseline")),
+        ("baseline", namespace(enforce="restricted", audit="restricted", warn="baseline")),
+        ("restricted", namespace(enforce="restricted")),
+        ("privileged", namespace()),
+        ("privileged", namespace(enforce="privileged")),
+    ],
+)
+def test_a_namespace_at_or_above_the_floor_is_allowed(policy: str, obj: dict[str, Any]) -> None:
+    assert rules(NS, Policy(pod_security=policy, reconciler_namespace="ops"), obj) == []
+
+
+def test_pod_security_only_judges_namespaces() -> None:
+    pod = ObjectRef("v1", "Pod", "web", "p")
+    assert rules(pod, Policy(pod_security="restricted", reconciler_namespace="ops")) == []
+
+
+def test_pod_security_config_key(tmp_path: Path) -> None:
+    f = tmp_path / "c.yaml"
+    f.write_text("app: web\nrepo: r\n")
+    assert load(f).policy.pod_security == "privileged"  # no minimum unless configured
+    f.write_text("app: web\nrepo: r\npolicy:\n  podSecurity: restricted\n")
+    cfg = load(f)
+    assert cfg.policy.pod_security == "restricted"
+    assert cfg.policy.to_dict()["podSecurity"] == "restricted"
+    f.write_text("app: web\nrepo: r\npolicy:\n  podSecurity: none\n")
+    with pytest.raises(ConfigError, match=r"policy\.podSecurity must be one of"):
+        load(f)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -296,3 +297,22 @@ def test_every_verb_that_verifies_exits_6_on_an_unsigned_commit(
     assert code == ExitCode.VERIFY_FAILED, capsys.readouterr().err
     assert "is not signed" in capsys.readouterr().err
     assert not (tmp_path / "report.md").exists()
+
+
+def _verify_agents() -> list[str]:
+    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    return [ln for ln in out.splitlines() if "gpg-agent" in ln and "gitops-nb-verify-" in ln]
+
+
+def test_verification_leaves_no_gpg_agent_behind(tmp_path: Path) -> None:
+    """A long-running process (a fleet, a notebook) must not gather one agent per check."""
+    key = gpg_key(tmp_path / "k")
+    repo = _repo(tmp_path)
+    use_key(repo, key)
+    repo.commit("signed")
+    for _ in range(2):
+        fetch(
+            SourceSpec(str(repo.path), "main", "app", verify=VerifySettings((str(key.public),))),
+            tmp_path / "cache",
+        )
+    assert _verify_agents() == []
