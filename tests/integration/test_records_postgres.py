@@ -74,9 +74,10 @@ def test_a_record_round_trips_with_objects_and_changes(store: PostgresStore) -> 
         in_sync(DEP.__class__("v1", "Service", "web", "api")),
     )
     sick = Health(HealthStatus.FAILED, "ProgressDeadlineExceeded", "Progress deadline exceeded")
+    settled = replace(r.objects[2], adopted=(("spec.replicas", True), ("data.x", False)))
     r = replace(
         r,
-        objects=(replace(r.objects[0], health=sick), *r.objects[1:]),
+        objects=(replace(r.objects[0], health=sick), r.objects[1], settled),
         health=RunHealth.DEGRADED,
     )
     assert store.write(r) == f"runs/{r.run_id}"

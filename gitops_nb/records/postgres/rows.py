@@ -59,6 +59,8 @@ def insert(conn: psycopg.Connection[Any], run: SyncRun) -> None:
             str(o.cause) if o.cause is not None else None,
             o.error,
             Jsonb(o.health.to_dict()) if o.health is not None else None,
+            # pairs, not an object: jsonb reorders an object's keys
+            Jsonb([list(pair) for pair in o.adopted]) if o.adopted else None,
         )
         for i, o in enumerate(run.objects)
     ]
@@ -83,8 +85,8 @@ def insert(conn: psycopg.Connection[Any], run: SyncRun) -> None:
         if objects:
             cur.executemany(
                 "INSERT INTO objects (run_id, seq, api_version, kind, namespace, name,"
-                " action, status, cause, error, health)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                " action, status, cause, error, health, adopted)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 objects,
             )
         if changes:
@@ -104,7 +106,8 @@ def build(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ...]]) -> lis
     if ids:
         for row in conn.execute(
             "SELECT run_id, seq, api_version, kind, namespace, name, action, status, cause,"
-            " error, health FROM objects WHERE run_id = ANY(%s) ORDER BY run_id, seq",
+            " error, health, adopted FROM objects WHERE run_id = ANY(%s)"
+            " ORDER BY run_id, seq",
             (ids,),
         ):
             o = {
@@ -118,6 +121,7 @@ def build(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ...]]) -> lis
                 "error": row[9],
                 "changes": [],
                 **({"health": row[10]} if row[10] is not None else {}),
+                **({"adopted": dict(row[11])} if row[11] is not None else {}),
             }
             objects[row[0]].append(o)
             by_seq[(row[0], int(row[1]))] = o

@@ -87,6 +87,12 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             WHERE health->>'status' <> 'Current';
         """,
     ),
+    (
+        4,
+        # how fields that were drifted settled at a new commit: [[path, true when Git took
+        # the hand value], ...] in record order, null when nothing settled (older rows)
+        "ALTER TABLE objects ADD COLUMN adopted jsonb;",
+    ),
 )
 LATEST = MIGRATIONS[-1][0]
 
