@@ -29,6 +29,7 @@ from gitops_nb.history.frames import (
     OBJECT_COLUMNS,
     TIME_DTYPE,
     frame,
+    healthy_time,
     object_cols,
     to_utc,
 )
@@ -66,11 +67,6 @@ TIME_TO_HEALTHY_COLUMNS: dict[str, str] = {
     "degraded": "bool",
     "is_revert": "bool",
 }
-
-
-def _when_healthy(run: SyncRun) -> pd.Timestamp:
-    """When a Healthy run saw everything Current: its ``healthy_at``, else when it finished."""
-    return to_utc(run.healthy_at or run.finished)
 
 
 @dataclass
@@ -169,7 +165,7 @@ def time_to_healthy(records: Iterable[SyncRun]) -> pd.DataFrame:
         if run.outcome is Outcome.SUCCEEDED and pd.isna(row["applied_at"]):
             row["applied_at"] = to_utc(run.started)
         if run.health is RunHealth.HEALTHY and pd.isna(row["healthy_at"]):
-            row["healthy_at"] = _when_healthy(run)
+            row["healthy_at"] = healthy_time(run)
         if run.health is RunHealth.DEGRADED or run.outcome is Outcome.FAILED:
             row["degraded"] = True
     for row in found.values():
@@ -204,7 +200,7 @@ RESTORE_COLUMNS: dict[str, str] = {
 
 def _restore_row(bad: SyncRun, good: SyncRun | None) -> dict[str, Any]:
     start = to_utc(bad.started)
-    end = _when_healthy(good) if good is not None else NAT
+    end = healthy_time(good) if good is not None else NAT
     return {
         "app": bad.app,
         "degraded_at": start,
