@@ -17,6 +17,7 @@ NARROW: dict[str, tuple[str, ...]] = {
         "started",
         "mode",
         "outcome",
+        "health",
         "commit",
         "duration_s",
         "in_sync",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from gitops_nb.cli import main
 from gitops_nb.cli.tables import CELL_CHARS, NARROW, narrow
 from gitops_nb.history import deployments, drift_intervals, runs
+from gitops_nb.model import RunHealth
 from gitops_nb.records.files import write_run
 from tests.factories import history_runs
 
@@ -55,3 +57,18 @@ def test_history_table_is_narrow_and_wide_has_everything(
     assert "run_id" not in header and "run_id" in wide_header and "finished" in wide_header
     assert len(header) < len(wide_header)
     assert max(len(line) for line in table.splitlines()) <= 160
+
+
+def test_history_runs_table_shows_run_health(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    healths = [RunHealth.HEALTHY, RunHealth.DEGRADED, None, None, RunHealth.PROGRESSING]
+    for run, h in zip(history_runs(), healths, strict=True):
+        write_run(tmp_path, replace(run, health=h))
+    assert main(["history", "runs", "--history-dir", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = lines[0].split()
+    assert header[header.index("outcome") + 1] == "health"
+    body = "\n".join(lines[1:])
+    for h in ("Healthy", "Degraded", "Progressing"):
+        assert h in body
