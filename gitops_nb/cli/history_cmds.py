@@ -152,12 +152,13 @@ def _health_sections(intervals: pd.DataFrame, runs: list[Any], args: argparse.Na
     """Unhealthy episodes, time to healthy per commit and DORA figures (``-o table``: key
     columns of the episodes; ``wide``: every column)."""
     from gitops_nb import history
+    from gitops_nb.history.healthframes import EPISODES_TITLE
 
-    cols = ["object", "status", "reason", "first_seen", "healthy_at", "open", "duration"]
+    cols = ["object", "status", "reason", "synced", "first_seen", "healthy_at", "open", "duration"]
     shown = intervals[cols] if args.output == "table" else intervals
     tth = history.time_to_healthy(runs).assign(commit=lambda d: d["commit"].str[:12])
     text = (
-        f"Unhealthy episodes (synced but not Current):\n{_table(shown)}\n\n"
+        f"{EPISODES_TITLE}:\n{_table(shown)}\n\n"
         f"Time to healthy (commit → applied → healthy):\n{_table(tth)}\n\n"
         f"DORA:\n{_table(history.dora(runs))}\n"
     )

@@ -13,6 +13,7 @@ from html import escape
 import pandas as pd
 
 from gitops_nb.history.frames import to_utc
+from gitops_nb.history.healthframes import EPISODES_TITLE
 from gitops_nb.report.model import Report, ReportObject, safe_report
 from gitops_nb.report.rows import (
     CHANGE_HEADER,
@@ -191,7 +192,8 @@ def to_html(report: Report) -> str:
         )
         unhealthy = health_rows(report.health)
         if unhealthy:
-            body.append("<h3>Unhealthy episodes</h3>" + table(HEALTH_HEADER, unhealthy, "health"))
+            title = f"<h3>{escape(EPISODES_TITLE)}</h3>"
+            body.append(title + table(HEALTH_HEADER, unhealthy, "health"))
     body.append("<h2>Drifted objects</h2>")
     drift = [o for o in report.objects if o.is_drift]
     if not drift:

@@ -11,6 +11,7 @@ import re
 
 from gitops_nb.escaping import markdown as escape
 from gitops_nb.escaping import markdown_table as table
+from gitops_nb.history.healthframes import EPISODES_TITLE
 from gitops_nb.report.model import Report, ReportObject, safe_report
 from gitops_nb.report.rows import (
     CHANGE_HEADER,
@@ -75,7 +76,7 @@ def to_markdown(report: Report) -> str:
         )
         unhealthy = health_rows(report.health)
         if unhealthy:
-            lines.extend(["### Unhealthy episodes", "", *table(HEALTH_HEADER, unhealthy), ""])
+            lines.extend([f"### {EPISODES_TITLE}", "", *table(HEALTH_HEADER, unhealthy), ""])
     drift = [o for o in report.objects if o.is_drift]
     lines.extend(["## Drifted objects", ""])
     if not drift:
