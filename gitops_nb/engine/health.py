@@ -116,15 +116,11 @@ def _generic(obj: Obj) -> Health | None:
 
 
 def _ready_condition(obj: Obj) -> Health | None:
-    """``checkReadyCondition`` (status.go): the first ``Ready`` condition with status True,
-    False or Unknown decides; False and Unknown are both InProgress (kstatus cannot tell
-    progress from a dead end)."""
+    """``checkReadyCondition`` (status.go): other values than True/False/Unknown decide nothing."""
     for c in _conditions(obj):
-        if c.get("type") != "Ready":
-            continue
-        if c.get("status") == "True":
+        if c.get("type") == "Ready" and c.get("status") == "True":
             return Health(CURRENT, str(c.get("reason") or "Ready"), _msg(c) or "Ready")
-        if c.get("status") in ("False", "Unknown"):
+        if c.get("type") == "Ready" and c.get("status") in ("False", "Unknown"):
             return Health(IN_PROGRESS, str(c.get("reason") or "NotReady"), _msg(c) or "not Ready")
     return None
 
