@@ -167,10 +167,11 @@ def _health_sections(intervals: pd.DataFrame, runs: list[Any], args: argparse.Na
     """Unhealthy episodes, time to healthy per commit and DORA figures (``-o table``: key
     columns of the episodes; ``wide``: every column)."""
     from gitops_nb import history
+    from gitops_nb.history.healthframes import EPISODES_TITLE
 
     tth = history.time_to_healthy(runs)
     text = (
-        f"Unhealthy episodes (synced but not Current):\n"
+        f"{EPISODES_TITLE}:\n"
         f"{_shown(intervals, args.output, 'health')}\n\n"
         f"Time to healthy (commit → applied → healthy):\n"
         f"{_defined(tth, args.output, 'time_to_healthy')}\n\n"

@@ -97,7 +97,8 @@ def render_diff(
     elif fmt == "yaml":
         write_plain(console, yaml.safe_dump(doc, sort_keys=False))
     elif fmt == "markdown":
-        console.print(diff_markdown(app, revision, diffs), end="", markup=False, highlight=False)
+        text = diff_markdown(app, revision, diffs, health)
+        console.print(text, end="", markup=False, highlight=False)
     else:
         console.print(diff_table(app, revision, diffs, health))
         for d in diffs:
@@ -168,12 +169,22 @@ def _row(table: Table, *cells: str) -> None:
     table.add_row(*(Text(cell) for cell in cells))
 
 
-def diff_markdown(app: str, revision: Revision | None, diffs: Sequence[ResourceDiff]) -> str:
+def diff_markdown(
+    app: str,
+    revision: Revision | None,
+    diffs: Sequence[ResourceDiff],
+    health: Mapping[ObjectRef, Health] | None = None,
+) -> str:
     """A GitHub-flavoured Markdown table; every cell escaped as ``report --format markdown``
-    escapes it (so ``</td><script>`` in a value stays text)."""
+    escapes it (so ``</td><script>`` in a value stays text). With ``health`` (what ``diff``
+    read), a health column after the status, as in the table output."""
     rev = revision.commit[:12] if revision else "-"
-    rows = [cells for _, cells in diff_rows(diffs, with_time=False, revision=revision)]
-    header = ("status", "cause", "object", "field", "live", "git", "changed by")
+    header: tuple[str, ...] = ("status", "cause", "object", "field", "live", "git", "changed by")
+    pairs = list(diff_rows(diffs, with_time=False, revision=revision))
+    rows = [cells for _, cells in pairs]
+    if health is not None:
+        header = (header[0], "health", *header[1:])
+        rows = [(c[0], _health_cell(health.get(d.ref)), *c[1:]) for d, c in pairs]
     lines = [f"### gitops-nb diff: {markdown(app)} @ {markdown(rev)}", ""]
     return "\n".join([*lines, *markdown_table(header, rows)]) + "\n"
 

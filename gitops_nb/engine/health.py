@@ -10,9 +10,10 @@ below names the one it follows. In order:
 3. A ``Reconciling`` condition True: InProgress; a ``Stalled`` condition True: Failed.
 4. The kind's own rules (Deployment, StatefulSet, DaemonSet, ReplicaSet, Pod, Job, PVC,
    Service, PodDisruptionBudget, CRD; ConfigMap, Secret and CronJob are always Current).
-5. Any other object with a ``Ready`` condition: True is Current, otherwise InProgress
-   (our addition, as the issue asks; kstatus would call it Current). Custom health rules
-   for CRDs come later.
+5. Any other object with a ``Ready`` condition: True is Current, False or Unknown is
+   InProgress with the condition's reason and message (``status.go``
+   ``checkReadyCondition``, which ``Compute`` runs after the kind rules; another value
+   decides nothing). Custom health rules for CRDs come later.
 6. Everything else: Current.
 
 Where kstatus gives only a count (Pods Pending, Running but not Ready), the message adds
@@ -115,10 +116,11 @@ def _generic(obj: Obj) -> Health | None:
 
 
 def _ready_condition(obj: Obj) -> Health | None:
+    """``checkReadyCondition`` (status.go): other values than True/False/Unknown decide nothing."""
     for c in _conditions(obj):
-        if c.get("type") == "Ready":
-            if c.get("status") == "True":
-                return Health(CURRENT, str(c.get("reason") or "Ready"), _msg(c) or "Ready")
+        if c.get("type") == "Ready" and c.get("status") == "True":
+            return Health(CURRENT, str(c.get("reason") or "Ready"), _msg(c) or "Ready")
+        if c.get("type") == "Ready" and c.get("status") in ("False", "Unknown"):
             return Health(IN_PROGRESS, str(c.get("reason") or "NotReady"), _msg(c) or "not Ready")
     return None
 

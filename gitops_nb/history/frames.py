@@ -18,6 +18,7 @@ from gitops_nb.model import (
     COUNT_KEYS,
     Cause,
     ObjectRef,
+    RunHealth,
     SyncRun,
     infer_causes,
     parse_time,
@@ -51,6 +52,7 @@ RUN_COLUMNS: dict[str, str] = {
     "last_started": TIME_DTYPE,
     "last_finished": TIME_DTYPE,
     "health": "object",
+    "healthy_at": TIME_DTYPE,
 }
 
 OBJECT_COLUMNS: dict[str, str] = {
@@ -103,6 +105,16 @@ def to_utc(value: str | dt.datetime | pd.Timestamp | None) -> pd.Timestamp:
     ts = pd.Timestamp(value)
     ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
     return ts.as_unit("us")
+
+
+def healthy_time(run: SyncRun) -> pd.Timestamp:
+    """When a run saw everything it applied Current: NaT unless the run ended Healthy, else
+    its ``healthy_at`` (the end of its wait), else when it finished. The one definition of
+    "healthy" behind :func:`~gitops_nb.history.metrics.lead_times` and
+    :func:`~gitops_nb.history.healthframes.time_to_healthy`."""
+    if run.health is not RunHealth.HEALTHY:
+        return NAT
+    return to_utc(run.healthy_at or run.finished)
 
 
 def to_json(value: Any) -> str:
@@ -190,6 +202,7 @@ def runs(records: Iterable[SyncRun]) -> pd.DataFrame:
                 "last_started": to_utc(r.last_started),
                 "last_finished": to_utc(r.last_finished),
                 "health": str(r.health) if r.health is not None else None,
+                "healthy_at": healthy_time(r),
             }
         )
     return frame(rows, RUN_COLUMNS)

@@ -4,9 +4,13 @@ Reads the health the reconciler records (:attr:`SyncRun.health`, :attr:`ObjectRe
 runs from before health was recorded carry none and are skipped, neither opening nor closing
 an episode.
 
-- :func:`health_intervals`: per object, the stretches of runs that saw it not Current
-  ("synced but degraded"), like drift episodes: first seen, last seen, when it was next
-  Current, and which commit that run was at.
+- :func:`health_intervals`: per object, the stretches of runs that saw it not Current after
+  the run (:data:`EPISODES_TITLE`), like drift episodes: first seen, last seen, when it was
+  next Current, and which commit that run was at. Whatever its sync status: a Service
+  deleted by hand is a NotFound episode too. ``synced`` tells the two stories apart: True
+  when every run of the episode left the object as Git has it (in sync, or written by a
+  correct-mode run), i.e. "synced but not Current" (a rollout that does not become ready);
+  False when the object was also out of sync (missing, drifted and not corrected).
 - :func:`time_to_healthy`: per commit the runs rendered, when it was first applied, when a
   run at it was first Healthy, and the lead times from the commit to each.
 - :func:`dora`: lead time for changes (commit → healthy), change failure rate (deployed
@@ -29,14 +33,27 @@ from gitops_nb.history.frames import (
     OBJECT_COLUMNS,
     TIME_DTYPE,
     frame,
+    healthy_time,
     object_cols,
     to_utc,
 )
 from gitops_nb.history.frames import sort_runs as sort_runs
 from gitops_nb.history.gitlog import reverted_commit
-from gitops_nb.model import Mode, ObjectRef, Outcome, RunHealth, SyncRun
+from gitops_nb.model import (
+    Action,
+    DiffStatus,
+    Mode,
+    ObjectRef,
+    ObjectResult,
+    Outcome,
+    RunHealth,
+    SyncRun,
+)
 
 DURATION = "timedelta64[us]"
+
+#: the one title of :func:`health_intervals` tables (CLI, reports; notebook 02's heading)
+EPISODES_TITLE = "Unhealthy episodes (not Current after the run)"
 
 HEALTH_INTERVAL_COLUMNS: dict[str, str] = {
     "app": "str",
@@ -44,6 +61,7 @@ HEALTH_INTERVAL_COLUMNS: dict[str, str] = {
     "status": "str",
     "reason": "str",
     "message": "str",
+    "synced": "bool",
     "commit": "str",
     "first_seen": TIME_DTYPE,
     "last_seen": TIME_DTYPE,
@@ -68,11 +86,6 @@ TIME_TO_HEALTHY_COLUMNS: dict[str, str] = {
 }
 
 
-def _when_healthy(run: SyncRun) -> pd.Timestamp:
-    """When a Healthy run saw everything Current: its ``healthy_at``, else when it finished."""
-    return to_utc(run.healthy_at or run.finished)
-
-
 @dataclass
 class _Episode:
     app: str
@@ -83,6 +96,7 @@ class _Episode:
     commit: str
     first_seen: pd.Timestamp
     last_seen: pd.Timestamp
+    synced: bool
     runs: int = 1
 
     def row(self, healthy_at: pd.Timestamp | None, commit: str | None) -> dict[str, Any]:
@@ -93,6 +107,7 @@ class _Episode:
             "status": self.status,
             "reason": self.reason,
             "message": self.message,
+            "synced": self.synced,
             "commit": self.commit,
             "first_seen": self.first_seen,
             "last_seen": self.last_seen,
@@ -104,8 +119,16 @@ class _Episode:
         }
 
 
+def _synced_after(run: SyncRun, o: ObjectResult) -> bool:
+    """The object was as Git has it when ``run`` ended: found in sync, or written by it."""
+    written = run.mode is Mode.CORRECT and o.action in (Action.CREATED, Action.CONFIGURED)
+    return o.status is DiffStatus.IN_SYNC or written
+
+
 def health_intervals(records: Iterable[SyncRun]) -> pd.DataFrame:
-    """One row per (object, stretch of runs that saw it not Current), oldest first.
+    """One row per (object, stretch of runs that saw it not Current after the run), oldest
+    first, whether or not the object was in sync (``synced``: it was, in every run of the
+    stretch; filter on it for "synced but not Current").
 
     The status, reason and message are the latest seen in the stretch; an object that
     leaves Git (no longer in a run that assessed health) closes nothing: its episode stays
@@ -131,10 +154,19 @@ def health_intervals(records: Iterable[SyncRun]) -> pd.DataFrame:
             elif ep is None:
                 h = o.health
                 open_[key] = _Episode(
-                    run.app, o.ref, str(h.status), h.reason, h.message, commit, started, started
+                    run.app,
+                    o.ref,
+                    str(h.status),
+                    h.reason,
+                    h.message,
+                    commit,
+                    started,
+                    started,
+                    _synced_after(run, o),
                 )
             else:
                 ep.last_seen, ep.runs = started, ep.runs + 1
+                ep.synced = ep.synced and _synced_after(run, o)
                 ep.status, ep.reason, ep.message = (
                     str(o.health.status),
                     o.health.reason,
@@ -169,7 +201,7 @@ def time_to_healthy(records: Iterable[SyncRun]) -> pd.DataFrame:
         if run.outcome is Outcome.SUCCEEDED and pd.isna(row["applied_at"]):
             row["applied_at"] = to_utc(run.started)
         if run.health is RunHealth.HEALTHY and pd.isna(row["healthy_at"]):
-            row["healthy_at"] = _when_healthy(run)
+            row["healthy_at"] = healthy_time(run)
         if run.health is RunHealth.DEGRADED or run.outcome is Outcome.FAILED:
             row["degraded"] = True
     for row in found.values():
@@ -204,7 +236,7 @@ RESTORE_COLUMNS: dict[str, str] = {
 
 def _restore_row(bad: SyncRun, good: SyncRun | None) -> dict[str, Any]:
     start = to_utc(bad.started)
-    end = _when_healthy(good) if good is not None else NAT
+    end = healthy_time(good) if good is not None else NAT
     return {
         "app": bad.app,
         "degraded_at": start,
@@ -265,6 +297,7 @@ def _since(start: pd.Timestamp, end: pd.Timestamp) -> pd.Timedelta:
 
 __all__ = [
     "DORA_COLUMNS",
+    "EPISODES_TITLE",
     "HEALTH_INTERVAL_COLUMNS",
     "RESTORE_COLUMNS",
     "TIME_TO_HEALTHY_COLUMNS",

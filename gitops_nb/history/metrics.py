@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -18,6 +18,10 @@ LEAD_COLUMNS: dict[str, str] = {
     "applied_at": TIME_DTYPE,
     "run_id": "object",
     "lead_time": "timedelta64[us]",
+    "healthy_at": TIME_DTYPE,
+    "healthy_run_id": "object",
+    "time_to_applied": "timedelta64[us]",
+    "time_to_healthy": "timedelta64[us]",
 }
 
 TOP = 5
@@ -77,8 +81,18 @@ def definition_lines(columns: Iterable[str], indent: str = "  ") -> list[str]:
     return [f"{indent}{c}: {HEALTH_DEFINITIONS[c]}" for c in columns if c in HEALTH_DEFINITIONS]
 
 
-def _run_positions(commits_df: pd.DataFrame, runs_df: pd.DataFrame) -> list[tuple[int, Any, str]]:
-    """(position of the newest commit a run applies, started, run_id) per succeeded run.
+class _Seen(NamedTuple):
+    """A succeeded run placed on the commit list: the newest commit it carries (position in
+    ``commits_df``), when it started, its id and when it was Healthy (NaT: never)."""
+
+    pos: int
+    started: Any
+    run_id: str
+    healthy_at: Any
+
+
+def _run_positions(commits_df: pd.DataFrame, runs_df: pd.DataFrame) -> list[_Seen]:
+    """One :class:`_Seen` per succeeded run.
 
     A run at a commit outside ``commits_df`` (a commit that didn't touch the app path) is
     placed by its commit time: it applies every listed commit no newer than that.
@@ -86,15 +100,36 @@ def _run_positions(commits_df: pd.DataFrame, runs_df: pd.DataFrame) -> list[tupl
     position = {sha: i for i, sha in enumerate(commits_df["commit"])}
     times = list(commits_df["time"])
     ok = runs_df[runs_df["outcome"] == "succeeded"]
+    # frames.runs fills healthy_at (frames.healthy_time); older hand-made frames lack it
+    healthy = ok["healthy_at"] if "healthy_at" in ok.columns else pd.Series(NAT, ok.index)
     out = []
-    for sha, ctime, started, run_id in zip(
-        ok["commit"], ok["commit_time"], ok["started"], ok["run_id"], strict=True
+    for sha, ctime, started, run_id, h in zip(
+        ok["commit"], ok["commit_time"], ok["started"], ok["run_id"], healthy, strict=True
     ):
         pos = position.get(sha)
         if pos is None and not pd.isna(ctime):
             pos = next((i for i, t in enumerate(times) if t <= ctime), None)
         if pos is not None:
-            out.append((pos, started, str(run_id)))
+            out.append(_Seen(pos, started, str(run_id), h))
+    return out
+
+
+def _earliest(
+    commits_df: pd.DataFrame, seen: list[tuple[int, Any, str]]
+) -> list[tuple[Any, str] | None]:
+    """Per commit, the earliest (time, run id) among runs at that commit or a newer one (a
+    run at commit C carries C and every commit listed after, older than, C)."""
+    first: list[tuple[Any, str] | None] = [None] * len(commits_df)
+    for pos, when, run_id in seen:
+        best = first[pos]
+        if best is None or when < best[0]:
+            first[pos] = (when, run_id)
+    out: list[tuple[Any, str] | None] = []
+    best = None
+    for here in first:
+        if here is not None and (best is None or here[0] < best[0]):
+            best = here
+        out.append(best)
     return out
 
 
@@ -109,33 +144,43 @@ def changed_render(commits_df: pd.DataFrame) -> pd.DataFrame:
 
 def lead_times(commits_df: pd.DataFrame, runs_df: pd.DataFrame) -> pd.DataFrame:
     """Per commit that changed the render (``commits_df`` order, newest first; effect
-    ``none``/``error`` commits are left out, :func:`changed_render`): the first succeeded run
-    that applied it — a run at commit C applies C and every commit listed after (older than)
-    C; a run at a left-out commit is placed by its commit time — its ``started`` as
-    ``applied_at``, and ``lead_time = applied_at - time`` (NaT: not applied).
+    ``none``/``error`` commits are left out, :func:`changed_render`), its delivery: commit →
+    applied → healthy. A run at commit C carries C and every commit listed after (older
+    than) C; a run at a left-out commit is placed by its commit time.
+
+    - ``applied_at``, ``run_id``: the first succeeded run that carried it (its ``started``);
+    - ``healthy_at``, ``healthy_run_id``: the first succeeded run carrying it that ended
+      Healthy, at that run's ``healthy_at`` (when its wait saw everything Current, see
+      :func:`gitops_nb.history.frames.healthy_time`, the same rule as
+      :func:`~gitops_nb.history.healthframes.time_to_healthy`);
+    - ``time_to_applied = applied_at - time`` (``lead_time`` is the same figure, its older
+      name) and ``time_to_healthy = healthy_at - time``. NaT: not applied / never Healthy
+      (also for runs recorded before health was).
 
     ``runs_df`` is :func:`gitops_nb.history.frames.runs` output for the same app.
     """
     commits_df = changed_render(commits_df)
-    n = len(commits_df)
-    first: list[tuple[Any, str] | None] = [None] * n
-    for pos, started, run_id in _run_positions(commits_df, runs_df):
-        best = first[pos]
-        if best is None or started < best[0]:
-            first[pos] = (started, run_id)
+    seen = _run_positions(commits_df, runs_df)
+    applied = _earliest(commits_df, [(s.pos, s.started, s.run_id) for s in seen])
+    healthy = _earliest(
+        commits_df, [(s.pos, s.healthy_at, s.run_id) for s in seen if not pd.isna(s.healthy_at)]
+    )
     rows = []
-    best = None
-    for i, (sha, ctime) in enumerate(zip(commits_df["commit"], commits_df["time"], strict=True)):
-        here = first[i]
-        if here is not None and (best is None or here[0] < best[0]):
-            best = here  # earliest run at this commit or any newer one
+    for sha, ctime, a, h in zip(
+        commits_df["commit"], commits_df["time"], applied, healthy, strict=True
+    ):
+        to_applied = (a[0] - ctime) if a else NO_DURATION
         rows.append(
             {
                 "commit": sha,
                 "time": ctime,
-                "applied_at": best[0] if best else NAT,
-                "run_id": best[1] if best else None,
-                "lead_time": (best[0] - ctime) if best else NO_DURATION,
+                "applied_at": a[0] if a else NAT,
+                "run_id": a[1] if a else None,
+                "lead_time": to_applied,
+                "healthy_at": h[0] if h else NAT,
+                "healthy_run_id": h[1] if h else None,
+                "time_to_applied": to_applied,
+                "time_to_healthy": (h[0] - ctime) if h else NO_DURATION,
             }
         )
     return frame(rows, LEAD_COLUMNS)

@@ -173,11 +173,24 @@ def churn(changes_df: pd.DataFrame, by: str = "object") -> pd.DataFrame:
 
 
 def lead_table(commits_df: pd.DataFrame, runs_df: pd.DataFrame) -> pd.DataFrame:
-    """:func:`gitops_nb.history.lead_times` with each commit's short id, author and subject."""
+    """:func:`gitops_nb.history.lead_times` with each commit's short id, author and subject:
+    commit → applied (``lead_time``) → healthy (``time_to_healthy``)."""
     lead = lead_times(commits_df, runs_df)
     info = commits_df[["commit", "short", "author", "subject"]]
     out = lead.merge(info, on="commit", how="left")
-    return out[["short", "author", "subject", "time", "applied_at", "lead_time", "run_id"]]
+    return out[
+        [
+            "short",
+            "author",
+            "subject",
+            "time",
+            "applied_at",
+            "lead_time",
+            "healthy_at",
+            "time_to_healthy",
+            "run_id",
+        ]
+    ]
 
 
 # --- live audit (read-only) ---------------------------------------------------------------

@@ -13,6 +13,7 @@ from html import escape
 import pandas as pd
 
 from gitops_nb.history.frames import to_utc
+from gitops_nb.history.healthframes import EPISODES_TITLE
 from gitops_nb.history.metrics import HEALTH_DEFINITIONS
 from gitops_nb.report.model import Report, ReportObject, safe_report
 from gitops_nb.report.rows import (
@@ -200,7 +201,8 @@ def to_html(report: Report) -> str:
         )
         unhealthy = health_rows(report.health)
         if unhealthy:
-            body.append("<h3>Unhealthy episodes</h3>" + table(HEALTH_HEADER, unhealthy, "health"))
+            title = f"<h3>{escape(EPISODES_TITLE)}</h3>"
+            body.append(title + table(HEALTH_HEADER, unhealthy, "health"))
     for title, group in object_groups(report):
         body.append(f"<h2>{escape(title)}</h2>")
         body.extend(_object(o, commit_by(report, o)) for o in group)

@@ -11,6 +11,7 @@ import re
 
 from gitops_nb.escaping import markdown as escape
 from gitops_nb.escaping import markdown_table as table
+from gitops_nb.history.healthframes import EPISODES_TITLE
 from gitops_nb.history.metrics import HEALTH_DEFINITIONS
 from gitops_nb.report.model import Report, ReportObject, safe_report
 from gitops_nb.report.rows import (
@@ -92,7 +93,7 @@ def to_markdown(report: Report) -> str:
         )
         unhealthy = health_rows(report.health)
         if unhealthy:
-            lines.extend(["### Unhealthy episodes", "", *table(HEALTH_HEADER, unhealthy), ""])
+            lines.extend([f"### {EPISODES_TITLE}", "", *table(HEALTH_HEADER, unhealthy), ""])
     for title, group in object_groups(report):
         lines.extend([f"## {title}", ""])
         for obj in group:

@@ -3,6 +3,7 @@ read-only live audit (the last two against a real repository and the real contro
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +20,7 @@ from gitops_nb.model import (
     ObjectRef,
     ObjectResult,
     Outcome,
+    RunHealth,
     SyncRun,
 )
 from gitops_nb.notebook import data
@@ -136,6 +138,8 @@ def test_lead_table_names_each_commit(tmp_path: Path) -> None:
         "time",
         "applied_at",
         "lead_time",
+        "healthy_at",
+        "time_to_healthy",
         "run_id",
     ]
     assert lead["subject"].tolist() == ["second", "first"]
@@ -146,6 +150,21 @@ def test_lead_table_names_each_commit(tmp_path: Path) -> None:
         .isna()
         .all()
     )
+
+
+def test_lead_table_shows_when_each_commit_ran_healthy(tmp_path: Path) -> None:
+    git_repo = GitRepo(tmp_path / "repo", name="Test User", email="test@example.com")
+    git_repo.write("cm.yaml", "kind: ConfigMap\nmetadata:\n  name: c\n")
+    head = git_repo.commit("only")
+    applied = replace(
+        record("r1", "2026-11-28T10:00:00Z", commit=head),
+        health=RunHealth.HEALTHY,
+        healthy_at="2026-11-28T10:00:05Z",
+    )
+    lead = data.lead_table(commits(git_repo.path, "main"), data.history_frames([applied]).runs)
+    row = lead.iloc[0]
+    assert row["healthy_at"] == pd.Timestamp("2026-11-28T10:00:05Z")
+    assert row["time_to_healthy"] - row["lead_time"] == pd.Timedelta(seconds=5)
 
 
 @pytest.mark.cluster

@@ -137,6 +137,9 @@ def test_drift_timeline(demo: DemoResult, run_notebook: RunNotebook) -> None:
     assert "1 still open; 8 deployments" in stdout(nb)  # 6 + the bad rollout and its revert
     # health next to drift: the bad rollout's Deployment, Failed on its progress deadline
     assert "ProgressDeadlineExceeded" in html and ">time_to_restore<" in html
+    # the episodes are "not Current after the run"; `synced` tells the synced ones apart
+    headings = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "not Current after the run" in headings and ">synced<" in html
     # deployments come after the drift, and our own manager is never responsible
     assert html.index("nginx:1.27.3-hotfix") < html.index("web: debug logging")
     assert FIELD_MANAGER not in responsible(html)
@@ -179,6 +182,10 @@ def test_git_history(demo: DemoResult, run_notebook: RunNotebook) -> None:
     # two different change failure rates, never under one name
     assert ">change failure rate (runs ended Degraded/Failed)<" in html  # DORA
     assert "change failure rate (reverted commits)" in html  # the headline
+    # the lead table per Git-log commit: commit → applied → healthy
+    tables = [t.split("</table>")[0] for t in html.split("<table")[1:]]
+    [lead] = [t for t in tables if ">subject<" in t and ">applied_at<" in t]
+    assert ">lead_time<" in lead and ">healthy_at<" in lead and ">time_to_healthy<" in lead
     assert "Revert" in html and "FEATURE_CHECKOUT" in html  # open drift, then deployments
     assert html.index("FEATURE_CHECKOUT") < html.index(">in_sync_at<")  # the deployments table
     # every drift episode (open first), not only the open one; lead times per deployment

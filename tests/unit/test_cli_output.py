@@ -18,6 +18,8 @@ from gitops_nb.model import (
     ChangeSet,
     DiffStatus,
     FieldChange,
+    Health,
+    HealthStatus,
     ObjectRef,
     ResourceDiff,
     Revision,
@@ -82,6 +84,20 @@ def test_diff_markdown_emits_no_raw_html() -> None:
     rows = [line for line in out.splitlines() if line.startswith("| ")]
     # no value adds or removes a column: seven cells (with cause) in every row
     assert {line.replace("\\|", "").count("|") for line in rows} == {8}
+
+
+def test_diff_markdown_has_a_health_column_when_diff_read_health() -> None:
+    health = {CM: Health(HealthStatus.IN_PROGRESS, "LessReady", "Ready: 1/3 <b>")}
+    out = diff_markdown("shop", REV, hostile_diffs(), health)
+    lines = [line for line in out.splitlines() if line.startswith("| ")]
+    assert lines[0].startswith("| status | health | cause | object |")
+    # both changed fields of the ConfigMap carry its health; the unread object an empty cell
+    assert sum("| InProgress LessReady |" in line for line in lines) == 2
+    assert "| Error |  |" in out
+    assert {line.replace("\\|", "").count("|") for line in lines} == {9}
+    buf = io.StringIO()
+    render_diff("shop", REV, hostile_diffs(), "markdown", Console(file=buf, width=300), health)
+    assert buf.getvalue() == out
 
 
 def test_diff_markdown_via_render_diff_is_the_same_text() -> None:

@@ -155,3 +155,18 @@ def test_health_tables_are_narrowed_too() -> None:
     assert tth["lead_time"].iloc[0] == "10h00m" and "<" not in "".join(tth["message"])
     d = narrow(dora(_wide_story()), "dora")
     assert d["change_failure_rate"].iloc[0].endswith("%")
+
+
+def test_history_runs_table_shows_run_health(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    healths = [RunHealth.HEALTHY, RunHealth.DEGRADED, None, None, RunHealth.PROGRESSING]
+    for run, h in zip(history_runs(), healths, strict=True):
+        write_run(tmp_path, replace(run, health=h))
+    assert main(["history", "runs", "--history-dir", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = lines[0].split()
+    assert header[header.index("outcome") + 1] == "health"
+    body = "\n".join(lines[1:])
+    for h in ("Healthy", "Degraded", "Progressing"):
+        assert h in body

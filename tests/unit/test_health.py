@@ -111,6 +111,16 @@ def test_any_object_with_a_ready_condition() -> None:
     assert assess(waiting) == Health(P, "Waiting", "db")
 
 
+def test_a_ready_condition_follows_kstatus_check_ready_condition() -> None:
+    # cli-utils pkg/kstatus/status/status.go checkReadyCondition: False and Unknown are
+    # InProgress with the condition's reason; any other value decides nothing (→ Current)
+    cr = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {}}
+    unknown = with_(cr, **{"status.conditions": [cond("Ready", "Unknown", "Pending")]})
+    assert status_of(unknown) == (P, "Pending")
+    odd = with_(cr, **{"status.conditions": [cond("Ready", "Maybe", "Odd")]})
+    assert status_of(odd) == (C, "")
+
+
 STS: dict[str, Any] = {
     "apiVersion": "apps/v1",
     "kind": "StatefulSet",

@@ -10,12 +10,15 @@ import pandas as pd
 import pytest
 
 from gitops_nb import history
+from gitops_nb.history.healthframes import EPISODES_TITLE
 from gitops_nb.model import (
     Action,
     Cause,
+    DiffStatus,
     Health,
     HealthStatus,
     Mode,
+    ObjectRef,
     ObjectResult,
     RunHealth,
     SyncRun,
@@ -80,6 +83,42 @@ def test_health_intervals_open_and_close_like_drift_episodes() -> None:
     # left unhealthy: the episode is open
     still = history.health_intervals(STORY[:3])
     assert bool(still.iloc[0]["open"]) and pd.isna(still.iloc[0]["healthy_at"])
+
+
+def test_episodes_are_not_current_after_the_run_and_say_whether_the_object_was_synced() -> None:
+    """A bad rollout that the run applied is "synced but not Current"; a Service deleted by
+    hand and seen by a detect run is an episode too (NotFound), but not a synced one."""
+    svc = ObjectRef("v1", "Service", "web", "api")
+    gone = Health(HealthStatus.NOT_FOUND, "NotFound", "object not found")
+    deleted = replace(
+        run(3.5, ObjectResult(svc, Action.UNCHANGED, DiffStatus.MISSING, cause=Cause.CLUSTER)),
+        health=RunHealth.DEGRADED,
+    )
+    deleted = replace(deleted, objects=(healthy(deleted.objects[0], gone),))
+    iv = history.health_intervals([*STORY, deleted]).set_index("object")
+    assert bool(iv.loc[str(DEP), "synced"])  # applied by run 1, in sync in run 2
+    assert iv.loc[str(svc), "status"] == "NotFound" and not bool(iv.loc[str(svc), "synced"])
+    # the titles say what the rows are: not Current after the run, whatever the sync
+    assert EPISODES_TITLE == "Unhealthy episodes (not Current after the run)"
+
+
+def test_the_report_and_the_cli_show_the_synced_column_under_the_same_title(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gitops_nb.cli import main
+    from gitops_nb.records.files import write_run
+
+    for r in STORY[:3]:
+        write_run(tmp_path, r)
+    assert main(["history", "health", "--history-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"{EPISODES_TITLE}:" in out
+    assert "synced" in out.split("Time to healthy")[0]
+    args = ["report", "--history-dir", str(tmp_path), "--format", "markdown", "-o", "-"]
+    assert main(args) == 0
+    md = capsys.readouterr().out
+    assert f"### {EPISODES_TITLE}" in md
+    assert "| In sync |" in md and "| yes |" in md
 
 
 def test_records_without_health_are_skipped() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
@@ -12,9 +14,11 @@ from gitops_nb.model import (
     Action,
     DiffStatus,
     FieldChange,
+    Mode,
     ObjectRef,
     ObjectResult,
     Outcome,
+    RunHealth,
     SyncRun,
 )
 from tests.factories import revision, sync_run
@@ -82,6 +86,55 @@ def test_run_at_a_commit_outside_the_path_is_placed_by_commit_time() -> None:
     # "x9" touched only other paths; it was made after c2, so it carries c2 and c1
     df = lead_times(COMMITS, runs([run("r", "11:00", "x9", "10:45")]))
     assert list(df["run_id"]) == [None, None, "r", "r"]
+
+
+def test_lead_times_run_from_commit_to_applied_to_healthy() -> None:
+    # r1 applies c2 and waits: Healthy at 10:47 (its healthy_at); r2 carries c3 but ends
+    # Degraded; r3 at c3 is Healthy without a wait time, so its end counts (12:40)
+    r2 = run("r2", "12:00", "c3", "11:30")
+    r3 = run("r3", "12:30", "c3", "11:30")
+    records = [
+        replace(
+            run("r1", "10:45", "c2", "10:30"),
+            health=RunHealth.HEALTHY,
+            healthy_at="2026-11-28T10:47:00Z",
+        ),
+        replace(r2, health=RunHealth.DEGRADED),
+        replace(r3, health=RunHealth.HEALTHY, finished="2026-11-28T12:40:00Z"),
+    ]
+    by = lead_times(COMMITS, runs(records)).set_index("commit")
+    # c1 and c2 are carried by r1: applied at its start, healthy when its wait ended
+    for c, committed in (("c1", "10:00"), ("c2", "10:30")):
+        assert by.loc[c, "applied_at"] == t("10:45")
+        assert by.loc[c, "healthy_at"] == t("10:47")
+        assert by.loc[c, "healthy_run_id"] == "r1"
+        assert by.loc[c, "time_to_applied"] == t("10:45") - t(committed)
+        assert by.loc[c, "time_to_healthy"] == t("10:47") - t(committed)
+    # c3: applied by the Degraded r2, healthy only with r3
+    assert by.loc["c3", "run_id"] == "r2"
+    assert by.loc["c3", "time_to_applied"] == pd.Timedelta(minutes=30)
+    assert by.loc["c3", "healthy_run_id"] == "r3"
+    assert by.loc["c3", "time_to_healthy"] == pd.Timedelta(minutes=70)
+    assert (by["lead_time"].dropna() == by["time_to_applied"].dropna()).all()
+    # c4 was never applied, so never healthy either
+    assert by["healthy_at"].isna()["c4"] and by["time_to_healthy"].isna()["c4"]
+
+
+def test_lead_times_agree_with_time_to_healthy() -> None:
+    from gitops_nb.history import time_to_healthy
+
+    records = [
+        replace(
+            run("r1", "10:45", "c2", "10:30"),
+            mode=Mode.CORRECT,
+            health=RunHealth.HEALTHY,
+            healthy_at="2026-11-28T10:46:30Z",
+        )
+    ]
+    lead = lead_times(COMMITS, runs(records)).set_index("commit")
+    tth = time_to_healthy(records).set_index("commit")
+    assert lead.loc["c2", "healthy_at"] == tth.loc["c2", "healthy_at"]
+    assert lead.loc["c2", "time_to_healthy"] == tth.loc["c2", "time_to_healthy"]
 
 
 def test_summary_numbers() -> None:

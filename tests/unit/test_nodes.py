@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from gitops_nb import binaries
@@ -75,3 +79,42 @@ def test_kwok_version_matches_its_go_module_and_build_script() -> None:
     assert all(s in script for s in binaries.KWOK_STAGES)
     assert "kube-scheduler" in binaries.BINARIES
     assert "tools/kwok/build.sh" in (ROOT / "Makefile").read_text()
+
+
+def _complete_kwok_cache(d: Path) -> None:
+    (d / "stages").mkdir(parents=True)
+    (d / "kwok").write_text("#!/bin/sh\n")
+    (d / "kwok").chmod(0o755)
+    for s in binaries.KWOK_STAGES:
+        (d / "stages" / s).write_text("kind: Stage\n")
+
+
+def test_kwok_build_script_and_find_kwok_agree_on_the_cache_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("GITOPS_NB_KWOK_DIR", raising=False)
+    _complete_kwok_cache(binaries.kwok_dir())
+    done = subprocess.run(
+        [str(ROOT / "tools/kwok/build.sh")], capture_output=True, text=True, check=True
+    )
+    assert Path(done.stdout.strip()) == binaries.kwok_dir()  # complete: nothing rebuilt
+    binary, _ = binaries.find_kwok()
+    assert binary == tmp_path / "gitops-nb" / "kwok" / f"kwok-{binaries.KWOK_VERSION}" / "kwok"
+
+
+@pytest.mark.skipif(shutil.which("go") is None, reason="Go builds kwok")
+def test_kwok_build_is_pinned_by_the_modules_go_sum(tmp_path: Path) -> None:
+    """The build runs inside tools/kwok with -mod=readonly: a go.sum without kwok's entries
+    stops it before anything is fetched or written (``go install …@v`` ignored go.sum)."""
+    module = tmp_path / "kwok-module"
+    shutil.copytree(ROOT / "tools/kwok", module)
+    (module / "go.sum").write_text("")
+    out = tmp_path / "out"
+    env = {**os.environ, "GITOPS_NB_KWOK_DIR": str(out), "GOPROXY": "off", "GOFLAGS": ""}
+    failed = subprocess.run(
+        [str(module / "build.sh")], capture_output=True, text=True, env=env, check=False
+    )
+    assert failed.returncode != 0
+    assert "missing go.sum entry" in failed.stderr
+    assert not (out / "kwok").exists()

@@ -6,7 +6,9 @@
 # The directory is $GITOPS_NB_KWOK_DIR if set, otherwise
 # ${XDG_CACHE_HOME:-~/.cache}/gitops-nb/kwok/kwok-<v>/ holding `kwok` and `stages/*.yaml`
 # (the node and "fast" pod Stages the module ships under kustomize/stage/). When both are
-# there it does nothing. A first build takes about 90 s on 2 cores; files land atomically.
+# there it does nothing. The build runs inside this module (`go build` with -mod=readonly), so
+# go.mod and go.sum pin kwok and every dependency: a checksum mismatch or a missing go.sum
+# entry fails the build instead of resolving something else. Files land atomically.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 version="$(awk '$1=="require" && $2=="sigs.k8s.io/kwok"{print $3} $1=="sigs.k8s.io/kwok"{print $2}' "$here/go.mod" | head -1)"
@@ -35,9 +37,11 @@ mkdir -p "$dir"
 tmp="$(mktemp -d "$dir/.build.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 start=$(date +%s)
-echo "build.sh: installing sigs.k8s.io/kwok/cmd/kwok@${version} ..." >&2
-CGO_ENABLED=0 GOBIN="$tmp" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@${version}"
-src="$(go env GOMODCACHE)/sigs.k8s.io/kwok@${version}/kustomize/stage"
+echo "build.sh: building sigs.k8s.io/kwok/cmd/kwok ${version} from $here/go.mod ..." >&2
+cd "$here"
+export CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=readonly -trimpath"
+go build -ldflags "-s -w" -o "$tmp/kwok" sigs.k8s.io/kwok/cmd/kwok
+src="$(go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)/kustomize/stage"
 mkdir -p "$tmp/stages"
 for s in "${stages[@]}"; do cp "$src/$s" "$tmp/stages/"; done
 mkdir -p "$dir/stages"
