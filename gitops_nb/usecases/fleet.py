@@ -40,7 +40,8 @@ from gitops_nb.source.credentials import Credentials
 from gitops_nb.source.git import Checkout
 from gitops_nb.usecases.fleetprune import Orphan, Verdict, prune_removed, verdict
 from gitops_nb.usecases.jsonlog import event
-from gitops_nb.usecases.reconcile import RunResult, Shared, reconcile_app
+from gitops_nb.usecases.reconcile import reconcile_app
+from gitops_nb.usecases.runstate import RunResult, Shared
 
 FIELD_MANAGER = "gitops-nb-fleet"
 
