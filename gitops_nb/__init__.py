@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from gitops_nb.config import AppConfig
     from gitops_nb.engine import DiffReport, Engine, SyncOptions
     from gitops_nb.source import SourceSpec
-    from gitops_nb.usecases.reconcile import RunResult, reconcile_app
+    from gitops_nb.usecases.reconcile import reconcile_app
+    from gitops_nb.usecases.runstate import RunResult
     from gitops_nb.usecases.sync import ApplyResult, DiffResult, apply_app, diff_app
 
 __version__ = "0.1.0"
@@ -46,7 +47,7 @@ _LAZY = {
     "Engine": "gitops_nb.engine",
     "SyncOptions": "gitops_nb.engine",
     "SourceSpec": "gitops_nb.source",
-    "RunResult": "gitops_nb.usecases.reconcile",
+    "RunResult": "gitops_nb.usecases.runstate",
     "reconcile_app": "gitops_nb.usecases.reconcile",
     "ApplyResult": "gitops_nb.usecases.sync",
     "DiffResult": "gitops_nb.usecases.sync",

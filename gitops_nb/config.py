@@ -16,42 +16,11 @@ import yaml
 
 from gitops_nb.errors import ConfigError, UnsafeSourceError
 from gitops_nb.giturl import validate_url
-from gitops_nb.ignore import IgnoreRule
+from gitops_nb.ignore import IgnoreRule, IgnoreRules
 from gitops_nb.model import Mode
 from gitops_nb.policyspec import DEFAULT_POLICY, Policy
-
-
-@dataclass(frozen=True)
-class VerifySettings:
-    """``verify:``: only apply commits (or tags) signed by one of these keys."""
-
-    keys: tuple[str, ...] = ()
-    """Public key files: armored OpenPGP keys or SSH public keys. Empty: no verification."""
-    mode: str = ""
-    """``gpg`` or ``ssh``; empty follows from the key files. A set mode refuses other keys."""
-    ref: str = "commit"
-    """``commit``: the commit's signature decides; ``tag``: the ref must be a signed tag."""
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.keys)
-
-
-@dataclass(frozen=True)
-class HelmSettings:
-    """``helm:``: how an app path holding a ``Chart.yaml`` is rendered."""
-
-    release_name: str = ""
-    """Release name (default: the app name)."""
-    values_files: tuple[str, ...] = ()
-    """Values files, relative to the repository root; must stay inside the checkout."""
-    values: str = ""
-    """The config's ``values:`` mapping as YAML, passed after the values files."""
-    set: tuple[str, ...] = ()
-    """``key=value`` overrides in helm's ``--set`` syntax (``--set`` on the CLI), passed last."""
-    include_crds: bool = True
-    """Render the chart's ``crds/`` directory."""
-
+from gitops_nb.sourcesettings import HelmSettings as HelmSettings
+from gitops_nb.sourcesettings import VerifySettings as VerifySettings
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
@@ -126,6 +95,11 @@ class AppConfig:
     """After applying, wait until every object is Current (kstatus); exit 7 if not in time."""
     wait_timeout: str = "5m"
     """How long ``wait`` waits (30s, 5m, 1h)."""
+
+    @property
+    def ignore_rules(self) -> IgnoreRules:
+        """The rule set in force (the config's rules, with the shipped defaults or not)."""
+        return IgnoreRules.of(self.ignore, defaults=self.ignore_defaults)
 
     def validate(self) -> AppConfig:
         if not self.app or not _DNS_LABEL.match(self.app):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gitops_nb.kube.resources import CONFIGMAPS
-from gitops_nb.model import APP_LABEL, ObjectRef
+from gitops_nb.model import APP_LABEL, OWN_PREFIX, ObjectRef
 
 PART_OF = "applyset.kubernetes.io/part-of"
 ID_LABEL = "applyset.kubernetes.io/id"
@@ -52,7 +52,7 @@ class ApplySet:
 
     @property
     def name(self) -> str:
-        return f"gitops-nb.{self.app}"
+        return f"{OWN_PREFIX}{self.app}"
 
     @property
     def path(self) -> str:

@@ -76,7 +76,7 @@ class SyncOptions:
         fields (self-heal) and records fingerprints; ``detect`` mode writes nothing.
         """
         correct = cfg.mode is Mode.CORRECT
-        ignore = IgnoreRules.of(cfg.ignore, defaults=cfg.ignore_defaults)
+        ignore = cfg.ignore_rules
         policy = replace(cfg.policy, reconciler_namespace=own_namespace(cfg.reconciler_namespace))
         # A new policy, identity or adoption re-judges the set: the no-render shortcut must
         # not vouch for objects the policy would now refuse. Helm values given outside Git

@@ -24,7 +24,7 @@ from typing import Any
 from gitops_nb.engine.evaluate import Desired
 from gitops_nb.engine.fpkey import KEY_SECRET
 from gitops_nb.errors import PolicyError
-from gitops_nb.model import ObjectRef
+from gitops_nb.model import OWN_PREFIX, RUN_RECORD_PREFIX, ObjectRef
 from gitops_nb.policyspec import POD_SECURITY_LEVELS, SYSTEM_NAMESPACES, Policy
 
 RECONCILER_NAME = "gitops-nb-reconciler"
@@ -130,9 +130,9 @@ def _bookkeeping(ref: ObjectRef) -> str | None:
     """Why ``ref`` names one of the reconciler's own records in an app namespace, or None."""
     core = not _group(ref)
     reserved = (
-        (core and ref.kind == "ConfigMap" and ref.name.startswith(("gitops-nb.", "gitops-nb-run-")))
+        (core and ref.kind == "ConfigMap" and ref.name.startswith((OWN_PREFIX, RUN_RECORD_PREFIX)))
         or (ref.kind == "Lease" and _group(ref) == "coordination.k8s.io"
-            and ref.name.startswith("gitops-nb."))
+            and ref.name.startswith(OWN_PREFIX))
         or (core and ref.kind == "Secret" and ref.name == KEY_SECRET)
     )  # fmt: skip
     if not reserved:

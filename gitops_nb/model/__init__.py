@@ -11,7 +11,13 @@ here (``from gitops_nb.model import SyncRun``); the modules split them by concer
 - :mod:`~gitops_nb.model.records`: the sync-run record and what it holds.
 """
 
-from gitops_nb.model.names import APP_LABEL, FIELD_MANAGER
+from gitops_nb.model.names import (
+    APP_LABEL,
+    FIELD_MANAGER,
+    OWN_PREFIX,
+    RUN_RECORD_PREFIX,
+    fleet_state_name,
+)
 from gitops_nb.model.objects import (
     OP_ADDED,
     OP_CHANGED,
@@ -54,7 +60,9 @@ __all__ = [
     "OP_ADDED",
     "OP_CHANGED",
     "OP_REMOVED",
+    "OWN_PREFIX",
     "REMOVED_TRIGGER",
+    "RUN_RECORD_PREFIX",
     "SCHEMA_VERSION",
     "SUPPORTED_SCHEMAS",
     "TIME_UNKNOWN",
@@ -76,6 +84,7 @@ __all__ = [
     "RunHealth",
     "Signature",
     "SyncRun",
+    "fleet_state_name",
     "format_time",
     "infer_causes",
     "parse_time",

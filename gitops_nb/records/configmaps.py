@@ -24,7 +24,7 @@ from typing import Any
 from gitops_nb.errors import ConflictError, GitOpsError
 from gitops_nb.kube.client import Kube
 from gitops_nb.kube.resources import CONFIGMAPS
-from gitops_nb.model import APP_LABEL, DiffStatus, SyncRun, parse_time
+from gitops_nb.model import APP_LABEL, RUN_RECORD_PREFIX, DiffStatus, SyncRun, parse_time
 from gitops_nb.records.coalesce import already_stored, can_fold, fold
 from gitops_nb.records.selection import select_runs
 
@@ -38,7 +38,7 @@ MAX_BYTES = 900 * 1024  # ConfigMaps are capped at 1 MiB in etcd; leave room for
 def _name(run: SyncRun) -> str:
     stamp = run.started.replace("-", "").replace(":", "").replace("T", "-").rstrip("Z").lower()
     stamp = stamp.split(".")[0]
-    return f"gitops-nb-run-{run.app}-{stamp}-{run.run_id[:8]}"[:253]
+    return f"{RUN_RECORD_PREFIX}{run.app}-{stamp}-{run.run_id[:8]}"[:253]
 
 
 def encode(run: SyncRun) -> tuple[dict[str, str], dict[str, str]]:

@@ -34,13 +34,14 @@ from gitops_nb.kube.client import ClientSettings, Kube, load_configuration
 from gitops_nb.kube.discovery import Discovery
 from gitops_nb.kube.resources import CONFIGMAPS
 from gitops_nb.kube.sharedlists import SharedLists
-from gitops_nb.model import Mode, Revision
+from gitops_nb.model import Mode, Revision, fleet_state_name
 from gitops_nb.source import SourceSpec, default_cache_dir, fetch, redact_url
 from gitops_nb.source.credentials import Credentials
 from gitops_nb.source.git import Checkout
 from gitops_nb.usecases.fleetprune import Orphan, Verdict, prune_removed, verdict
 from gitops_nb.usecases.jsonlog import event
-from gitops_nb.usecases.reconcile import RunResult, Shared, reconcile_app
+from gitops_nb.usecases.reconcile import reconcile_app
+from gitops_nb.usecases.runstate import RunResult, Shared
 
 FIELD_MANAGER = "gitops-nb-fleet"
 
@@ -172,7 +173,7 @@ def select_shard(apps: Sequence[FleetApp], index: int | None) -> list[FleetApp]:
 
 
 def _state_path(fleet: FleetConfig) -> str:
-    return CONFIGMAPS.object_path(fleet.home, f"gitops-nb.fleet.{fleet.name}")
+    return CONFIGMAPS.object_path(fleet.home, fleet_state_name(fleet.name))
 
 
 def known_apps(kube: Kube, fleet: FleetConfig) -> list[Orphan]:
@@ -213,7 +214,7 @@ def remember(
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {
-            "name": f"gitops-nb.fleet.{fleet.name}",
+            "name": fleet_state_name(fleet.name),
             "namespace": fleet.home,
             "labels": {"gitops-nb.io/fleet": fleet.name},
         },

@@ -23,15 +23,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from gitops_nb.config import AppConfig, max_age_seconds, parse_duration
+from gitops_nb.config import AppConfig
 from gitops_nb.engine import DiffReport, Engine, SyncOptions
 from gitops_nb.engine.applyset import ApplySet
 from gitops_nb.engine.cause import Prior
 from gitops_nb.engine.inventory import refs_in_records
-from gitops_nb.engine.wait import HealthReader, HealthReport
+from gitops_nb.engine.wait import HealthReport
 from gitops_nb.errors import (
     ExitCode,
     GitOpsError,
@@ -39,35 +38,30 @@ from gitops_nb.errors import (
     LeaseHeldError,
     VerificationError,
 )
-from gitops_nb.ignore import IgnoreRules
-from gitops_nb.kube import events
 from gitops_nb.kube.client import ClientSettings, Kube, load_configuration
-from gitops_nb.kube.discovery import Discovery
-from gitops_nb.kube.lease import Lease, acquire
-from gitops_nb.kube.sharedlists import SharedLists
+from gitops_nb.kube.lease import acquire
 from gitops_nb.model import (
     Action,
     ChangeSet,
-    DiffStatus,
     Mode,
     ObjectRef,
     ObjectResult,
     Outcome,
     Revision,
-    RunHealth,
     SyncRun,
 )
 from gitops_nb.records.configmaps import ConfigMapStore
 from gitops_nb.records.store import RecordStore, open_store
 from gitops_nb.source import SourceSpec, default_cache_dir, fetch, redact_url, render
 from gitops_nb.source.credentials import Credentials
-from gitops_nb.source.git import Checkout
 from gitops_nb.source.verify import UnverifiedRevision
 from gitops_nb.usecases.charts import chart_context
 from gitops_nb.usecases.earlier import earlier_renderer
 from gitops_nb.usecases.jsonlog import event
-from gitops_nb.usecases.runevents import difference_events
-from gitops_nb.usecases.runrecord import count, merge_objects, record_time, with_health
+from gitops_nb.usecases.runhealth import run_health
+from gitops_nb.usecases.runrecord import merge_objects, new_record, with_health
+from gitops_nb.usecases.runstate import Clock, Reached, RunResult, Shared, now
+from gitops_nb.usecases.wrapup import Budget, WrapUp
 
 RECORD_TIMEOUT_S = 180.0  # keep trying to write the record while the API server is away
 RELEASE_TIMEOUT_S = 30.0  # keep trying to hand the Lease back
@@ -77,49 +71,6 @@ STOP_RECORD_S = 10.0
 STOP_RELEASE_S = 18.0
 STOP_POLL_S = 0.2  # how soon a run notices the stop signal
 _MAX_BACKOFF_S = 8.0  # the client's longest retry sleep
-
-
-Clock = Callable[[], dt.datetime]
-"""Where a record's ``started``/``finished`` come from (aware UTC); the demo injects its own."""
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """One reconcile: its record (None when the Lease was held) and the exit code."""
-
-    run: SyncRun | None
-    exit_code: int
-
-
-_WROTE = (Action.CREATED, Action.CONFIGURED, Action.UNCHANGED)
-"""Actions after which the object exists."""
-
-
-@dataclass(frozen=True)
-class Shared:
-    """What a fleet run shares across its apps (see :mod:`gitops_nb.usecases.fleet`)."""
-
-    checkout: Checkout | None = None
-    """The app's commit, already fetched and checked out (one fetch per repo and commit)."""
-    discovery: Discovery | None = None
-    """One discovery cache for every app."""
-    lists: SharedLists | None = None
-    """The fleet run's metadata LISTs per kind and namespace, shared by its apps."""
-
-
-@dataclass
-class _Reached:
-    """How far a run got: what the record can say when the run stops early."""
-
-    revision: Revision | None = None
-    report: DiffReport | None = None
-    changes: ChangeSet = field(default_factory=ChangeSet)
-    applied: bool = False
-    health: HealthReport | None = None
 
 
 class Reconciler:
@@ -134,7 +85,7 @@ class Reconciler:
         stop: threading.Event | None = None,
         trigger: str = "manual",
         credentials: Credentials | None = None,
-        clock: Clock = _now,
+        clock: Clock = now,
         shared: Shared | None = None,
     ) -> None:
         self.cfg = cfg
@@ -151,9 +102,17 @@ class Reconciler:
         self.holder = f"{socket.gethostname()}-{os.getpid()}-{self.run_id[:8]}"
         self._stopped_at = math.inf
         """When the stop signal came (monotonic); bounds the wrap-up after SIGTERM."""
-        self._outage = False
-        """The record write gave up on an outage: later requests are tried once."""
         self._records: RecordStore | None = None
+        self._wrap_up = WrapUp(
+            cfg,
+            self.kube,
+            self._store,
+            self._ev,
+            clock=clock,
+            holder=self.holder,
+            stopped_at=lambda: self._stopped_at,
+            budget=Budget(RECORD_TIMEOUT_S, RELEASE_TIMEOUT_S, STOP_RECORD_S, STOP_RELEASE_S),
+        )
 
     def _watch_stop(self, done: threading.Event) -> None:
         """Note when the stop signal comes, until the run is ``done`` (a fleet's apps share
@@ -169,7 +128,8 @@ class Reconciler:
 
     def _before_retry(self, _attempt: int, err: Exception) -> None:
         """Kube hook: no retry that could outlast the stop budget, none after an outage."""
-        if self._outage or time.monotonic() + _MAX_BACKOFF_S > self._stopped_at + STOP_RELEASE_S:
+        outage = self._wrap_up.outage  # the record write gave up: later requests tried once
+        if outage or time.monotonic() + _MAX_BACKOFF_S > self._stopped_at + STOP_RELEASE_S:
             raise err
 
     def _ev(self, name: str, level: int = logging.INFO, **fields: object) -> None:
@@ -217,7 +177,7 @@ class Reconciler:
             path=cfg.path,
             holder=self.holder,
         )
-        reached = _Reached()
+        reached = Reached()
         error: str | None = None
         try:
             outcome, code = self._sync(reached)
@@ -274,23 +234,16 @@ class Reconciler:
         health: HealthReport | None = None,
     ) -> SyncRun:
         """This run's record, finished now."""
-        cfg = self.cfg
-        return SyncRun(
-            run_id=self.run_id,
-            app=cfg.app,
-            started=record_time(started),
-            finished=record_time(self.clock()),
-            duration_s=round(time.monotonic() - t0, 3),
-            trigger=self.trigger,
-            mode=cfg.mode,
+        return new_record(
+            self.cfg,
+            self.run_id,
+            self.trigger,
+            (started, self.clock(), time.monotonic() - t0),
+            outcome,
+            error,
             revision=revision,
-            outcome=outcome,
-            counts=count(objects),
             objects=objects,
-            error=error,
-            ignore=IgnoreRules.of(cfg.ignore, defaults=cfg.ignore_defaults).texts,
-            health=health.health if health is not None else None,
-            healthy_at=health.healthy_at if health is not None else None,
+            health=health,
         )
 
     def _record_unstarted(
@@ -305,8 +258,8 @@ class Reconciler:
             return None
         run = self._record_of(started, t0, Outcome.FAILED, f"could not start: {error}")
         try:
-            self._persist(run)
-        except Exception as e:  # as in _wrap_up: say so in JSON, never raise
+            self._wrap_up.persist(run)
+        except Exception as e:  # as in WrapUp: say so in JSON, never raise
             self._ev("record-failed", logging.ERROR, error=f"{type(e).__name__}: {e}")
         return run
 
@@ -320,7 +273,7 @@ class Reconciler:
                 error=err,
             )
 
-    def _sync(self, reached: _Reached) -> tuple[Outcome, int]:
+    def _sync(self, reached: Reached) -> tuple[Outcome, int]:
         """fetch → (fast no-op) → render → plan → apply; fills ``reached`` as it goes."""
         cfg = self.cfg
         spec = SourceSpec(
@@ -394,32 +347,16 @@ class Reconciler:
     def _health(
         self, engine: Engine, opts: SyncOptions, report: DiffReport, changes: ChangeSet
     ) -> HealthReport:
-        """Git's objects' health: one look, or (``wait``, correct mode) a wait for Current.
-        Read as the app (its impersonated ServiceAccount), like its objects."""
-        gone = {e.ref for e in changes.entries if e.action in (Action.PRUNED, Action.FAILED)}
-        refs = [
-            i.ref
-            for i in report.items
-            if i.status not in (DiffStatus.EXTRANEOUS, DiffStatus.ERROR) and i.ref not in gone
-        ]
-        # objects the plan saw live, or the apply wrote: no read needed to know they exist
-        live = (DiffStatus.IN_SYNC, DiffStatus.DRIFTED)
-        present = {i.ref for i in report.items if i.status in live}
-        present |= {e.ref for e in changes.entries if e.action in _WROTE}
-        # Nothing written: the fleet's shared snapshot is as good as a GET per object.
-        wrote = any(e.action is not Action.UNCHANGED for e in changes.entries)
-        reader = HealthReader(
-            engine.app_kube(opts),
-            engine.discovery,
-            self.cfg.workers,
-            now=self.clock,
-            snapshot=None if wrote or self.cfg.wait else self.shared.lists,
+        health = run_health(
+            self.cfg,
+            engine,
+            opts,
+            report,
+            changes,
+            clock=self.clock,
+            lists=self.shared.lists,
+            stop=self.stop,
         )
-        if self.cfg.wait and self.cfg.mode is Mode.CORRECT:
-            timeout = parse_duration(self.cfg.wait_timeout)
-            health = reader.wait_current(refs, timeout, stop=self.stop, present=present)
-        else:
-            health = reader.look(refs, present)
         for ref, h in health.unhealthy:
             self._ev("unhealthy", object=str(ref), health=str(h.status), reason=h.reason)
         return health
@@ -448,135 +385,6 @@ class Reconciler:
         seen = [r for r in runs if r.objects]
         return max(seen, key=lambda r: r.order) if seen else None
 
-    def _wrap_up(self, run: SyncRun, lease: Lease) -> None:
-        """Record, events, release: each bounded, none may keep ``run-finished`` from the log."""
-        steps: list[tuple[str, Callable[[SyncRun], None]]] = [
-            ("record", self._persist),
-            ("events", self._events),
-        ]
-        for name, step in steps:
-            try:
-                step(run)
-            except Exception as e:  # an outage or a bug: say so in JSON, carry on
-                self._ev(f"{name}-failed", logging.ERROR, error=f"{type(e).__name__}: {e}")
-        self._release(lease)
-
-    def _deadline(self, started: float, normal_s: float, after_stop_s: float) -> float:
-        return min(started + normal_s, self._stopped_at + after_stop_s)
-
-    def _persist(self, run: SyncRun) -> None:
-        """Write the record; wait out an API server outage (bounded) rather than lose it."""
-        cfg = self.cfg
-        store = self._store()
-        started = time.monotonic()
-        while True:
-            try:
-                where = store.write(run)
-                break
-            except GitOpsError as e:
-                left = self._deadline(started, RECORD_TIMEOUT_S, STOP_RECORD_S) - time.monotonic()
-                if not e.transient or left <= 0:
-                    self._outage = e.transient
-                    self._ev("record-failed", logging.ERROR, error=str(e))
-                    return
-                time.sleep(min(2.0, left))
-        self._ev("recorded", where=where)
-        try:
-            if cfg.history_max_age:  # historyRetention: 400d
-                store.trim_before(
-                    cfg.app,
-                    self.clock() - dt.timedelta(seconds=max_age_seconds(cfg.history_max_age)),
-                )
-            else:
-                store.trim(cfg.app, cfg.history_retention)
-        except GitOpsError as e:
-            self._ev("retention-failed", logging.WARNING, error=str(e))
-
-    def _events(self, run: SyncRun) -> None:
-        cfg = self.cfg
-        wanted = self._event_list(run)
-        if not wanted:
-            return  # a quiet run (the steady state) reads nothing and writes nothing here
-        aset = ApplySet(cfg.app, cfg.namespace)
-        parent = (
-            self.kube.get_or_none(aset.path, what=str(aset.ref))
-            if run.outcome is not Outcome.FAILED or run.objects
-            else None
-        )
-        about = parent or {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": {"name": aset.name, "namespace": cfg.namespace},
-        }
-        for reason, message, warning in wanted:
-            events.emit(self.kube, about, reason, message, warning=warning, instance=self.holder)
-
-    def _event_list(self, run: SyncRun) -> list[tuple[str, str, bool]]:
-        """The Events this run tells: (reason, message, warning)."""
-        out = difference_events(run)  # drift and deployments, by cause
-        pruned = [o for o in run.objects if o.action is Action.PRUNED]
-        if pruned:
-            out.append(
-                (
-                    "Pruned",
-                    f"{len(pruned)} object(s) removed from Git were deleted: "
-                    + ", ".join(str(o.ref) for o in pruned[:5]),
-                    False,
-                )
-            )
-        if run.outcome is Outcome.REFUSED:
-            out.append(
-                ("VerificationFailed", (run.error or "commit verification failed")[:1000], True)
-            )
-        prior = self._prior_health(run) if run.health is not None else None
-        if run.health is RunHealth.DEGRADED and prior is not RunHealth.DEGRADED:
-            bad = [o for o in run.objects if o.health and not o.health.status.is_healthy]
-            out.append(
-                (
-                    "HealthDegraded",
-                    f"{len(bad)} object(s) not healthy: "
-                    + ", ".join(
-                        f"{o.ref} {o.health.status} {o.health.reason}" for o in bad[:5] if o.health
-                    ),
-                    True,
-                )
-            )
-        elif run.health is RunHealth.HEALTHY and prior is RunHealth.DEGRADED:
-            out.append(("HealthRestored", "every object is Current", False))
-        if run.outcome in (Outcome.FAILED, Outcome.INTERRUPTED):
-            out.append(
-                (
-                    "SyncFailed" if run.outcome is Outcome.FAILED else "SyncInterrupted",
-                    (run.error or "object failures")[:1000],
-                    True,
-                )
-            )
-        return out
-
-    def _prior_health(self, run: SyncRun) -> RunHealth | None:
-        """The health of the newest earlier run that assessed it (None if none did)."""
-        try:
-            runs = self._store().read(self.cfg.app)
-        except (GitOpsError, ValueError):
-            return None
-        earlier = [r for r in runs if r.run_id != run.run_id and r.health is not None]
-        return earlier[-1].health if earlier else None
-
-    def _release(self, lease: Lease) -> None:
-        started = time.monotonic()
-        while True:
-            try:
-                lease.release()
-                return
-            except Exception as e:
-                left = self._deadline(started, RELEASE_TIMEOUT_S, STOP_RELEASE_S) - time.monotonic()
-                transient = isinstance(e, GitOpsError) and e.transient
-                if not transient or left <= 0:
-                    # It expires after its duration anyway; the next run takes it over.
-                    self._ev("lease-release-failed", logging.WARNING, error=str(e))
-                    return
-                time.sleep(min(1.0, left))
-
 
 def reconcile_app(
     cfg: AppConfig,
@@ -587,7 +395,7 @@ def reconcile_app(
     kube: Kube | None = None,
     on_start: Callable[[Reconciler], None] | None = None,
     credentials: Credentials | None = None,
-    clock: Clock = _now,
+    clock: Clock = now,
     shared: Shared | None = None,
 ) -> RunResult:
     """Run one reconcile; never raises for run-time failures (they are in the record).

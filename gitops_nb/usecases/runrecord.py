@@ -6,7 +6,9 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import replace
 
+from gitops_nb.config import AppConfig
 from gitops_nb.engine import DiffReport
+from gitops_nb.engine.wait import HealthReport
 from gitops_nb.model import (
     COUNT_KEYS,
     Action,
@@ -15,6 +17,9 @@ from gitops_nb.model import (
     Health,
     ObjectRef,
     ObjectResult,
+    Outcome,
+    Revision,
+    SyncRun,
 )
 
 
@@ -75,3 +80,36 @@ def count(objects: tuple[ObjectResult, ...]) -> dict[str, int]:
         if o.action in (Action.CREATED, Action.CONFIGURED, Action.PRUNED, Action.FAILED):
             c[str(o.action)] += 1
     return c
+
+
+def new_record(
+    cfg: AppConfig,
+    run_id: str,
+    trigger: str,
+    when: tuple[dt.datetime, dt.datetime, float],
+    outcome: Outcome,
+    error: str | None,
+    *,
+    revision: Revision | None = None,
+    objects: tuple[ObjectResult, ...] = (),
+    health: HealthReport | None = None,
+) -> SyncRun:
+    """One run's record; ``when``: (started, finished, measured duration in seconds)."""
+    started, finished, duration_s = when
+    return SyncRun(
+        run_id=run_id,
+        app=cfg.app,
+        started=record_time(started),
+        finished=record_time(finished),
+        duration_s=round(duration_s, 3),
+        trigger=trigger,
+        mode=cfg.mode,
+        revision=revision,
+        outcome=outcome,
+        counts=count(objects),
+        objects=objects,
+        error=error,
+        ignore=cfg.ignore_rules.texts,
+        health=health.health if health is not None else None,
+        healthy_at=health.healthy_at if health is not None else None,
+    )
