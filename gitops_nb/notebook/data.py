@@ -7,14 +7,16 @@ change the cluster even by mistake.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from gitops_nb import config
 from gitops_nb.engine import SyncOptions
 from gitops_nb.errors import GitOpsError
 from gitops_nb.history import (
@@ -27,6 +29,7 @@ from gitops_nb.history import (
     runs,
 )
 from gitops_nb.history.views import episodes_view
+from gitops_nb.ignore import IgnoreRules
 from gitops_nb.kube.client import ReadOnlyKube
 from gitops_nb.model import ResourceDiff, Revision, SyncRun
 from gitops_nb.source import SourceSpec
@@ -213,14 +216,21 @@ def live_audit(
     namespace: str,
     *,
     cache_dir: str | Path | None = None,
+    config_file: str | Path | None = None,
+    ignore: Sequence[str] = (),
 ) -> LiveAudit:
     """Fetch and render ``spec``, then diff it against the cluster by server dry-run.
 
-    Read-only by construction: the diff goes through :class:`ReadOnlyKube`.
+    Drift is judged with the ignore rules the reconciler uses: those of ``config_file`` (its
+    ``ignore:`` and ``ignoreDefaults:``, and its policy), then ``ignore``. Read-only by
+    construction: the diff goes through :class:`ReadOnlyKube`.
     """
-    result = diff_app(
-        spec, SyncOptions(app=app, namespace=namespace), kubeconfig=kubeconfig, cache_dir=cache_dir
-    )
+    opts = SyncOptions(app=app, namespace=namespace, ignore=IgnoreRules.of(ignore))
+    if config_file is not None:
+        cfg = config.load(config_file, os.environ)
+        rules = IgnoreRules.of([*cfg.ignore, *ignore], defaults=cfg.ignore_defaults)
+        opts = replace(opts, ignore=rules, policy=cfg.policy)
+    result = diff_app(spec, opts, kubeconfig=kubeconfig, cache_dir=cache_dir)
     return LiveAudit(app, namespace, result.revision, result.report.diffs)
 
 

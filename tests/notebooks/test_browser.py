@@ -57,6 +57,8 @@ def _params(name: str, demo: DemoResult, tmp: Path) -> dict[str, Any]:
             "NAMESPACE": demo.namespace,
             "REPORT_PATH": str(tmp / "live-drift-report.html"),
             "CACHE_DIR": str(tmp / "cache"),
+            "CONFIG": None,
+            "IGNORE": [],
         },
         "05_fleet_overview.ipynb": {
             "HISTORY_DIR": str(demo.history_dir),

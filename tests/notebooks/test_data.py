@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -211,3 +212,23 @@ def test_live_audit_finds_the_demo_open_drift(demo: DemoResult, tmp_path: Path) 
     ]
     assert by_object["Deployment/prod/web"].status is DiffStatus.IN_SYNC
     assert audit.revision.commit == git(demo.repo, "rev-parse", "main")
+
+
+@pytest.mark.cluster
+def test_live_audit_judges_drift_with_the_configs_ignore_rules(
+    demo: DemoResult, tmp_path: Path
+) -> None:
+    """The reconciler's rules hold in the notebook too: the config's, then ``ignore``."""
+    spec = SourceSpec(str(demo.repo), "main", ".")
+
+    def status(**kw: Any) -> DiffStatus:
+        audit = data.live_audit(
+            spec, demo.kubeconfig, demo.app, demo.namespace, cache_dir=tmp_path / "c", **kw
+        )
+        return {str(d.ref): d.status for d in audit.diffs}["ConfigMap/prod/web-config"]
+
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"app: {demo.app}\nrepo: {demo.repo}\nignore: ['path=data.FEATURE_CHECKOUT']\n")
+    assert status(config_file=cfg) is DiffStatus.IN_SYNC
+    assert status(ignore=["manager=kubectl-patch;kind=ConfigMap"]) is DiffStatus.IN_SYNC
+    assert status(ignore=["manager=kubectl-patch;kind=Secret"]) is DiffStatus.DRIFTED

@@ -225,6 +225,8 @@ def test_live_audit_reads_only_and_writes_the_report(
         "NAMESPACE": demo.namespace,
         "REPORT_PATH": str(report),
         "CACHE_DIR": str(tmp_path / "cache"),
+        "CONFIG": None,
+        "IGNORE": ["manager=ops-robot"],  # a rule that covers nothing here changes nothing
     }
     before = live_versions(kube)
     assert "configmaps/web-config" in before and "deployments/web" in before
