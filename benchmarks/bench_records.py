@@ -15,7 +15,11 @@ benchmark (tests/postgres.py), it measures:
 - time to load one app's drift timeline for the whole period into pandas (the app with the
   most records; ``load_runs`` with the app filter in SQL, then ``drift_intervals``);
 - time to compute the fleet summary (every record of every app, ``drift_intervals``,
-  ``summary``) and to query the last quarter of the period (``since`` in SQL).
+  ``summary``), the fleet views of notebook 05 and ``report --fleet`` (``history.fleet``,
+  ``drift_days``, ``managers`` over the same frames), and to query the last quarter of the
+  period (``since`` in SQL);
+- what PostgreSQL really stores: ``pg_total_relation_size`` of the three tables (rows,
+  indexes and TOAST), beside the record JSON.
 
 Targets (issue 16): timeline < 1 s, fleet summary < 10 s, ≥ 50× fewer records than runs.
 
@@ -39,8 +43,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/postgres.py
 
+from gitops_nb.history.fleetview import drift_days, managers
+from gitops_nb.history.fleetview import fleet as fleet_view
 from gitops_nb.history.frames import runs as runs_frame
 from gitops_nb.history.metrics import summary
 from gitops_nb.history.timeline import drift_intervals
@@ -248,6 +256,12 @@ def main() -> int:
                 store.write(r)
             result["load_records_into_postgres_s"] = round(time.perf_counter() - t, 1)
             store.close()
+            with psycopg.connect(dsn_file.read_text().strip()) as conn:
+                sizes = conn.execute(
+                    "SELECT sum(pg_total_relation_size(t::regclass))"
+                    " FROM unnest(ARRAY['runs', 'objects', 'changes']) AS t"
+                ).fetchone()
+            result["postgres_bytes"] = int(sizes[0]) if sizes and sizes[0] is not None else None
 
             per_app: dict[str, int] = {}
             for r in records:
@@ -266,6 +280,18 @@ def main() -> int:
             result["fleet_summary_s"] = round(secs, 2)
             result["fleet_runs_counted"] = s["runs"]
             result["fleet_drift_episodes"] = s["drift_episodes"]
+
+            def views() -> int:
+                runs = load_runs(dsn_file=dsn_file)
+                intervals = drift_intervals(runs)
+                table = fleet_view(runs_frame(runs), intervals)
+                drift_days(intervals)
+                managers(intervals)
+                return len(table)
+
+            secs, n_apps = timed(views, repeat=1)
+            result["fleet_views_s"] = round(secs, 2)  # notebook 05 / report --fleet
+            result["fleet_views_apps"] = n_apps
             since = T0 + dt.timedelta(days=args.days * 3 / 4)
             secs, q = timed(lambda: load_runs(dsn_file=dsn_file, since=since))
             result["last_quarter_query_s"] = round(secs, 3)
@@ -276,6 +302,7 @@ def main() -> int:
     result["targets_met"] = {
         "timeline_under_1s": result["one_app_timeline_s"] < 1,
         "fleet_summary_under_10s": result["fleet_summary_s"] < 10,
+        "fleet_views_under_10s": result["fleet_views_s"] < 10,
         "coalescing_at_least_50x": result["ratio_runs_per_record"] >= 50,
     }
     result["args"] = vars(args)
