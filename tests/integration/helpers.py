@@ -112,3 +112,20 @@ def validating_webhook(
         "metadata": {"name": name},
         "webhooks": [webhook],
     }
+
+
+def api_service(group: str, namespace: str, service: str) -> dict[str, Any]:
+    """An APIService ``v1alpha1.<group>`` served by Service ``namespace/service`` (port 443)."""
+    return {
+        "apiVersion": "apiregistration.k8s.io/v1",
+        "kind": "APIService",
+        "metadata": {"name": f"v1alpha1.{group}"},
+        "spec": {
+            "group": group,
+            "version": "v1alpha1",
+            "service": {"namespace": namespace, "name": service, "port": 443},
+            "insecureSkipTLSVerify": True,
+            "groupPriorityMinimum": 1000,
+            "versionPriority": 15,
+        },
+    }

@@ -20,7 +20,7 @@ from gitops_nb.errors import GitOpsError
 from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster import LOOPBACK, LocalCluster, egress, find_binary, pki
 
-from .helpers import admission_error, validating_webhook, wait_for
+from .helpers import admission_error, api_service, validating_webhook, wait_for
 
 WEBHOOKS = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations"
 APISERVICES = "/apis/apiregistration.k8s.io/v1/apiservices"
@@ -116,19 +116,7 @@ def test_aggregated_api_at_an_external_name_is_refused(
     offset = _log_size(cluster)
     kube.create(
         APISERVICES,
-        {
-            "apiVersion": "apiregistration.k8s.io/v1",
-            "kind": "APIService",
-            "metadata": {"name": f"v1alpha1.{group}"},
-            "spec": {
-                "group": group,
-                "version": "v1alpha1",
-                "service": {"namespace": namespace, "name": "aggregated", "port": 443},
-                "insecureSkipTLSVerify": True,
-                "groupPriorityMinimum": 1000,
-                "versionPriority": 15,
-            },
-        },
+        api_service(group, namespace, "aggregated"),
     )
     try:
 

@@ -15,7 +15,7 @@ from gitops_nb.errors import ForbiddenError, GitOpsError
 from gitops_nb.kube.client import Kube, load_configuration
 from gitops_nb.localcluster import LOOPBACK, LocalCluster, egress, find_binary, non_loopback
 
-from .helpers import admission_error, validating_webhook, wait_for
+from .helpers import admission_error, api_service, validating_webhook, wait_for
 
 
 def _deployment(name: str) -> dict[str, Any]:
@@ -337,19 +337,7 @@ def test_aggregated_api_calls_stay_on_loopback(kube: Kube, namespace: str) -> No
     path = f"/apis/apiregistration.k8s.io/v1/apiservices/v1alpha1.{group}"
     kube.create(
         "/apis/apiregistration.k8s.io/v1/apiservices",
-        {
-            "apiVersion": "apiregistration.k8s.io/v1",
-            "kind": "APIService",
-            "metadata": {"name": f"v1alpha1.{group}"},
-            "spec": {
-                "group": group,
-                "version": "v1alpha1",
-                "service": {"namespace": namespace, "name": "aggregated", "port": 443},
-                "insecureSkipTLSVerify": True,
-                "groupPriorityMinimum": 1000,
-                "versionPriority": 15,
-            },
-        },
+        api_service(group, namespace, "aggregated"),
     )
     try:
 
