@@ -207,7 +207,9 @@ class FleetDashboard:
 
     def refresh(self, _: object = None) -> None:
         v = fleet_views(self._runs, self._intervals, **self.selection())
-        self.summary.value = v.summary()
+        app = "every app" if self.app.value == ALL else f"app {self.app.value}"
+        lo, hi = (self.days.options[i][0] for i in self.days.index)
+        self.summary.value = f"{v.summary()} ({app}, {lo} → {hi})"  # and what it shows
         self.heatmap.value = figure_png(drift_days_figure(v.heatmap))
         self.most_drifting.value = _html(v.most_drifting, "no drift in the selection")
         self.mttr.value = _html(v.mttr, "no drift episode resolved in the selection")

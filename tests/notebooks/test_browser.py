@@ -30,7 +30,13 @@ from selenium.webdriver.support.ui import Select
 
 from gitops_nb.localcluster.demo import DemoResult
 from gitops_nb.notebook.server import lab_command
-from tests.notebooks.nbrun import NOTEBOOKS, history_params, parameters_cell, read_notebook
+from tests.notebooks.nbrun import (
+    NOTEBOOKS,
+    history_params,
+    parameter_names,
+    parameters_cell,
+    read_notebook,
+)
 
 pytestmark = pytest.mark.cluster  # notebook 04 reads the demo's live objects
 
@@ -49,7 +55,12 @@ def _params(name: str, demo: DemoResult, tmp: Path) -> dict[str, Any]:
     return {
         "01_sync_history.ipynb": history_params(demo),
         "02_drift_timeline.ipynb": {**history_params(demo), "NOW": None},
-        "03_git_history.ipynb": {**repo, **history_params(demo)},
+        "03_git_history.ipynb": {
+            **repo,
+            **history_params(demo),
+            "VERIFY_KEYS": [],
+            "SINCE": None,
+        },
         "04_live_audit.ipynb": {
             **repo,
             "KUBECONFIG": str(demo.kubeconfig),
@@ -84,6 +95,8 @@ def lab(demo: DemoResult, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     for name in NAMES:
         nb = read_notebook(NOTEBOOKS / name)
         params = _params(name, demo, work)
+        missing = parameter_names(nb) - set(params)  # a cell that replaces them all
+        assert not missing, f"{name}: the test must set every parameter, missing {missing}"
         parameters_cell(nb).source = "\n".join(f"{k} = {v!r}" for k, v in params.items())
         nbformat.write(nb, work / name)  # type: ignore[no-untyped-call]
     port = _free_port()

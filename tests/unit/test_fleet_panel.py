@@ -105,3 +105,14 @@ def test_dashboard_controls_redraw_every_view(frames: tuple[pd.DataFrame, pd.Dat
     assert bundle["text/html"] == dash.managers.value
     png = base64.b64decode(dash.heatmap._repr_mimebundle_()["image/png"])
     assert png.startswith(b"\x89PNG")
+
+
+def test_dashboard_summary_names_the_selection(frames: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    """Even a fleet of one app shows which choice is on screen (the browser test changes the
+    drop-down and expects the cell to say so)."""
+    dash = w.FleetDashboard(*frames)
+    assert dash.summary.value.endswith(
+        f"(every app, {dash.days.options[0][0]} → {dash.days.options[-1][0]})"
+    )
+    dash.app.value = "quiet"
+    assert "(app quiet, " in dash.summary.value
