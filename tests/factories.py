@@ -31,6 +31,7 @@ from gitops_nb.model import (
     RunHealth,
     SyncRun,
 )
+from gitops_nb.records.coalesce import coalesce
 from gitops_nb.report import Report, from_diff, from_history
 
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
@@ -267,3 +268,20 @@ def history_report() -> Report:
 BASELINE = {"pod-security.kubernetes.io/enforce": "baseline"}
 """PodSecurity labels of a Namespace object that a ``podSecurity: baseline`` policy (the shipped
 reconciler configs') allows."""
+
+
+def fleet_history() -> list[SyncRun]:
+    """Three apps over 52 hours, coalesced: ``web`` drifts twice (one open, by helm), ``shop``
+    ends failed, ``quiet`` never drifts."""
+    web = [
+        *[run(h, in_sync(), app="web") for h in range(0, 24)],
+        *[run(h, drifted(change()), app="web") for h in range(24, 30)],  # 6 h, reverted
+        *[run(h, in_sync(), app="web") for h in range(30, 50)],
+        *[run(h, drifted(change(manager="helm")), app="web") for h in range(50, 52)],  # open
+    ]
+    shop = [
+        *[run(h, in_sync(CM), app="shop") for h in range(0, 50)],
+        run(50, in_sync(CM), app="shop", outcome=Outcome.FAILED),
+    ]
+    quiet = [run(h, in_sync(), app="quiet") for h in range(0, 52)]
+    return coalesce(sorted([*web, *shop, *quiet], key=lambda r: r.order))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,45 +21,12 @@ from gitops_nb.source.render import render
 from tests.gitrepo import GitRepo
 
 from . import jobrunner as jr
+from .fleetkit import app_dir, cli, configmap, finished, fleet_config
 from .helpers import REPO, kubectl, path_of
-
-
-def app_dir(repo: GitRepo, name: str, value: str = "v1") -> None:
-    repo.write(
-        f"apps/{name}/configmap.yaml",
-        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{name}\ndata:\n  k: {value}\n",
-    )
-
-
-def fleet_config(tmp: Path, repo: GitRepo, namespace: str, **extra: Any) -> Path:
-    doc = {
-        "repo": str(repo.path),
-        "namespace": namespace,
-        "historyDir": str(tmp / "history"),
-        "cacheDir": str(tmp / "cache"),
-        "generators": [{"directories": "apps/*", "namespace": namespace}],
-        **extra,
-    }
-    path = tmp / "fleet.yaml"
-    path.write_text(yaml.safe_dump(doc))
-    return path
-
-
-def cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "gitops_nb.cli", *args]
-
-
-def finished(lines: list[dict[str, Any]]) -> dict[str, Any]:
-    [done] = [ln for ln in lines if ln["event"] == "fleet-finished"]
-    return done
 
 
 def runs(tmp: Path, app: str) -> list[SyncRun]:
     return read_dir(tmp / "history", app)
-
-
-def configmap(kube: Kube, namespace: str, name: str) -> Any:
-    return kube.get_or_none(f"/api/v1/namespaces/{namespace}/configmaps/{name}")
 
 
 def removed_apps(config: Path, env: dict[str, str]) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ from gitops_nb.records.configmaps import ConfigMapStore
 from tests.gitrepo import GitRepo
 
 from . import jobrunner as jr
-from .test_fleet import app_dir, cli, configmap, finished
+from .fleetkit import app_dir, cli, configmap, finished
 
 ROLE = """\
 apiVersion: rbac.authorization.k8s.io/v1

@@ -29,38 +29,7 @@ from gitops_nb.model import HealthStatus, ObjectRef, RunHealth
 from gitops_nb.source import SourceSpec
 from gitops_nb.usecases.sync import apply_app
 from tests.gitrepo import GitRepo
-
-
-def deployment(
-    name: str,
-    *,
-    image: str = "nginx:1.27.3",
-    replicas: int = 2,
-    simulate: str | None = None,
-    deadline: int = 600,
-    min_ready: int = 0,
-) -> dict[str, Any]:
-    labels = {"app": name, **({SIMULATE_LABEL: simulate} if simulate else {})}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": replicas,
-            "progressDeadlineSeconds": deadline,
-            "minReadySeconds": min_ready,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "web", "image": image}]},
-            },
-        },
-    }
-
-
-def write_app(repo: GitRepo, *objects: dict[str, Any], message: str = "app") -> str:
-    repo.write("app/objects.yaml", yaml.safe_dump_all(objects, sort_keys=False))
-    return repo.commit(message)
+from tests.integration.workloads import deployment, write_app
 
 
 @pytest.fixture

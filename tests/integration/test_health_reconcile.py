@@ -18,7 +18,7 @@ from gitops_nb.usecases.reconcile import reconcile_app
 from tests.gitrepo import GitRepo
 
 from .helpers import kubectl
-from .test_health import deployment, write_app
+from .workloads import deployment, write_app
 
 
 class Runner:

@@ -24,10 +24,10 @@ from gitops_nb.kube.client import Kube, service_account_user
 from gitops_nb.kube.discovery import Discovery
 from gitops_nb.model import Manifest
 from gitops_nb.source.render import render
+from tests.integration.jobskit import INSTALL_NS, PLACEHOLDER, one
 
 from .helpers import REPO, SA, path_of
 
-INSTALL_NS = "gitops-nb"
 APP_NS = "example"
 DEPLOYER = "deployer"
 FORBIDDEN_VERBS = {"escalate", "bind", "impersonate", "*"}
@@ -36,7 +36,6 @@ CREDENTIAL_SHAPES = re.compile(
     r"BEGIN [A-Z ]*PRIVATE KEY|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_|glpat-|"
     r"(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\d+) AAAA"
 )
-PLACEHOLDER = re.compile(r"^REPLACE_ME$")
 AppRule = tuple[str, str, frozenset[str]]  # (apiGroup, resource, verbs)
 
 
@@ -58,12 +57,6 @@ def cluster_wide() -> list[Manifest]:
 
 def kinds(ms: list[Manifest]) -> set[tuple[str, str]]:
     return {(m.obj["kind"], m.obj["metadata"]["name"]) for m in ms}
-
-
-def one(ms: list[Manifest], kind: str) -> dict[str, Any]:
-    found = [m.obj for m in ms if m.obj["kind"] == kind]
-    assert len(found) == 1, f"expected one {kind}, got {len(found)}"
-    return found[0]
 
 
 def rules(ms: list[Manifest], kind: str) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from gitops_nb.model import Manifest
 from gitops_nb.source.render import render
 
 from .helpers import REPO
-from .test_jobs_manifests import INSTALL_NS, PLACEHOLDER, one
+from .jobskit import INSTALL_NS, PLACEHOLDER, one
 
 RETENTION = "400d"
 

@@ -17,7 +17,7 @@ from gitops_nb.source.credentials import Credentials
 from gitops_nb.usecases.fleet import FleetResult, reconcile_fleet, resolve_apps
 from tests.gitrepo import GitRepo
 
-from .test_fleet import configmap, fleet_config
+from .fleetkit import configmap, fleet_config
 
 METADATA = "as=PartialObjectMetadataList"
 

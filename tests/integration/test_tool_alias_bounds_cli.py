@@ -12,8 +12,7 @@ from gitops_nb.cli import main
 from gitops_nb.kube.client import Kube
 from gitops_nb.localcluster import LocalCluster
 from tests.gitrepo import GitRepo
-from tests.unit.test_kustomize_paths import CM
-from tests.unit.test_tool_alias_bounds import ANCHOR_LINE, bomb, values_bomb
+from tests.kustomizekit import ANCHOR_LINE, CM, bomb, values_bomb
 
 from .helpers import cli_flags
 

@@ -15,13 +15,12 @@ import pytest
 from gitops_nb.history import drift_intervals, runs
 from gitops_nb.notebook import widgets as w
 from gitops_nb.notebook.fleetpanel import FleetViews, app_choices, day_range, fleet_views
-from tests.factories import at
-from tests.unit.test_fleet_views import history
+from tests.factories import at, fleet_history
 
 
 @pytest.fixture(scope="module")
 def frames() -> tuple[pd.DataFrame, pd.DataFrame]:
-    recs = history()
+    recs = fleet_history()
     return runs(recs), drift_intervals(recs)
 
 

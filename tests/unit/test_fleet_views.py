@@ -12,29 +12,12 @@ import pytest
 from gitops_nb.cli import main
 from gitops_nb.history import drift_days, drift_intervals, fleet, managers, runs
 from gitops_nb.history.fleetview import REMOVED_TRIGGER
-from gitops_nb.model import Outcome
-from gitops_nb.records.coalesce import coalesce
 from gitops_nb.records.store import DirectoryStore
-from tests.factories import CM, at, change, drifted, in_sync, run
-
-
-def history() -> list:  # type: ignore[type-arg]
-    web = [
-        *[run(h, in_sync(), app="web") for h in range(0, 24)],
-        *[run(h, drifted(change()), app="web") for h in range(24, 30)],  # 6 h, reverted
-        *[run(h, in_sync(), app="web") for h in range(30, 50)],
-        *[run(h, drifted(change(manager="helm")), app="web") for h in range(50, 52)],  # open
-    ]
-    shop = [
-        *[run(h, in_sync(CM), app="shop") for h in range(0, 50)],
-        run(50, in_sync(CM), app="shop", outcome=Outcome.FAILED),
-    ]
-    quiet = [run(h, in_sync(), app="quiet") for h in range(0, 52)]
-    return coalesce(sorted([*web, *shop, *quiet], key=lambda r: r.order))
+from tests.factories import at, change, drifted, fleet_history, run
 
 
 def test_fleet_has_one_row_per_app_failing_first_then_most_drift() -> None:
-    recs = history()
+    recs = fleet_history()
     df = fleet(runs(recs), drift_intervals(recs))
     assert list(df["app"]) == ["shop", "web", "quiet"]
     web = df.set_index("app").loc["web"]
@@ -50,14 +33,14 @@ def test_fleet_has_one_row_per_app_failing_first_then_most_drift() -> None:
 
 
 def test_an_app_the_fleet_pruned_is_marked_removed() -> None:
-    recs = history()
+    recs = fleet_history()
     gone = replace(run(52, app="quiet"), trigger=REMOVED_TRIGGER)
     df = fleet(runs([*recs, gone]), drift_intervals([*recs, gone])).set_index("app")
     assert bool(df.loc["quiet", "removed"]) and not bool(df.loc["web", "removed"])
 
 
 def test_drift_days_counts_open_episodes_per_app_and_day() -> None:
-    recs = history()
+    recs = fleet_history()
     grid = drift_days(drift_intervals(recs))
     assert list(grid.index) == ["web"]  # only apps that drifted
     day = pd.Timestamp(at(0)).floor("D")
@@ -69,7 +52,7 @@ def test_drift_days_counts_open_episodes_per_app_and_day() -> None:
 
 
 def test_managers_are_ranked_by_episodes_and_we_are_never_one() -> None:
-    recs = history()
+    recs = fleet_history()
     extra = [run(h, drifted(change(manager="helm")), app="quiet") for h in range(60, 61)]
     df = managers(drift_intervals([*recs, *extra]))
     assert df.to_dict("records") == [
@@ -82,7 +65,7 @@ def test_managers_are_ranked_by_episodes_and_we_are_never_one() -> None:
 
 def test_history_fleet_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store = DirectoryStore(tmp_path)
-    for r in history():
+    for r in fleet_history():
         store.write(r)
     assert main(["history", "fleet", "--history-dir", str(tmp_path), "-o", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)

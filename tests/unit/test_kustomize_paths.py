@@ -12,29 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from gitops_nb.binaries import find_binary
-from gitops_nb.errors import RenderError, ToolMissingError
+from gitops_nb.errors import RenderError
 from gitops_nb.source.kustomization import is_local_git, is_remote
 from gitops_nb.source.render import _kustomize_build, refuse_escaping_references, render
-
-CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n"
-
-
-def _kubectl() -> str:
-    try:
-        return str(find_binary("kubectl"))
-    except ToolMissingError:
-        return "/usr/bin/kubectl"
-
-
-KUBECTL = _kubectl()
-needs_kubectl = pytest.mark.skipif(not os.access(KUBECTL, os.X_OK), reason="needs kubectl")
-
-
-def write(root: Path, rel: str, text: str) -> None:
-    p = root / rel
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(text)
+from tests.kustomizekit import CM, KUBECTL, needs_kubectl, write
 
 
 @pytest.fixture

@@ -17,20 +17,7 @@ from gitops_nb.errors import RenderError
 from gitops_nb.source.helm import ChartContext
 from gitops_nb.source.render import check_kustomize_inputs, render
 from tests.gitrepo import FIXTURES
-
-from .test_kustomize_paths import CM, KUBECTL, needs_kubectl, write
-
-ANCHOR_LINE = 5
-
-
-def bomb(aliases: int = 300, anchor_kb: int = 100, indent: str = "") -> str:
-    """The audit's file: one anchored 100 KB string (line 5), aliased ``aliases`` times."""
-    refs = "\n".join(f"{indent}  k{i}: *big" for i in range(aliases))
-    return (
-        f"{indent}apiVersion: v1\n{indent}kind: ConfigMap\n{indent}metadata:\n"
-        f"{indent}  name: bomb\n{indent}anchor: &big {'A' * anchor_kb * 1024}\n"
-        f"{indent}data:\n{refs}\n"
-    )
+from tests.kustomizekit import ANCHOR_LINE, CM, KUBECTL, bomb, needs_kubectl, values_bomb, write
 
 
 def kustomize_app(root: Path) -> None:
@@ -92,13 +79,6 @@ def chart_root(tmp_path: Path) -> Path:
 
 def ctx(settings: HelmSettings | None = None) -> ChartContext:
     return ChartContext(settings or HelmSettings(), "web", "shop")
-
-
-def values_bomb(values: str) -> tuple[str, int]:
-    """``values`` plus an anchored 100 KB string and 300 aliases; and the anchor's line."""
-    line = values.count("\n") + 1
-    refs = "\n".join(f"  k{i}: *big" for i in range(300))
-    return f"{values}big: &big {'A' * 100 * 1024}\nrefs:\n{refs}\n", line
 
 
 def test_alias_bomb_in_chart_values_is_refused_before_helm(tmp_path: Path) -> None:
